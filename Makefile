@@ -1,0 +1,50 @@
+# Berth: the two commands that matter are `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+STAMP := $(VENV)/.installed
+
+.PHONY: run test unit e2e lint crds bench chaos binaries clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q uv==0.13.9
+	$(UV) pip sync -q --python $(PY) requirements.lock
+	$(UV) pip install -q --python $(PY) --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+binaries:
+	@devcluster/build.sh
+
+run: $(STAMP)
+	$(PY) -m berth.devcluster.run
+
+test: $(STAMP) lint
+	$(PY) -m pytest -q tests
+
+unit: $(STAMP)
+	$(PY) -m pytest -q tests/unit
+
+e2e: $(STAMP)
+	$(PY) -m pytest -q tests/e2e
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check operator tests bench
+	$(VENV)/bin/ruff format --check operator tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+crds: $(STAMP)
+	$(PY) -m berth.generate
+
+bench: $(STAMP)
+	$(PY) -m bench.run $(if $(BENCH_N),--n $(BENCH_N),)
+
+chaos: $(STAMP)
+	$(PY) -m bench.chaos
+
+clean:
+	rm -rf $(VENV) .berth

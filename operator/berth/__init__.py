@@ -1,0 +1,1 @@
+"""Berth: Lightsail-style container services on any Kubernetes cluster."""

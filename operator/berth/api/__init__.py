@@ -1,0 +1,1 @@
+"""The Berth API: pydantic models of every kind, its limits, and the CRDs generated from them."""
