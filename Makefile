@@ -22,13 +22,13 @@ binaries:
 run: $(STAMP)
 	$(PY) -m berth.devcluster.run
 
-test: $(STAMP) lint
+test: $(STAMP) lint binaries
 	$(PY) -m pytest -q tests
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
-e2e: $(STAMP)
+e2e: $(STAMP) binaries
 	$(PY) -m pytest -q tests/e2e
 
 lint: $(STAMP)

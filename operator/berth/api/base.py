@@ -21,9 +21,14 @@ class ApiModel(BaseModel):
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")
 
 
-def cel(rule: str, message: str, field_path: str | None = None) -> dict[str, str]:
+def cel(rule: str, message: str, field_path: str | None = None) -> dict[str, Any]:
     """One `x-kubernetes-validations` entry."""
     entry = {"rule": rule, "message": message}
     if field_path is not None:
         entry["fieldPath"] = field_path
     return entry
+
+
+def validations(*rules: dict[str, Any]) -> dict[str, Any]:
+    """A `json_schema_extra` with CEL rules, which the CRD generator carries over."""
+    return {"x-kubernetes-validations": list(rules)}

@@ -57,7 +57,9 @@ Conditions = Annotated[
 
 ObjectName = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=limits.MAX_NAME_LENGTH, pattern=limits.DNS_LABEL_PATTERN),
+    StringConstraints(
+        min_length=1, max_length=limits.MAX_NAME_LENGTH, pattern=limits.DNS_LABEL_PATTERN
+    ),
 ]
 
 Scope = Literal["Namespaced", "Cluster"]

@@ -3,10 +3,10 @@
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from berth.api import limits
-from berth.api.base import ApiModel, cel
+from berth.api.base import ApiModel, cel, validations
 
 
 class Protocol(StrEnum):
@@ -37,28 +37,24 @@ class Container(ApiModel):
         default=None,
         max_length=limits.MAX_ENVIRONMENT,
         description="Environment variables, name to value.",
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                cel(
-                    "self.all(k, k.matches('^[-._a-zA-Z][-._a-zA-Z0-9]*$'))",
-                    "environment variable names must consist of letters, digits, '_', '-' or "
-                    "'.', and must not start with a digit",
-                )
-            ]
-        },
+        json_schema_extra=validations(
+            cel(
+                "self.all(k, k.matches('^[-._a-zA-Z][-._a-zA-Z0-9]*$'))",
+                "environment variable names must consist of letters, digits, '_', '-' or "
+                "'.', and must not start with a digit",
+            )
+        ),
     )
     ports: dict[str, Protocol] | None = Field(
         default=None,
         max_length=limits.MAX_PORTS_PER_CONTAINER,
         description='Open ports, port number (as a string, e.g. "80") to protocol.',
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                cel(
-                    "self.all(p, p.matches('^[0-9]{1,5}$') && int(p) >= 1 && int(p) <= 65535)",
-                    "ports keys must be port numbers between 1 and 65535",
-                )
-            ]
-        },
+        json_schema_extra=validations(
+            cel(
+                "self.all(p, p.matches('^[0-9]{1,5}$') && int(p) >= 1 && int(p) <= 65535)",
+                "ports keys must be port numbers between 1 and 65535",
+            )
+        ),
     )
 
     @field_validator("ports")
@@ -109,19 +105,17 @@ class HealthCheck(ApiModel):
         max_length=64,
         pattern=limits.SUCCESS_CODES_PATTERN,
         description='HTTP codes that count as healthy, e.g. "200,202" or "200-299" (200-499).',
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                cel(
-                    "self.split(',').all(r, r.split('-').all(c, int(c) >= 200 && int(c) <= 499))",
-                    "successCodes must be HTTP codes between 200 and 499",
-                ),
-                cel(
-                    "self.split(',').all(r, size(r.split('-')) == 1 || "
-                    "int(r.split('-')[0]) <= int(r.split('-')[1]))",
-                    "successCodes ranges must be written low-high, e.g. 200-299",
-                ),
-            ]
-        },
+        json_schema_extra=validations(
+            cel(
+                "self.split(',').all(r, r.split('-').all(c, int(c) >= 200 && int(c) <= 499))",
+                "successCodes must be HTTP codes between 200 and 499",
+            ),
+            cel(
+                "self.split(',').all(r, size(r.split('-')) == 1 || "
+                "int(r.split('-')[0]) <= int(r.split('-')[1]))",
+                "successCodes ranges must be written low-high, e.g. 200-299",
+            ),
+        ),
     )
 
     @field_validator("success_codes")
@@ -183,15 +177,13 @@ Containers = Annotated[
         min_length=1,
         max_length=limits.MAX_CONTAINERS,
         description="Containers of this version, name to container (1 to 10).",
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                cel(
-                    "self.all(n, size(n) <= 63 && n.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'))",
-                    "containers names must be DNS labels: lowercase letters, digits and '-', "
-                    "at most 63 characters",
-                )
-            ]
-        },
+        json_schema_extra=validations(
+            cel(
+                "self.all(n, size(n) <= 63 && n.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'))",
+                "containers names must be DNS labels: lowercase letters, digits and '-', "
+                "at most 63 characters",
+            )
+        ),
     ),
 ]
 
@@ -199,9 +191,7 @@ Containers = Annotated[
 class DeploymentContent(ApiModel):
     """The content of one version: what `create-container-service-deployment` takes."""
 
-    model_config = ApiModel.model_config | {
-        "json_schema_extra": {"x-kubernetes-validations": CONTENT_RULES}
-    }
+    model_config = ConfigDict(json_schema_extra=validations(*CONTENT_RULES))
 
     containers: Containers
     public_endpoint: PublicEndpoint | None = Field(
@@ -218,10 +208,12 @@ class DeploymentContent(ApiModel):
                 owners[port] = name
         endpoint = self.public_endpoint
         if endpoint is not None:
-            container = self.containers.get(endpoint.container_name)
-            if container is None:
-                raise ValueError(f"publicEndpoint.containerName {endpoint.container_name!r} missing")
-            protocol = (container.ports or {}).get(str(endpoint.container_port))
+            target = self.containers.get(endpoint.container_name)
+            if target is None:
+                raise ValueError(
+                    f"publicEndpoint.containerName {endpoint.container_name!r} missing"
+                )
+            protocol = (target.ports or {}).get(str(endpoint.container_port))
             if protocol not in PUBLIC_PROTOCOLS:
                 raise ValueError("publicEndpoint.containerPort must be opened as HTTP or HTTPS")
         return self

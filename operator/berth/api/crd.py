@@ -19,7 +19,8 @@ _DROPPED_KEYS = {"title", "propertyNames", "$defs"}
 def structural(model: type[BaseModel]) -> Schema:
     """The model's JSON schema as a Kubernetes structural OpenAPI v3 schema."""
     raw = model.model_json_schema(by_alias=True, mode="validation")
-    return _convert(raw, raw.get("$defs", {}))
+    converted: Schema = _convert(raw, raw.get("$defs", {}))
+    return converted
 
 
 def _convert(node: Any, defs: dict[str, Schema]) -> Any:
@@ -79,7 +80,6 @@ _NAME_RULE = cel(
     "self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",
     "metadata.name must be 1-63 lowercase letters, digits or '-', "
     "starting and ending with a letter or digit",
-    ".metadata.name",
 )
 
 
@@ -92,7 +92,11 @@ def _root(spec: Schema, status: Schema | None, required_spec: bool = True) -> Sc
     }
     if status is not None:
         properties["status"] = status
-    root: Schema = {"type": "object", "properties": properties, "x-kubernetes-validations": [_NAME_RULE]}
+    root: Schema = {
+        "type": "object",
+        "properties": properties,
+        "x-kubernetes-validations": [_NAME_RULE],
+    }
     if required_spec:
         root["required"] = ["spec"]
     return root
@@ -138,7 +142,7 @@ def _crd(
 
 def container_service_crd() -> Schema:
     schema = _root(structural(ServiceSpec), structural(ServiceStatus))
-    schema["description"] = "A Lightsail-style container service: power × scale, domains, versions."
+    schema["description"] = "A Lightsail-style container service: power x scale, domains, versions."
     columns = [
         _printer("State", ".status.state"),
         _printer("Power", ".spec.power"),
@@ -154,7 +158,9 @@ def container_service_crd() -> Schema:
         "labelSelectorPath": ".status.selector",
     }
     subresources = {"status": {}, "scale": scale}
-    return _crd("ContainerService", "containerservices", "csvc", "Namespaced", schema, columns, subresources)
+    return _crd(
+        "ContainerService", "containerservices", "csvc", "Namespaced", schema, columns, subresources
+    )
 
 
 def container_service_deployment_crd() -> Schema:
@@ -188,10 +194,16 @@ def container_service_power_crd() -> Schema:
         _printer("Active", ".spec.isActive", "boolean"),
         _AGE,
     ]
-    return _crd("ContainerServicePower", "containerservicepowers", "cspower", "Cluster", schema, columns, {})
+    return _crd(
+        "ContainerServicePower", "containerservicepowers", "cspower", "Cluster", schema, columns, {}
+    )
 
 
 def all_crds() -> dict[str, Schema]:
     """File name → CRD, for `make crds`."""
-    crds = [container_service_crd(), container_service_deployment_crd(), container_service_power_crd()]
+    crds = [
+        container_service_crd(),
+        container_service_deployment_crd(),
+        container_service_power_crd(),
+    ]
     return {f"{crd['metadata']['name']}.yaml": crd for crd in crds}

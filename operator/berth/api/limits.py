@@ -31,9 +31,8 @@ MAX_SUCCESS_CODE = 499
 # A DNS label (RFC 1123), the shape of service and container names.
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 # A hostname, optionally a leading wildcard label; compared case-insensitively.
-DOMAIN_PATTERN = (
-    r"^(\*\.)?([A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?$"
-)
+_DOMAIN_LABEL = r"[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?"
+DOMAIN_PATTERN = rf"^(\*\.)?({_DOMAIN_LABEL}\.)+[A-Za-z]([-A-Za-z0-9]{{0,61}}[A-Za-z0-9])?$"
 # Comma-separated HTTP codes or ranges, e.g. "200,202" or "200-299".
 SUCCESS_CODES_PATTERN = r"^[0-9]{3}(-[0-9]{3})?(,[0-9]{3}(-[0-9]{3})?)*$"
 # Lightsail's tag characters: letters, spaces, digits and _ . : / = + - @

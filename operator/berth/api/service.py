@@ -1,4 +1,4 @@
-"""ContainerService: one service with a capacity (power × scale), domains and versions."""
+"""ContainerService: one service with a capacity (power x scale), domains and versions."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, field_validator
 
 from berth.api import limits
-from berth.api.base import ApiModel, cel
+from berth.api.base import ApiModel, cel, validations
 from berth.api.common import Conditions, ObjectName, Tag
 from berth.api.content import DeploymentContent
 from berth.api.version import VersionSummary
@@ -60,7 +60,7 @@ class ServiceSpec(ApiModel):
         default=None,
         max_length=limits.MAX_PUBLIC_DOMAINS,
         description="Certificate name to the custom domains it covers (4 domains in total).",
-        json_schema_extra={"x-kubernetes-validations": DOMAIN_RULES},
+        json_schema_extra=validations(*DOMAIN_RULES),
     )
     deployment: DeploymentContent | None = Field(
         default=None,
@@ -141,7 +141,7 @@ class ServiceStatus(ApiModel):
     )
     power: str | None = Field(default=None, description="Power in effect.")
     scale: int | None = Field(default=None, description="Scale in effect.")
-    monthly_price: float | None = Field(default=None, description="Power price × scale, in USD.")
+    monthly_price: float | None = Field(default=None, description="Power price x scale, in USD.")
     private_domain_name: str | None = Field(default=None, description="<name>.service.local.")
     url: str | None = Field(default=None, description="HTTPS URL of the default domain.")
     public_domain_names: dict[str, list[str]] | None = Field(

@@ -3,11 +3,11 @@
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
-from berth.api.base import ApiModel, cel
+from berth.api.base import ApiModel, cel, validations
 from berth.api.common import Conditions, ObjectName
-from berth.api.content import Containers, DeploymentContent, PublicEndpoint
+from berth.api.content import CONTENT_RULES, Containers, DeploymentContent, PublicEndpoint
 
 
 class VersionState(StrEnum):
@@ -20,24 +20,20 @@ class VersionState(StrEnum):
 class VersionSpec(DeploymentContent):
     """A version's content and the service it belongs to. Immutable after creation."""
 
-    model_config = DeploymentContent.model_config | {
-        "json_schema_extra": {
-            "x-kubernetes-validations": [
-                *DeploymentContent.model_config["json_schema_extra"]["x-kubernetes-validations"],  # type: ignore[index]
-                cel(
-                    "self == oldSelf",
-                    "spec is immutable: a version never changes; create a new "
-                    "ContainerServiceDeployment instead",
-                ),
-            ]
-        }
-    }
+    model_config = ConfigDict(
+        json_schema_extra=validations(
+            *CONTENT_RULES,
+            cel(
+                "self == oldSelf",
+                "spec is immutable: a version never changes; create a new "
+                "ContainerServiceDeployment instead",
+            ),
+        )
+    )
 
     service_name: ObjectName = Field(
         description="The ContainerService this version belongs to.",
-        json_schema_extra={
-            "x-kubernetes-validations": [cel("self == oldSelf", "serviceName is immutable")]
-        },
+        json_schema_extra=validations(cel("self == oldSelf", "serviceName is immutable")),
     )
     containers: Containers
     public_endpoint: PublicEndpoint | None = Field(

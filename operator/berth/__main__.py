@@ -1,0 +1,31 @@
+"""`python -m berth`: run the operator (all namespaces, or BERTH_WATCH_NAMESPACES)."""
+
+import asyncio
+import logging
+
+import kopf
+
+from berth import settings as settings_module
+from berth.handlers import lifecycle, watch
+
+HANDLER_MODULES = (lifecycle, watch)
+
+
+def main() -> None:
+    config = settings_module.load()
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    namespaces = config.watch_namespaces
+    asyncio.run(
+        kopf.operator(
+            standalone=True,
+            clusterwide=not namespaces,
+            namespaces=namespaces,
+            liveness_endpoint="http://0.0.0.0:8081/healthz" if config.metrics_port else None,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

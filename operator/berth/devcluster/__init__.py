@@ -1,0 +1,14 @@
+"""Berth's embedded control plane: real Kubernetes binaries on loopback, kwok as the kubelet."""
+
+from berth.devcluster.binaries import ensure_binaries
+from berth.devcluster.cluster import Cluster, stop_at_exit
+from berth.devcluster.external import ExternalCluster, KubeCluster, external_kubeconfig
+
+__all__ = [
+    "Cluster",
+    "ExternalCluster",
+    "KubeCluster",
+    "ensure_binaries",
+    "external_kubeconfig",
+    "stop_at_exit",
+]

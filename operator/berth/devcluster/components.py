@@ -1,0 +1,151 @@
+"""Command lines of the control-plane components, all listening on 127.0.0.1 only."""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import socket
+
+from berth.devcluster.certs import SERVICE_CIDR, CertPaths
+
+LOOPBACK = "127.0.0.1"
+# Node lease like a kubelet's: renewed every 10s, so the node-lifecycle controller sees it alive.
+NODE_LEASE_SECONDS = 40
+KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node"
+KWOK_NODE_VALUE = "fake"
+# Room for many fake pods; kwok's default /24 runs out at 254.
+POD_CIDR = "10.128.0.0/12"
+
+
+@dataclasses.dataclass(frozen=True)
+class Ports:
+    """Loopback ports of one cluster."""
+
+    etcd_client: int
+    etcd_peer: int
+    apiserver: int
+    controller_manager: int
+    scheduler: int
+
+    @classmethod
+    def pick(cls) -> Ports:
+        # All sockets stay open until every port is chosen, so no two fields get the same one.
+        sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(5)]
+        try:
+            for sock in sockets:
+                sock.bind((LOOPBACK, 0))
+            return cls(*(sock.getsockname()[1] for sock in sockets))
+        finally:
+            for sock in sockets:
+                sock.close()
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """Everything the command lines refer to: binaries, files in the data dir, ports."""
+
+    bin_dir: pathlib.Path
+    data_dir: pathlib.Path
+    certs: CertPaths
+    kubeconfig: pathlib.Path
+    kwok_config: pathlib.Path
+    ports: Ports
+
+    def binary(self, name: str) -> str:
+        return str(self.bin_dir / name)
+
+
+def etcd(layout: Layout) -> list[str]:
+    client = f"http://{LOOPBACK}:{layout.ports.etcd_client}"
+    peer = f"http://{LOOPBACK}:{layout.ports.etcd_peer}"
+    return [
+        layout.binary("etcd"),
+        "--name=berth",
+        f"--data-dir={layout.data_dir / 'etcd'}",
+        f"--listen-client-urls={client}",
+        f"--advertise-client-urls={client}",
+        f"--listen-peer-urls={peer}",
+        f"--initial-advertise-peer-urls={peer}",
+        f"--initial-cluster=berth={peer}",
+        # The data is thrown away with the cluster; durability would only cost time.
+        "--unsafe-no-fsync",
+        "--log-level=warn",
+    ]
+
+
+def kube_apiserver(layout: Layout) -> list[str]:
+    certs = layout.certs
+    return [
+        layout.binary("kube-apiserver"),
+        f"--etcd-servers=http://{LOOPBACK}:{layout.ports.etcd_client}",
+        f"--bind-address={LOOPBACK}",
+        f"--advertise-address={LOOPBACK}",
+        f"--secure-port={layout.ports.apiserver}",
+        f"--tls-cert-file={certs.serving_cert}",
+        f"--tls-private-key-file={certs.serving_key}",
+        f"--client-ca-file={certs.ca_cert}",
+        f"--service-cluster-ip-range={SERVICE_CIDR}",
+        "--authorization-mode=Node,RBAC",
+        "--service-account-issuer=https://kubernetes.default.svc",
+        f"--service-account-key-file={certs.service_account_pub}",
+        f"--service-account-signing-key-file={certs.service_account_key}",
+        "--allow-privileged=true",
+        # Tests and benchmarks burst far beyond one kubelet's traffic.
+        "--max-requests-inflight=1000",
+        "--max-mutating-requests-inflight=500",
+        "--profiling=false",
+    ]
+
+
+def _component_auth(layout: Layout) -> list[str]:
+    # Without these the components log lookup errors and reject their own health probes.
+    return [
+        f"--kubeconfig={layout.kubeconfig}",
+        f"--authentication-kubeconfig={layout.kubeconfig}",
+        f"--authorization-kubeconfig={layout.kubeconfig}",
+        f"--bind-address={LOOPBACK}",
+        "--leader-elect=false",
+        "--kube-api-qps=500",
+        "--kube-api-burst=1000",
+    ]
+
+
+def kube_controller_manager(layout: Layout) -> list[str]:
+    certs = layout.certs
+    return [
+        layout.binary("kube-controller-manager"),
+        *_component_auth(layout),
+        f"--secure-port={layout.ports.controller_manager}",
+        f"--cert-dir={layout.data_dir / 'controller-manager'}",
+        f"--service-account-private-key-file={certs.service_account_key}",
+        f"--root-ca-file={certs.ca_cert}",
+        f"--cluster-signing-cert-file={certs.ca_cert}",
+        f"--cluster-signing-key-file={certs.ca_key}",
+        "--use-service-account-credentials=false",
+        "--controllers=*",
+        "--profiling=false",
+    ]
+
+
+def kube_scheduler(layout: Layout) -> list[str]:
+    return [
+        layout.binary("kube-scheduler"),
+        *_component_auth(layout),
+        f"--secure-port={layout.ports.scheduler}",
+        f"--cert-dir={layout.data_dir / 'scheduler'}",
+        "--profiling=false",
+    ]
+
+
+def kwok(layout: Layout) -> list[str]:
+    # No --server-address: kwok then opens no port at all (it would only serve fake logs/exec).
+    return [
+        layout.binary("kwok"),
+        f"--kubeconfig={layout.kubeconfig}",
+        f"--config={layout.kwok_config}",
+        "--manage-all-nodes=false",
+        f"--manage-nodes-with-annotation-selector={KWOK_NODE_ANNOTATION}={KWOK_NODE_VALUE}",
+        f"--node-lease-duration-seconds={NODE_LEASE_SECONDS}",
+        f"--cidr={POD_CIDR}",
+        f"--node-ip={LOOPBACK}",
+    ]

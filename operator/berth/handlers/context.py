@@ -1,0 +1,18 @@
+"""What every reconcile needs: the API, the store, the settings and the queue."""
+
+from dataclasses import dataclass, field
+
+from berth.handlers.queue import WorkQueue
+from berth.handlers.store import Store
+from berth.kube.client import Kube
+from berth.settings import Settings
+
+
+@dataclass
+class Context:
+    kube: Kube
+    store: Store
+    settings: Settings
+    queue: WorkQueue
+    # UIDs of ACTIVE versions whose deletion we already warned about, to warn once.
+    warned_deletions: set[str] = field(default_factory=set)

@@ -1,0 +1,81 @@
+"""Operator start-up and shut-down: settings, API client, a primed store, the work queue."""
+
+import logging
+from typing import Any
+
+import kopf
+
+from berth import metrics
+from berth import settings as settings_module
+from berth.handlers import runtime
+from berth.handlers.context import Context
+from berth.handlers.queue import WorkQueue
+from berth.handlers.reconcile import reconcile
+from berth.handlers.store import Store
+from berth.handlers.watch import MANAGED, slim_pod
+from berth.kube import resources
+from berth.kube.client import Kube, connect
+from berth.settings import ResourcesMode, Settings
+
+logger = logging.getLogger(__name__)
+POD_LEVEL_RESOURCES_SINCE = (1, 34)
+
+
+async def resolve_resources_mode(kube: Kube, settings: Settings) -> Settings:
+    """Pod-level resources where the API server has them, else split across containers."""
+    if settings.resources_mode != ResourcesMode.AUTO:
+        return settings
+    version = await kube._call("GET", "/version")
+    minor = int("".join(ch for ch in str(version.get("minor", "0")) if ch.isdigit()) or 0)
+    supported = (int(version.get("major", 1)), minor) >= POD_LEVEL_RESOURCES_SINCE
+    mode = ResourcesMode.POD if supported else ResourcesMode.CONTAINER
+    logger.info("Kubernetes %s.%s: %s-level resources", version.get("major"), minor, mode.value)
+    return settings.model_copy(update={"resources_mode": mode})
+
+
+async def prime(kube: Kube, store: Store) -> None:
+    """List everything once, so that no reconcile decides on a half-filled store."""
+    selector = ",".join(f"{k}={v}" for k, v in MANAGED.items())
+    for resource in (resources.SERVICE, resources.VERSION, resources.POWER):
+        for body in await kube.list(resource):
+            store.put(resource.kind, body)
+    for resource in (resources.DEPLOYMENT, resources.KUBE_SERVICE):
+        for body in await kube.list(resource, selector=selector):
+            store.put(resource.kind, body)
+    for body in await kube.list(resources.POD, selector=selector):
+        store.put("Pod", slim_pod(body))
+    store.primed = True
+
+
+@kopf.on.startup()
+async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
+    config = settings_module.load()
+    # Events are posted by Berth itself, on transitions only; kopf's own would be a write per handler.
+    settings.posting.enabled = False
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    api = connect(config.api_threads)
+    kube = Kube(api, config.api_threads)
+    config = await resolve_resources_mode(kube, config)
+    store = Store()
+    await prime(kube, store)
+    ctx_holder: list[Context] = []
+
+    async def handle(key: Any) -> float | None:
+        return await reconcile(ctx_holder[0], key)
+
+    queue = WorkQueue(handle, config.workers)
+    ctx = Context(kube=kube, store=store, settings=config, queue=queue)
+    ctx_holder.append(ctx)
+    runtime.install(ctx)
+    for body in store.all("ContainerService"):
+        meta = body["metadata"]
+        queue.add((meta["namespace"], meta["name"]))
+    queue.start()
+    metrics.serve(config.metrics_host, config.metrics_port)
+    logger.info("berth started: %d services known", len(store.all("ContainerService")))
+
+
+@kopf.on.cleanup()
+async def stop(**_: Any) -> None:
+    await runtime.context().queue.stop()

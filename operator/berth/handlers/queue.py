@@ -1,0 +1,79 @@
+"""A work queue in the manner of client-go's: one reconcile per key at a time, bursts coalesced."""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Hashable
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 60.0
+
+
+class WorkQueue:
+    """Keys wait here until a worker is free; a key added while it is being handled runs again."""
+
+    def __init__(self, handle: Callable[[Hashable], Awaitable[float | None]], workers: int) -> None:
+        self.handle = handle
+        self.workers = workers
+        self.queue: asyncio.Queue[Hashable] = asyncio.Queue()
+        self.queued: set[Hashable] = set()
+        self.running: set[Hashable] = set()
+        self.dirty: set[Hashable] = set()
+        self.failures: dict[Hashable, int] = {}
+        self.tasks: list[asyncio.Task[None]] = []
+        self.timers: dict[Hashable, asyncio.TimerHandle] = {}
+
+    def add(self, key: Hashable, delay: float = 0.0) -> None:
+        if delay > 0:
+            if key in self.timers:
+                return
+            loop = asyncio.get_running_loop()
+            self.timers[key] = loop.call_later(delay, self._fire, key)
+            return
+        if key in self.running:
+            self.dirty.add(key)
+        elif key not in self.queued:
+            self.queued.add(key)
+            self.queue.put_nowait(key)
+
+    def _fire(self, key: Hashable) -> None:
+        self.timers.pop(key, None)
+        self.add(key)
+
+    def idle(self) -> bool:
+        return not (self.queued or self.running or self.dirty)
+
+    def start(self) -> None:
+        self.tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
+
+    async def stop(self) -> None:
+        for timer in self.timers.values():
+            timer.cancel()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+    async def _work(self) -> None:
+        while True:
+            key = await self.queue.get()
+            self.queued.discard(key)
+            self.running.add(key)
+            retry: float | None = None
+            try:
+                retry = await self.handle(key)
+                self.failures.pop(key, None)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                count = self.failures[key] = self.failures.get(key, 0) + 1
+                retry = min(MAX_BACKOFF_SECONDS, 0.5 * 2**count)
+                logger.exception(
+                    "reconcile of %s failed (attempt %d), retrying in %.1fs", key, count, retry
+                )
+            finally:
+                self.running.discard(key)
+            if key in self.dirty:
+                self.dirty.discard(key)
+                self.add(key)
+            elif retry:
+                self.add(key, retry)

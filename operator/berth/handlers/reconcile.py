@@ -1,0 +1,246 @@
+"""One reconcile of one service: versions, Deployment, Service, then status and events."""
+
+import logging
+import secrets
+import string
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from berth import metrics
+from berth.api.objects import (
+    ContainerServiceObject,
+    VersionObject,
+    parse_power,
+    parse_service,
+    parse_version,
+)
+from berth.api.service import ServiceStatus, VersionLedger
+from berth.api.version import VersionState
+from berth.handlers import versions as version_ops
+from berth.handlers.context import Context
+from berth.handlers.store import Key
+from berth.kube import resources
+from berth.kube.compare import merge_patch, stamped, up_to_date
+from berth.render import labels, names, network, workload
+from berth.status import rollout as rollout_status
+from berth.status import service as service_status
+from berth.status import versions as version_status
+
+logger = logging.getLogger(__name__)
+Body = dict[str, Any]
+GUID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_guid() -> str:
+    return "".join(secrets.choice(GUID_ALPHABET) for _ in range(12))
+
+
+async def reconcile(ctx: Context, key: Key) -> float | None:
+    """Bring one service's owned objects and statuses to what its spec and versions say."""
+    body = ctx.store.get("ContainerService", key)
+    if body is None:
+        return None
+    with metrics.RECONCILE_SECONDS.labels(kind="ContainerService").time():
+        try:
+            service = parse_service(body)
+        except ValidationError as error:
+            await _reject(ctx, body, error)
+            metrics.RECONCILES.labels(kind="ContainerService", result="invalid").inc()
+            return None
+        if service.metadata.deleting:
+            await finalize(ctx, service)
+        else:
+            await _reconcile(ctx, service)
+        metrics.RECONCILES.labels(kind="ContainerService", result="ok").inc()
+    return None
+
+
+async def _reject(ctx: Context, body: Body, error: ValidationError) -> None:
+    message = f"invalid spec: {error.errors()[0]['msg']}"
+    status = (body.get("status") or {}).get("stateDetail") or {}
+    if status.get("message") != message:
+        meta = body["metadata"]
+        patch = {"status": {"stateDetail": {"code": "UNKNOWN_ERROR", "message": message}}}
+        await ctx.kube.patch(resources.SERVICE, meta["namespace"], meta["name"], patch, "status")
+        await ctx.kube.event(body, True, "InvalidSpec", message)
+
+
+async def _reconcile(ctx: Context, service: ContainerServiceObject) -> None:
+    key = (service.namespace, service.name)
+    if names.SERVICE_FINALIZER not in service.metadata.finalizers:
+        service = await _add_finalizer(ctx, service)
+    versions = _versions(ctx, key)
+    await version_ops.adopt(ctx, service, versions)
+    service = await version_ops.materialize_inline(ctx, service, versions)
+    service, versions = await version_ops.number(ctx, service, _versions(ctx, key))
+    power_body = ctx.store.get("ContainerServicePower", ("", service.spec.power))
+    power = parse_power(power_body).spec if power_body else None
+    pods = ctx.store.pods_of(key)
+    deployment = ctx.store.get("Deployment", key)
+    rollout = rollout_status.observe(deployment, pods, names.VERSION_LABEL)
+    plan = version_status.plan(versions, rollout)
+    if power is not None and plan.serve is not None:
+        content = plan.serve.spec.content()
+        number = plan.serve.number or 0
+        desired = workload.deployment(service, number, content, power, ctx.settings, plan.running)
+        deployment = await _apply(ctx, "Deployment", key, desired)
+        await _apply(ctx, "Service", key, network.kube_service(service, content))
+        rollout = rollout_status.observe(deployment, pods, names.VERSION_LABEL)
+        plan = version_status.plan(versions, rollout)
+    await _write_versions(ctx, service, versions, plan)
+    await version_ops.prune(ctx, versions, plan)
+    await _write_status(ctx, service, plan, rollout, power)
+
+
+def _versions(ctx: Context, key: Key) -> list[VersionObject]:
+    parsed = []
+    for body in ctx.store.versions_of(key):
+        try:
+            parsed.append(parse_version(body))
+        except ValidationError:
+            logger.warning("skipping unparseable version %s", body["metadata"]["name"])
+    return parsed
+
+
+async def _add_finalizer(ctx: Context, service: ContainerServiceObject) -> ContainerServiceObject:
+    finalizers = [*service.metadata.finalizers, names.SERVICE_FINALIZER]
+    patch = {
+        "metadata": {"finalizers": finalizers, "resourceVersion": service.metadata.resource_version}
+    }
+    live = await ctx.kube.patch(resources.SERVICE, service.namespace, service.name, patch)
+    ctx.store.put("ContainerService", live)
+    return parse_service(live)
+
+
+async def _apply(ctx: Context, kind: str, key: Key, desired: Body | None) -> Body | None:
+    """Server-side apply unless the live object already is what we want; None deletes it."""
+    live = ctx.store.get(kind, key)
+    if desired is None:
+        if live is not None:
+            meta = live["metadata"]
+            await ctx.kube.delete(resources.BY_KIND[kind], key[0], key[1], meta["uid"])
+        return None
+    manifest = stamped(desired)
+    if up_to_date(live, manifest):
+        return live
+    applied = await ctx.kube.apply(manifest)
+    ctx.store.put(kind, applied)
+    return applied
+
+
+async def _write_versions(
+    ctx: Context,
+    service: ContainerServiceObject,
+    versions: list[VersionObject],
+    plan: version_status.VersionPlan,
+) -> None:
+    body = ctx.store.get("ContainerService", (service.namespace, service.name)) or {}
+    for version in versions:
+        if version.name not in plan.states:
+            continue
+        state, message = plan.states[version.name]
+        if plan.changed(version):
+            status: Body = {"state": state.value, "message": message or None}
+            if state == VersionState.ACTIVE:
+                status["activatedAt"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            live = await ctx.kube.patch(
+                resources.VERSION, service.namespace, version.name, {"status": status}, "status"
+            )
+            ctx.store.put("ContainerServiceDeployment", live)
+            version = parse_version(live)
+            await _announce(ctx, body, version.number or 0, state, message)
+        await version_ops.set_finalizer(ctx, version, state == VersionState.ACTIVE)
+        protected = version.metadata.deleting and state == VersionState.ACTIVE
+        if protected and version.metadata.uid not in ctx.warned_deletions:
+            ctx.warned_deletions.add(version.metadata.uid)
+            await ctx.kube.event(
+                body,
+                True,
+                "ActiveVersionProtected",
+                f"version {version.number} ({version.name}) is ACTIVE and is kept until "
+                "another version replaces it or the service is deleted",
+            )
+
+
+async def _announce(
+    ctx: Context, body: Body, number: int, state: VersionState, message: str
+) -> None:
+    if state == VersionState.ACTIVE:
+        metrics.ACTIVATIONS.inc()
+    if state == VersionState.FAILED:
+        metrics.FAILURES.inc()
+    text = f"version {number} is {state.value}" + (f": {message}" if message else "")
+    await ctx.kube.event(body, state == VersionState.FAILED, f"Version{state.value.title()}", text)
+
+
+async def _write_status(
+    ctx: Context,
+    service: ContainerServiceObject,
+    plan: version_status.VersionPlan,
+    rollout: rollout_status.Rollout,
+    power: Any,
+) -> None:
+    settings = ctx.settings
+    guid = service.status.guid or new_guid()
+    domain = names.default_domain(service.name, guid, settings.region, settings.base_domain)
+    seen = service_status.Observed(
+        plan=plan,
+        rollout=rollout,
+        power=power,
+        ledger=service.status.versions or VersionLedger(),
+        guid=guid,
+        url=f"https://{domain}/",
+        private_domain=names.private_domain(service.name, settings.private_domain_suffix),
+        selector=",".join(f"{k}={v}" for k, v in labels.selector(service.name).items()),
+        now=datetime.now(UTC).replace(microsecond=0),
+    )
+    new = service_status.status(service, seen)
+    await _patch_status(ctx, service, new)
+
+
+async def _patch_status(ctx: Context, service: ContainerServiceObject, new: ServiceStatus) -> None:
+    old_wire, new_wire = service.status.to_wire(), new.to_wire()
+    if old_wire == new_wire:
+        return
+    patch = merge_patch(old_wire, new_wire)
+    live = await ctx.kube.patch(
+        resources.SERVICE, service.namespace, service.name, {"status": patch}, "status"
+    )
+    ctx.store.put("ContainerService", live)
+    if service.status.state != new.state:
+        detail = new.state_detail.message if new.state_detail and new.state_detail.message else ""
+        warning = bool(new.state_detail and new.state_detail.code == "UNKNOWN_ERROR")
+        await ctx.kube.event(
+            live,
+            warning,
+            f"State{(new.state or 'unknown').title()}",
+            f"{service.status.state or 'new'} → {new.state}" + (f": {detail}" if detail else ""),
+        )
+
+
+async def finalize(ctx: Context, service: ContainerServiceObject) -> None:
+    """DELETING: release versions' finalizers, then our own; owner references do the rest."""
+    if service.status.state != "DELETING":
+        status = {
+            "state": "DELETING",
+            "stateDetail": {"message": "deleting the service and its objects"},
+        }
+        live = await ctx.kube.patch(
+            resources.SERVICE, service.namespace, service.name, {"status": status}, "status"
+        )
+        ctx.store.put("ContainerService", live)
+    for version in _versions(ctx, (service.namespace, service.name)):
+        await version_ops.set_finalizer(ctx, version, False)
+    if names.SERVICE_FINALIZER in service.metadata.finalizers:
+        live_body = ctx.store.get("ContainerService", (service.namespace, service.name)) or {}
+        current = parse_service(live_body) if live_body else service
+        finalizers = [f for f in current.metadata.finalizers if f != names.SERVICE_FINALIZER]
+        patch = {
+            "metadata": {
+                "finalizers": finalizers,
+                "resourceVersion": current.metadata.resource_version,
+            }
+        }
+        await ctx.kube.patch(resources.SERVICE, service.namespace, service.name, patch)

@@ -1,0 +1,95 @@
+"""kopf watch handlers: keep the store current and queue the services an event concerns."""
+
+import logging
+from typing import Any
+
+import kopf
+
+from berth.api import limits
+from berth.handlers import runtime
+from berth.handlers.store import Body, key_of
+from berth.render import names
+
+logger = logging.getLogger(__name__)
+MANAGED = {"app.kubernetes.io/managed-by": "berth"}
+
+
+def _record(kind: str, event: kopf.RawEvent | dict[str, Any]) -> Body:
+    body: Body = dict(event["object"])
+    ctx = runtime.context()
+    if event.get("type") == "DELETED":
+        ctx.store.remove(kind, body)
+    else:
+        ctx.store.put(kind, body)
+    return body
+
+
+def _owner_key(body: Body) -> tuple[str, str] | None:
+    meta = body.get("metadata") or {}
+    service = (meta.get("labels") or {}).get(names.SERVICE_LABEL)
+    return (meta.get("namespace") or "", service) if service else None
+
+
+@kopf.on.event(limits.GROUP, limits.VERSION, "containerservices")
+async def service_changed(event: kopf.RawEvent, **_: Any) -> None:
+    body = _record("ContainerService", event)
+    runtime.context().queue.add(key_of(body))
+
+
+@kopf.on.event(limits.GROUP, limits.VERSION, "containerservicedeployments")
+async def version_changed(event: kopf.RawEvent, **_: Any) -> None:
+    body = _record("ContainerServiceDeployment", event)
+    namespace = body["metadata"].get("namespace", "")
+    service = (body.get("spec") or {}).get("serviceName", "")
+    runtime.context().queue.add((namespace, service))
+
+
+@kopf.on.event(limits.GROUP, limits.VERSION, "containerservicepowers")
+async def power_changed(event: kopf.RawEvent, **_: Any) -> None:
+    body = _record("ContainerServicePower", event)
+    ctx = runtime.context()
+    for key in ctx.store.services_using_power(body["metadata"]["name"]):
+        ctx.queue.add(key)
+
+
+@kopf.on.event("apps", "v1", "deployments", labels=MANAGED)
+async def deployment_changed(event: kopf.RawEvent, **_: Any) -> None:
+    key = _owner_key(_record("Deployment", event))
+    if key:
+        runtime.context().queue.add(key)
+
+
+@kopf.on.event("", "v1", "services", labels=MANAGED)
+async def kube_service_changed(event: kopf.RawEvent, **_: Any) -> None:
+    key = _owner_key(_record("Service", event))
+    if key:
+        runtime.context().queue.add(key)
+
+
+@kopf.on.event("", "v1", "pods", labels=MANAGED)
+async def pod_changed(event: kopf.RawEvent, **_: Any) -> None:
+    slim = {"type": event["type"], "object": slim_pod(dict(event["object"]))}
+    key = _owner_key(_record("Pod", slim))
+    if key:
+        runtime.context().queue.add(key)
+
+
+def slim_pod(pod: Body) -> Body:
+    """Only what rollouts look at: thousands of full pod bodies would be most of our memory."""
+    meta = pod.get("metadata") or {}
+    status = pod.get("status") or {}
+    return {
+        "metadata": {
+            "name": meta.get("name"),
+            "namespace": meta.get("namespace"),
+            "labels": meta.get("labels") or {},
+            "resourceVersion": meta.get("resourceVersion", ""),
+        },
+        "status": {
+            "phase": status.get("phase"),
+            "containerStatuses": [
+                {"name": c.get("name"), "ready": c.get("ready"), "state": c.get("state") or {}}
+                for c in status.get("containerStatuses") or []
+            ],
+        },
+    }

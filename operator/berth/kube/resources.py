@@ -1,0 +1,31 @@
+"""Where each kind lives in the API: group/version, plural, scope."""
+
+from dataclasses import dataclass
+
+from berth.api import limits
+
+
+@dataclass(frozen=True)
+class Resource:
+    kind: str
+    api_version: str
+    plural: str
+    namespaced: bool = True
+
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        base = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
+        if self.namespaced and namespace is not None:
+            base += f"/namespaces/{namespace}"
+        base += f"/{self.plural}"
+        return f"{base}/{name}" if name else base
+
+
+SERVICE = Resource("ContainerService", limits.API_VERSION, "containerservices")
+VERSION = Resource("ContainerServiceDeployment", limits.API_VERSION, "containerservicedeployments")
+POWER = Resource("ContainerServicePower", limits.API_VERSION, "containerservicepowers", False)
+DEPLOYMENT = Resource("Deployment", "apps/v1", "deployments")
+KUBE_SERVICE = Resource("Service", "v1", "services")
+POD = Resource("Pod", "v1", "pods")
+EVENT = Resource("Event", "v1", "events")
+
+BY_KIND = {r.kind: r for r in (SERVICE, VERSION, POWER, DEPLOYMENT, KUBE_SERVICE, POD, EVENT)}

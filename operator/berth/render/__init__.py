@@ -1,0 +1,1 @@
+"""Pure builders: (service, version, power, settings) -> the manifests a service owns."""

@@ -1,0 +1,121 @@
+"""The apps/v1 Deployment that runs the served version of a service."""
+
+from typing import Any
+
+from berth.api.content import Container, DeploymentContent, HealthCheck, Protocol
+from berth.api.objects import ContainerServiceObject
+from berth.api.power import PowerSpec
+from berth.render import labels, names
+from berth.render.owner import owned_metadata
+from berth.settings import ResourcesMode, Settings
+
+Manifest = dict[str, Any]
+
+
+def deployment(
+    service: ContainerServiceObject,
+    version: int,
+    content: DeploymentContent,
+    power: PowerSpec,
+    settings: Settings,
+    running: bool = True,
+) -> Manifest:
+    """The Deployment serving version `version`; `running=False` keeps it at zero replicas."""
+    replicas = service.spec.scale if running and not service.spec.is_disabled else 0
+    template_labels = {**labels.standard(service.name), names.VERSION_LABEL: str(version)}
+    pod_spec: Manifest = {
+        "containers": _containers(content, power, settings),
+        "enableServiceLinks": False,
+    }
+    if settings.resources_mode != ResourcesMode.CONTAINER:
+        pod_spec["resources"] = _resources(power.cpu_millicores(), power.memory_mebibytes())
+    access = service.spec.private_registry_access
+    secrets = access.image_pull_secrets if access else None
+    if secrets:
+        pod_spec["imagePullSecrets"] = [{"name": s} for s in secrets]
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": owned_metadata(service, names.deployment(service.name)),
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels.selector(service.name)},
+            "progressDeadlineSeconds": settings.progress_deadline_seconds,
+            "strategy": {
+                "type": "RollingUpdate",
+                # Never below the serving capacity: new pods come first, old ones go after.
+                "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"},
+            },
+            "template": {"metadata": {"labels": template_labels}, "spec": pod_spec},
+        },
+    }
+
+
+def _containers(content: DeploymentContent, power: PowerSpec, settings: Settings) -> list[Manifest]:
+    endpoint = content.public_endpoint
+    split = settings.resources_mode == ResourcesMode.CONTAINER
+    count = len(content.containers)
+    rendered = []
+    for name, container in content.containers.items():
+        manifest = _container(name, container)
+        if split:
+            cpu = max(1, power.cpu_millicores() // count)
+            memory = max(1, power.memory_mebibytes() // count)
+            manifest["resources"] = _resources(cpu, memory)
+        if endpoint is not None and endpoint.container_name == name:
+            protocol = (container.ports or {})[str(endpoint.container_port)]
+            manifest["readinessProbe"] = readiness_probe(
+                endpoint.health_check, endpoint.container_port, protocol
+            )
+        rendered.append(manifest)
+    return rendered
+
+
+def _container(name: str, container: Container) -> Manifest:
+    manifest: Manifest = {"name": name, "image": container.image}
+    if container.command:
+        manifest["args"] = list(container.command)
+    if container.environment:
+        manifest["env"] = [
+            {"name": key, "value": value} for key, value in sorted(container.environment.items())
+        ]
+    if container.ports:
+        manifest["ports"] = [
+            {"containerPort": int(port), "protocol": _kube_protocol(protocol)}
+            for port, protocol in sorted(container.ports.items(), key=lambda p: int(p[0]))
+        ]
+    return manifest
+
+
+def _kube_protocol(protocol: Protocol) -> str:
+    return "UDP" if protocol == Protocol.UDP else "TCP"
+
+
+def _resources(cpu_millicores: int, memory_mebibytes: int) -> Manifest:
+    amounts = {"cpu": cpu_quantity(cpu_millicores), "memory": memory_quantity(memory_mebibytes)}
+    return {"requests": dict(amounts), "limits": dict(amounts)}
+
+
+# The API server stores quantities in canonical form; rendering them the same way keeps
+# the compare-before-write exact ("1000m" would come back as "1" and look like drift).
+def cpu_quantity(millicores: int) -> str:
+    return str(millicores // 1000) if millicores % 1000 == 0 else f"{millicores}m"
+
+
+def memory_quantity(mebibytes: int) -> str:
+    return f"{mebibytes // 1024}Gi" if mebibytes % 1024 == 0 else f"{mebibytes}Mi"
+
+
+def readiness_probe(check: HealthCheck, port: int, protocol: Protocol) -> Manifest:
+    """Lightsail's health check as a readinessProbe. Kubernetes counts 200-399 as healthy."""
+    return {
+        "httpGet": {
+            "path": check.path,
+            "port": port,
+            "scheme": "HTTPS" if protocol == Protocol.HTTPS else "HTTP",
+        },
+        "periodSeconds": check.interval_seconds,
+        "timeoutSeconds": check.timeout_seconds,
+        "successThreshold": check.healthy_threshold,
+        "failureThreshold": check.unhealthy_threshold,
+    }

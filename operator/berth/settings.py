@@ -1,0 +1,45 @@
+"""The operator's one Settings object, read from BERTH_* environment variables."""
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ResourcesMode(StrEnum):
+    AUTO = "auto"  # pod-level where the API server supports it (Kubernetes >= 1.34)
+    POD = "pod"
+    CONTAINER = "container"
+
+
+class Settings(BaseSettings):
+    """Everything that differs between clusters; defaults suit the embedded dev cluster."""
+
+    model_config = SettingsConfigDict(env_prefix="BERTH_", frozen=True)
+
+    namespace: str = Field(default="berth-system", description="Namespace of the operator.")
+    watch_namespaces: list[str] = Field(
+        default_factory=list, description="Namespaces to watch; empty means all."
+    )
+    progress_deadline_seconds: int = Field(default=600, ge=5)
+    region: str = "local"
+    base_domain: str = "berth.internal"
+    private_domain_suffix: str = "service.local"
+    ingress_class_name: str | None = None
+    cluster_issuer: str = "berth-ca"
+    ingress_annotations: dict[str, str] = Field(default_factory=dict)
+    resources_mode: ResourcesMode = ResourcesMode.AUTO
+    metrics_port: int = Field(default=8080, description="Port of /metrics; 0 turns it off.")
+    metrics_host: str = "0.0.0.0"
+    workers: int = Field(default=8, ge=1, description="Services reconciled at the same time.")
+    api_threads: int = Field(default=16, ge=1, description="Threads talking to the API server.")
+    external_kubeconfig: Path | None = Field(
+        default=None,
+        validation_alias="BERTH_KUBECONFIG",
+        description="Use this cluster in tests and `make run` instead of the embedded one.",
+    )
+
+
+def load() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Pure functions from a spec and observed objects to Lightsail states and metav1 conditions."""

@@ -1,0 +1,100 @@
+"""What the Deployment and its pods say about the rollout in progress."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Container waiting reasons that mean a pod will not start without a new version.
+FATAL_WAITING_REASONS = frozenset(
+    {
+        "CrashLoopBackOff",
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "InvalidImageName",
+        "ErrImageNeverPull",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """A Deployment's progress, reduced to what version states depend on."""
+
+    exists: bool = False
+    template_version: int | None = None
+    desired: int = 0
+    generation_observed: bool = False
+    replicas: int = 0
+    updated: int = 0
+    ready: int = 0
+    available: int = 0
+    deadline_exceeded: bool = False
+    pod_failures: dict[int, str] = field(default_factory=dict)
+
+    def complete(self) -> bool:
+        """Every replica runs the template and is available, and no old pod is left."""
+        return (
+            self.exists
+            and self.generation_observed
+            and self.updated >= self.desired
+            and self.available >= self.desired
+            and self.replicas == self.desired
+        )
+
+    def failure(self, version: int) -> str | None:
+        """Why `version` cannot become ACTIVE, or None while it still may."""
+        if version in self.pod_failures:
+            return self.pod_failures[version]
+        if self.deadline_exceeded and self.generation_observed and self.template_version == version:
+            return "the rollout did not complete within the progress deadline"
+        return None
+
+
+def observe(
+    deployment: dict[str, Any] | None, pods: list[dict[str, Any]], version_label: str
+) -> Rollout:
+    """Reduce a Deployment and the service's pods (versions in `version_label`) to a Rollout."""
+    if deployment is None:
+        return Rollout()
+    meta = deployment.get("metadata") or {}
+    spec = deployment.get("spec") or {}
+    status = deployment.get("status") or {}
+    template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    version = template_labels.get(version_label)
+    conditions = status.get("conditions") or []
+    return Rollout(
+        exists=True,
+        template_version=int(version) if version and version.isdigit() else None,
+        desired=int(spec.get("replicas", 1)),
+        generation_observed=int(status.get("observedGeneration") or 0)
+        >= int(meta.get("generation") or 0),
+        replicas=int(status.get("replicas") or 0),
+        updated=int(status.get("updatedReplicas") or 0),
+        ready=int(status.get("readyReplicas") or 0),
+        available=int(status.get("availableReplicas") or 0),
+        deadline_exceeded=any(
+            c.get("type") == "Progressing" and c.get("reason") == "ProgressDeadlineExceeded"
+            for c in conditions
+        ),
+        pod_failures=pod_failures(pods, version_label),
+    )
+
+
+def pod_failures(pods: list[dict[str, Any]], version_label: str) -> dict[int, str]:
+    """Version number → the first reason one of its pods cannot start."""
+    failures: dict[int, str] = {}
+    for pod in pods:
+        version = ((pod.get("metadata") or {}).get("labels") or {}).get(version_label, "")
+        if not version.isdigit() or int(version) in failures:
+            continue
+        statuses = (pod.get("status") or {}).get("containerStatuses") or []
+        for container in statuses:
+            waiting = (container.get("state") or {}).get("waiting") or {}
+            reason = waiting.get("reason")
+            if reason in FATAL_WAITING_REASONS:
+                detail = f": {waiting['message']}" if waiting.get("message") else ""
+                failures[int(version)] = f"container {container.get('name')}: {reason}{detail}"
+                break
+    return failures

@@ -1,0 +1,194 @@
+"""A service's Lightsail state, detail and conditions from its spec, versions and rollout."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from berth.api.common import Condition
+from berth.api.content import parse_success_codes
+from berth.api.objects import ContainerServiceObject, VersionObject
+from berth.api.power import PowerSpec
+from berth.api.service import (
+    ServiceState,
+    ServiceStatus,
+    StateDetail,
+    StateDetailCode,
+    VersionLedger,
+)
+from berth.api.version import VersionState, VersionSummary
+from berth.status import conditions
+from berth.status.rollout import Rollout
+from berth.status.versions import VersionPlan
+
+PROBE_SUCCESS = (200, 399)  # what a Kubernetes httpGet probe counts as healthy
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Everything the status depends on besides the service itself."""
+
+    plan: VersionPlan
+    rollout: Rollout
+    power: PowerSpec | None
+    ledger: VersionLedger
+    guid: str
+    url: str
+    private_domain: str
+    selector: str
+    now: datetime
+
+
+def summary(version: VersionObject, state: VersionState) -> VersionSummary:
+    return VersionSummary(
+        version=version.number or 0,
+        state=state,
+        name=version.name,
+        containers=version.spec.containers,
+        public_endpoint=version.spec.public_endpoint,
+        created_at=version.metadata.creation_timestamp,
+    )
+
+
+def state_of(service: ContainerServiceObject, seen: Observed) -> tuple[ServiceState, StateDetail]:
+    plan, rollout = seen.plan, seen.rollout
+    if service.metadata.deleting:
+        return ServiceState.DELETING, StateDetail(message="deleting the service and its objects")
+    if seen.power is None and not rollout.exists:
+        return ServiceState.PENDING, _power_missing(service)
+    if service.spec.is_disabled:
+        return ServiceState.DISABLED, StateDetail(message="disabled: scaled to zero")
+    if plan.candidate is not None:
+        return ServiceState.DEPLOYING, _deploying_detail(plan.candidate, rollout)
+    if plan.active is None:
+        newest = plan.serve
+        if newest is not None and plan.states[newest.name][0] == VersionState.FAILED:
+            message = f"version {newest.number} failed: {plan.states[newest.name][1]}"
+            return ServiceState.READY, StateDetail(
+                code=StateDetailCode.UNKNOWN_ERROR, message=message
+            )
+        return ServiceState.READY, StateDetail(message="no active deployment")
+    if seen.power is None:
+        return ServiceState.RUNNING, _power_missing(service)
+    if not rollout.complete() or rollout.template_version != plan.active.number:
+        return ServiceState.UPDATING, StateDetail(message="changing capacity without downtime")
+    return ServiceState.RUNNING, StateDetail()
+
+
+def _power_missing(service: ContainerServiceObject) -> StateDetail:
+    return StateDetail(
+        code=StateDetailCode.UNKNOWN_ERROR,
+        message=f"power {service.spec.power!r} does not exist; running pods are left as they are",
+    )
+
+
+def _deploying_detail(candidate: VersionObject, rollout: Rollout) -> StateDetail:
+    number = candidate.number
+    if rollout.template_version != number or rollout.updated == 0:
+        return StateDetail(
+            code=StateDetailCode.CREATING_DEPLOYMENT, message=f"starting version {number}"
+        )
+    if rollout.ready < rollout.desired or rollout.available < rollout.desired:
+        return StateDetail(
+            code=StateDetailCode.EVALUATING_HEALTH_CHECK,
+            message=f"version {number}: {rollout.ready}/{rollout.desired} replicas healthy",
+        )
+    return StateDetail(
+        code=StateDetailCode.ACTIVATING_DEPLOYMENT, message=f"switching traffic to version {number}"
+    )
+
+
+def health_check_note(version: VersionObject | None) -> str | None:
+    """Where successCodes asks for more than a Kubernetes probe can express, say how it differs."""
+    endpoint = version.spec.public_endpoint if version else None
+    if endpoint is None:
+        return None
+    codes = endpoint.health_check.success_codes
+    if parse_success_codes(codes) == [PROBE_SUCCESS]:
+        return None
+    return (
+        f"successCodes {codes} cannot be expressed by a Kubernetes readiness probe, "
+        "which counts 200-399 as healthy and every other code as unhealthy"
+    )
+
+
+def status(service: ContainerServiceObject, seen: Observed) -> ServiceStatus:
+    state, detail = state_of(service, seen)
+    plan = seen.plan
+    current = summary(plan.active, VersionState.ACTIVE) if plan.active else None
+    next_ = summary(plan.candidate, VersionState.ACTIVATING) if plan.candidate else None
+    price = seen.power.price * service.spec.scale if seen.power else None
+    return ServiceStatus(
+        state=state,
+        state_detail=detail,
+        current_deployment=current,
+        next_deployment=next_,
+        power=service.spec.power,
+        scale=service.spec.scale,
+        monthly_price=round(price, 2) if price is not None else None,
+        private_domain_name=seen.private_domain,
+        url=seen.url,
+        public_domain_names=service.spec.public_domain_names,
+        guid=seen.guid,
+        created_at=service.metadata.creation_timestamp,
+        replicas=seen.rollout.replicas,
+        ready_replicas=seen.rollout.ready,
+        selector=seen.selector,
+        observed_generation=service.metadata.generation,
+        versions=seen.ledger,
+        conditions=conditions.merge(
+            service.status.conditions, _conditions(service, seen, state, detail)
+        ),
+    )
+
+
+def _conditions(
+    service: ContainerServiceObject, seen: Observed, state: ServiceState, detail: StateDetail
+) -> list[Condition]:
+    gen, now, plan, rollout = service.metadata.generation, seen.now, seen.plan, seen.rollout
+    newest_failed = (
+        plan.serve is not None and plan.states[plan.serve.name][0] == VersionState.FAILED
+    )
+    ready_states = (ServiceState.RUNNING, ServiceState.READY, ServiceState.DISABLED)
+    ready = state in ready_states and seen.power is not None and not newest_failed
+    available = (
+        plan.active is not None and rollout.desired > 0 and rollout.available >= rollout.desired
+    )
+    reconciling = state in (ServiceState.PENDING, ServiceState.DEPLOYING, ServiceState.UPDATING)
+    stalled_reason = "PowerNotFound" if seen.power is None else "DeploymentFailed"
+    note = health_check_note(plan.candidate or plan.active)
+    message = detail.message or state.value
+    return [
+        conditions.condition("Ready", ready, state.value.title(), message, gen, now),
+        conditions.condition(
+            "DeploymentAvailable",
+            available,
+            "MinimumReplicasAvailable" if available else "NoAvailableReplicas",
+            f"{rollout.available}/{rollout.desired} replicas available",
+            gen,
+            now,
+        ),
+        conditions.condition(
+            "PowerResolved",
+            seen.power is not None,
+            "Found" if seen.power else "PowerNotFound",
+            f"power {service.spec.power!r}" + ("" if seen.power else " does not exist"),
+            gen,
+            now,
+        ),
+        conditions.condition("Reconciling", reconciling, state.value.title(), message, gen, now),
+        conditions.condition(
+            "Stalled",
+            seen.power is None or newest_failed,
+            stalled_reason if (seen.power is None or newest_failed) else "Progressing",
+            message if (seen.power is None or newest_failed) else "",
+            gen,
+            now,
+        ),
+        conditions.condition(
+            "HealthCheckExact",
+            note is None,
+            "SuccessCodesApproximated" if note else "Exact",
+            note or "the readiness probe checks exactly the health check's success codes",
+            gen,
+            now,
+        ),
+    ]

@@ -1,0 +1,53 @@
+"""Fixtures for end-to-end tests: one real control plane per test session."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import kubernetes
+import pytest
+
+from berth.devcluster import (
+    Cluster,
+    ExternalCluster,
+    KubeCluster,
+    external_kubeconfig,
+    stop_at_exit,
+)
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[KubeCluster]:
+    """The embedded cluster, started once; or the one BERTH_KUBECONFIG names, left untouched.
+
+    The binaries must be built beforehand (devcluster/build.sh): a first build takes far
+    longer than the timeout of the test that happens to set this fixture up.
+    """
+    kubeconfig = external_kubeconfig()
+    if kubeconfig is not None:
+        yield ExternalCluster(kubeconfig)
+        return
+    started = Cluster()
+    # Test failures end in fixture teardown anyway; this adds SIGTERM/SIGHUP (and SIGINT when
+    # inherited as ignored) and an interpreter exit that skips teardown.
+    stop_at_exit(started)
+    with started:
+        yield started
+
+
+@pytest.fixture(scope="session")
+def kube_api(cluster: KubeCluster) -> Iterator[kubernetes.client.ApiClient]:
+    """A kubernetes.client.ApiClient, cluster admin on `cluster`."""
+    client = kubernetes.config.new_client_from_config(config_file=str(cluster.kubeconfig))
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def namespace(cluster: KubeCluster) -> Iterator[str]:
+    """A fresh namespace for one test, deleted (without waiting) afterwards."""
+    name = f"e2e-{uuid.uuid4().hex[:8]}"
+    cluster.kubectl("create", "namespace", name)
+    yield name
+    cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
