@@ -22,7 +22,11 @@ def main() -> None:
             standalone=True,
             clusterwide=not namespaces,
             namespaces=namespaces,
-            liveness_endpoint="http://0.0.0.0:8081/healthz" if config.metrics_port else None,
+            liveness_endpoint=(
+                f"http://{config.metrics_host}:{config.health_port}/healthz"
+                if config.health_port
+                else None
+            ),
         )
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 import uuid
 from collections.abc import Iterator
 
@@ -15,6 +16,7 @@ from berth.devcluster import (
     external_kubeconfig,
     stop_at_exit,
 )
+from berth.devcluster.operator_process import OperatorProcess
 
 
 @pytest.fixture(scope="session")
@@ -51,3 +53,35 @@ def namespace(cluster: KubeCluster) -> Iterator[str]:
     cluster.kubectl("create", "namespace", name)
     yield name
     cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+PROGRESS_DEADLINE_SECONDS = 15
+
+
+@pytest.fixture(scope="session")
+def berth_api(cluster: KubeCluster) -> KubeCluster:
+    """The Berth CRDs and the default powers, installed once."""
+    cluster.kubectl("apply", "-f", str(REPO / "crds"))
+    cluster.kubectl(
+        "wait", "--for=condition=Established", "--timeout=60s", "-f", str(REPO / "crds")
+    )
+    cluster.kubectl("apply", "-f", str(REPO / "manifests" / "powers.yaml"))
+    return cluster
+
+
+@pytest.fixture(scope="session")
+def operator(
+    berth_api: KubeCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OperatorProcess]:
+    """The real operator, out of cluster, with a short progress deadline."""
+    log = tmp_path_factory.mktemp("operator") / "operator.log"
+    process = OperatorProcess(
+        berth_api.kubeconfig,
+        log,
+        env={"BERTH_PROGRESS_DEADLINE_SECONDS": str(PROGRESS_DEADLINE_SECONDS)},
+    )
+    process.start()
+    yield process
+    process.stop()
+    print(f"operator log: {log}")

@@ -5,6 +5,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
+from berth.api import limits
+
 
 class ApiModel(BaseModel):
     """A part of a Berth object as Kubernetes stores it."""
@@ -32,3 +34,11 @@ def cel(rule: str, message: str, field_path: str | None = None) -> dict[str, Any
 def validations(*rules: dict[str, Any]) -> dict[str, Any]:
     """A `json_schema_extra` with CEL rules, which the CRD generator carries over."""
     return {"x-kubernetes-validations": list(rules)}
+
+
+def is_dns_label(expression: str) -> str:
+    """A CEL condition that `expression` (a string) is a DNS label, as limits defines it."""
+    return (
+        f"size({expression}) <= {limits.MAX_NAME_LENGTH} && "
+        f"{expression}.matches('{limits.DNS_LABEL_PATTERN}')"
+    )

@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from berth.api import limits
-from berth.api.base import ApiModel, cel, validations
+from berth.api.base import ApiModel, cel, is_dns_label, validations
 
 
 class Protocol(StrEnum):
@@ -105,12 +105,17 @@ class HealthCheck(ApiModel):
         max_length=64,
         pattern=limits.SUCCESS_CODES_PATTERN,
         description='HTTP codes that count as healthy, e.g. "200,202" or "200-299" (200-499).',
+        # The pattern reports a malformed value; the rules skip it rather than fail on int().
         json_schema_extra=validations(
             cel(
-                "self.split(',').all(r, r.split('-').all(c, int(c) >= 200 && int(c) <= 499))",
-                "successCodes must be HTTP codes between 200 and 499",
+                f"!self.matches('{limits.SUCCESS_CODES_PATTERN}') || "
+                "self.split(',').all(r, r.split('-').all(c, "
+                f"int(c) >= {limits.MIN_SUCCESS_CODE} && int(c) <= {limits.MAX_SUCCESS_CODE}))",
+                f"successCodes must be HTTP codes between {limits.MIN_SUCCESS_CODE} and "
+                f"{limits.MAX_SUCCESS_CODE}",
             ),
             cel(
+                f"!self.matches('{limits.SUCCESS_CODES_PATTERN}') || "
                 "self.split(',').all(r, size(r.split('-')) == 1 || "
                 "int(r.split('-')[0]) <= int(r.split('-')[1]))",
                 "successCodes ranges must be written low-high, e.g. 200-299",
@@ -142,7 +147,10 @@ class PublicEndpoint(ApiModel):
     container_name: ContainerName = Field(description="Container that serves the endpoint.")
     container_port: int = Field(ge=1, le=65535, description="Port of that container.")
     health_check: HealthCheck = Field(
-        default_factory=HealthCheck, description="Health check of the endpoint container."
+        default_factory=HealthCheck,
+        description="Health check of the endpoint container.",
+        # An empty default lets the API server fill in (and `kubectl get` show) Lightsail's values.
+        json_schema_extra={"default": {}},
     )
 
 
@@ -179,7 +187,7 @@ Containers = Annotated[
         description="Containers of this version, name to container (1 to 10).",
         json_schema_extra=validations(
             cel(
-                "self.all(n, size(n) <= 63 && n.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'))",
+                f"self.all(n, {is_dns_label('n')})",
                 "containers names must be DNS labels: lowercase letters, digits and '-', "
                 "at most 63 characters",
             )

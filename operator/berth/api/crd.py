@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from berth.api import limits
-from berth.api.base import cel
+from berth.api.base import cel, is_dns_label
 from berth.api.power import PowerSpec
 from berth.api.service import ServiceSpec, ServiceStatus
 from berth.api.version import VersionSpec, VersionStatus
@@ -76,10 +76,10 @@ def _printer(name: str, path: str, kind: str = "string", priority: int = 0) -> d
 
 _AGE = _printer("Age", ".metadata.creationTimestamp", "date")
 _NAME_RULE = cel(
-    f"size(self.metadata.name) <= {limits.MAX_NAME_LENGTH} && "
-    "self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",
+    is_dns_label("self.metadata.name"),
     "metadata.name must be 1-63 lowercase letters, digits or '-', "
     "starting and ending with a letter or digit",
+    # No fieldPath: the API server accepts only paths into the schema, and metadata has none.
 )
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, field_validator
 
 from berth.api import limits
-from berth.api.base import ApiModel, cel, validations
+from berth.api.base import ApiModel, cel, is_dns_label, validations
 from berth.api.common import Conditions, ObjectName, Tag
 from berth.api.content import DeploymentContent
 from berth.api.version import VersionSummary
@@ -21,13 +21,14 @@ DOMAIN_RULES = [
         f"self.map(c, size(self[c])).sum() <= {limits.MAX_PUBLIC_DOMAINS}",
         f"publicDomainNames: at most {limits.MAX_PUBLIC_DOMAINS} custom domains in total",
     ),
+    # Counted, not compared pairwise: a pair test cannot tell a repeat within one list from itself.
     cel(
-        "self.all(a, self[a].all(d, self.all(b, self[b].all(e, "
-        "(a == b && d == e) || d.lowerAscii() != e.lowerAscii()))))",
-        "publicDomainNames: a domain may be listed only once",
+        "self.all(a, self[a].all(d, "
+        "self.map(b, size(self[b].filter(e, e.lowerAscii() == d.lowerAscii()))).sum() == 1))",
+        "publicDomainNames: a domain may be listed only once (case-insensitively)",
     ),
     cel(
-        "self.all(c, size(c) <= 63 && c.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'))",
+        f"self.all(c, {is_dns_label('c')})",
         "publicDomainNames: certificate names must be DNS labels (lowercase letters, digits, '-')",
     ),
 ]
@@ -55,7 +56,11 @@ class ServiceSpec(ApiModel):
         default=False, description="Scale to zero and drop the public endpoint, keeping all else."
     )
     public_domain_names: (
-        dict[ObjectName, Annotated[list[Domain], Field(min_length=1, max_length=4)]] | None
+        dict[
+            ObjectName,
+            Annotated[list[Domain], Field(min_length=1, max_length=limits.MAX_PUBLIC_DOMAINS)],
+        ]
+        | None
     ) = Field(
         default=None,
         max_length=limits.MAX_PUBLIC_DOMAINS,

@@ -41,6 +41,7 @@ async def reconcile(ctx: Context, key: Key) -> float | None:
     """Bring one service's owned objects and statuses to what its spec and versions say."""
     body = ctx.store.get("ContainerService", key)
     if body is None:
+        await _wait_for_service(ctx, key)
         return None
     with metrics.RECONCILE_SECONDS.labels(kind="ContainerService").time():
         try:
@@ -55,6 +56,33 @@ async def reconcile(ctx: Context, key: Key) -> float | None:
             await _reconcile(ctx, service)
         metrics.RECONCILES.labels(kind="ContainerService", result="ok").inc()
     return None
+
+
+async def _wait_for_service(ctx: Context, key: Key) -> None:
+    """Versions of a service that does not exist (yet) get no number, and a condition says why."""
+    namespace, name = key
+    message = f"ContainerService {name!r} does not exist in {namespace!r}; numbered when it does"
+    for body in ctx.store.versions_of(key):
+        status = body.get("status") or {}
+        conditions = status.get("conditions") or []
+        if status.get("version") or any(c.get("reason") == "ServiceNotFound" for c in conditions):
+            continue
+        condition = {
+            "type": "ServiceFound",
+            "status": "False",
+            "reason": "ServiceNotFound",
+            "message": message,
+            "lastTransitionTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "observedGeneration": body["metadata"].get("generation", 1),
+        }
+        live = await ctx.kube.patch(
+            resources.VERSION,
+            namespace,
+            body["metadata"]["name"],
+            {"status": {"conditions": [condition]}},
+            "status",
+        )
+        ctx.store.put("ContainerServiceDeployment", live)
 
 
 async def _reject(ctx: Context, body: Body, error: ValidationError) -> None:
@@ -87,8 +115,8 @@ async def _reconcile(ctx: Context, service: ContainerServiceObject) -> None:
         desired = workload.deployment(service, number, content, power, ctx.settings, plan.running)
         deployment = await _apply(ctx, "Deployment", key, desired)
         await _apply(ctx, "Service", key, network.kube_service(service, content))
+        # The plan stands as decided; the fresh Deployment only updates what status reports.
         rollout = rollout_status.observe(deployment, pods, names.VERSION_LABEL)
-        plan = version_status.plan(versions, rollout)
     await _write_versions(ctx, service, versions, plan)
     await version_ops.prune(ctx, versions, plan)
     await _write_status(ctx, service, plan, rollout, power)
@@ -125,6 +153,7 @@ async def _apply(ctx: Context, kind: str, key: Key, desired: Body | None) -> Bod
     manifest = stamped(desired)
     if up_to_date(live, manifest):
         return live
+    logger.debug("applying %s %s/%s", kind, key[0], key[1])
     applied = await ctx.kube.apply(manifest)
     ctx.store.put(kind, applied)
     return applied

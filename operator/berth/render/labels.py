@@ -25,8 +25,8 @@ def standard(service: str) -> dict[str, str]:
 
 
 def is_label_key(key: str) -> bool:
-    prefix, _, name = key.rpartition("/")
-    if prefix and (len(prefix) > 253 or not _LABEL_PREFIX.match(prefix)):
+    prefix, slash, name = key.rpartition("/")
+    if slash and (not prefix or len(prefix) > 253 or not _LABEL_PREFIX.match(prefix)):
         return False
     return bool(_LABEL_NAME.match(name))
 

@@ -99,11 +99,22 @@ def _resources(cpu_millicores: int, memory_mebibytes: int) -> Manifest:
 # The API server stores quantities in canonical form; rendering them the same way keeps
 # the compare-before-write exact ("1000m" would come back as "1" and look like drift).
 def cpu_quantity(millicores: int) -> str:
-    return str(millicores // 1000) if millicores % 1000 == 0 else f"{millicores}m"
+    return _canonical(millicores, 1000, ("m", "", "k", "M"))
 
 
 def memory_quantity(mebibytes: int) -> str:
-    return f"{mebibytes // 1024}Gi" if mebibytes % 1024 == 0 else f"{mebibytes}Mi"
+    return _canonical(mebibytes, 1024, ("Mi", "Gi", "Ti", "Pi"))
+
+
+def _canonical(amount: int, base: int, suffixes: tuple[str, ...]) -> str:
+    """The largest suffix that still gives a whole number, as the API server writes it."""
+    if amount == 0:
+        return "0"
+    for suffix in suffixes[:-1]:
+        if amount % base:
+            return f"{amount}{suffix}"
+        amount //= base
+    return f"{amount}{suffixes[-1]}"
 
 
 def readiness_probe(check: HealthCheck, port: int, protocol: Protocol) -> Manifest:

@@ -32,11 +32,16 @@ class Rollout:
     available: int = 0
     deadline_exceeded: bool = False
     pod_failures: dict[int, str] = field(default_factory=dict)
+    ready_by_version: dict[int, int] = field(default_factory=dict)
 
     def complete(self) -> bool:
-        """Every replica runs the template and is available, and no old pod is left."""
+        """Every replica runs the template and is available, and no old pod is left.
+
+        At zero replicas nothing has passed a health check, so nothing counts as complete.
+        """
         return (
             self.exists
+            and self.desired > 0
             and self.generation_observed
             and self.updated >= self.desired
             and self.available >= self.desired
@@ -79,7 +84,19 @@ def observe(
             for c in conditions
         ),
         pod_failures=pod_failures(pods, version_label),
+        ready_by_version=ready_pods(pods, version_label),
     )
+
+
+def ready_pods(pods: list[dict[str, Any]], version_label: str) -> dict[int, int]:
+    """Version number → pods of it whose containers are all ready."""
+    counts: dict[int, int] = {}
+    for pod in pods:
+        version = ((pod.get("metadata") or {}).get("labels") or {}).get(version_label, "")
+        statuses = (pod.get("status") or {}).get("containerStatuses") or []
+        if version.isdigit() and statuses and all(c.get("ready") for c in statuses):
+            counts[int(version)] = counts.get(int(version), 0) + 1
+    return counts
 
 
 def pod_failures(pods: list[dict[str, Any]], version_label: str) -> dict[int, str]:

@@ -59,8 +59,8 @@ def state_of(service: ContainerServiceObject, seen: Observed) -> tuple[ServiceSt
     if plan.candidate is not None:
         return ServiceState.DEPLOYING, _deploying_detail(plan.candidate, rollout)
     if plan.active is None:
-        newest = plan.serve
-        if newest is not None and plan.states[newest.name][0] == VersionState.FAILED:
+        newest = plan.newest
+        if newest is not None and plan.newest_failed():
             message = f"version {newest.number} failed: {plan.states[newest.name][1]}"
             return ServiceState.READY, StateDetail(
                 code=StateDetailCode.UNKNOWN_ERROR, message=message
@@ -86,14 +86,26 @@ def _deploying_detail(candidate: VersionObject, rollout: Rollout) -> StateDetail
         return StateDetail(
             code=StateDetailCode.CREATING_DEPLOYMENT, message=f"starting version {number}"
         )
-    if rollout.ready < rollout.desired or rollout.available < rollout.desired:
+    healthy = rollout.ready_by_version.get(number or 0, 0)
+    if healthy < rollout.desired:
         return StateDetail(
             code=StateDetailCode.EVALUATING_HEALTH_CHECK,
-            message=f"version {number}: {rollout.ready}/{rollout.desired} replicas healthy",
+            message=f"version {number}: {healthy}/{rollout.desired} replicas healthy",
         )
     return StateDetail(
         code=StateDetailCode.ACTIVATING_DEPLOYMENT, message=f"switching traffic to version {number}"
     )
+
+
+def merged_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or adjacent code ranges joined: 200-299,300-399 → 200-399."""
+    merged: list[tuple[int, int]] = []
+    for low, high in sorted(ranges):
+        if merged and low <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
 
 
 def health_check_note(version: VersionObject | None) -> str | None:
@@ -102,7 +114,7 @@ def health_check_note(version: VersionObject | None) -> str | None:
     if endpoint is None:
         return None
     codes = endpoint.health_check.success_codes
-    if parse_success_codes(codes) == [PROBE_SUCCESS]:
+    if merged_ranges(parse_success_codes(codes)) == [PROBE_SUCCESS]:
         return None
     return (
         f"successCodes {codes} cannot be expressed by a Kubernetes readiness probe, "
@@ -144,9 +156,7 @@ def _conditions(
     service: ContainerServiceObject, seen: Observed, state: ServiceState, detail: StateDetail
 ) -> list[Condition]:
     gen, now, plan, rollout = service.metadata.generation, seen.now, seen.plan, seen.rollout
-    newest_failed = (
-        plan.serve is not None and plan.states[plan.serve.name][0] == VersionState.FAILED
-    )
+    newest_failed = plan.newest_failed()
     ready_states = (ServiceState.RUNNING, ServiceState.READY, ServiceState.DISABLED)
     ready = state in ready_states and seen.power is not None and not newest_failed
     available = (
@@ -156,6 +166,9 @@ def _conditions(
     stalled_reason = "PowerNotFound" if seen.power is None else "DeploymentFailed"
     note = health_check_note(plan.candidate or plan.active)
     message = detail.message or state.value
+    if newest_failed and plan.newest is not None:
+        reason = plan.states[plan.newest.name][1]
+        message = f"version {plan.newest.number} failed: {reason}"
     return [
         conditions.condition("Ready", ready, state.value.title(), message, gen, now),
         conditions.condition(

@@ -18,6 +18,11 @@ class VersionPlan:
     candidate: VersionObject | None = None
     serve: VersionObject | None = None  # what the Deployment runs
     running: bool = False  # whether it runs with replicas
+    newest: VersionObject | None = None
+
+    def newest_failed(self) -> bool:
+        """The last version asked for failed: the service serves an older one, or nothing."""
+        return self.newest is not None and self.states[self.newest.name][0] == VersionState.FAILED
 
     def changed(self, version: VersionObject) -> bool:
         state, message = self.states[version.name]
@@ -63,4 +68,5 @@ def plan(versions: list[VersionObject], rollout: Rollout) -> VersionPlan:
         candidate=candidate,
         serve=serve,
         running=serve is candidate or serve is active,
+        newest=newest,
     )

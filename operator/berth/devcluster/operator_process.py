@@ -1,0 +1,93 @@
+"""The Berth operator as a child process against a cluster: for `make run`, tests and benchmarks."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+WRITES = re.compile(r'^berth_api_writes_total\{kind="([^"]+)",verb="([^"]+)"\} ([0-9.e+]+)$', re.M)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class OperatorProcess:
+    """`python -m berth` with its own metrics port; start, kill -9, restart, stop."""
+
+    def __init__(
+        self, kubeconfig: pathlib.Path, log: pathlib.Path, env: dict[str, str] | None = None
+    ) -> None:
+        self.kubeconfig = kubeconfig
+        self.log = log
+        self.extra_env = env or {}
+        self.metrics_port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+
+    def start(self, timeout: float = 60.0) -> OperatorProcess:
+        env = {
+            **os.environ,
+            "KUBECONFIG": str(self.kubeconfig),
+            "BERTH_METRICS_HOST": "127.0.0.1",
+            "BERTH_METRICS_PORT": str(self.metrics_port),
+            "BERTH_HEALTH_PORT": str(free_port()),
+            **self.extra_env,
+        }
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "berth"], env=env, stdout=out, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"operator exited with {self.process.returncode}; see {self.log}"
+                )
+            try:
+                self.metrics()
+                return self
+            except OSError:
+                time.sleep(0.2)
+        raise TimeoutError(f"operator did not serve metrics within {timeout}s; see {self.log}")
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(self.metrics_url, timeout=5) as answer:
+            text: str = answer.read().decode()
+            return text
+
+    def writes(self) -> dict[tuple[str, str], float]:
+        """API writes so far, by (kind, verb)."""
+        return {(kind, verb): float(n) for kind, verb, n in WRITES.findall(self.metrics())}
+
+    def kill(self) -> None:
+        """kill -9, as a crash would."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def restart(self) -> OperatorProcess:
+        self.kill()
+        self.metrics_port = free_port()
+        return self.start()

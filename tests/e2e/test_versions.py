@@ -1,0 +1,257 @@
+"""End to end: deployment versions, their numbers and states, on the real control plane."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import kubernetes
+import pytest
+from tests.e2e.support import (
+    AvailabilitySampler,
+    Berth,
+    apply,
+    service_manifest,
+    version_manifest,
+    wait_for,
+    web_content,
+)
+
+from berth.devcluster import KubeCluster
+from berth.devcluster.operator_process import OperatorProcess
+
+pytestmark = pytest.mark.e2e
+
+
+def wait_until_quiet(operator: OperatorProcess, quiet: float = 3.0) -> dict[tuple[str, str], float]:
+    """Writes once they stopped changing for `quiet` seconds (the operator has converged)."""
+    last = operator.writes()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = operator.writes()
+        if now == last:
+            return now
+        last = now
+    raise AssertionError("the operator kept writing for 60 s")
+
+
+@pytest.fixture
+def berth(
+    operator: OperatorProcess, kube_api: kubernetes.client.ApiClient, namespace: str
+) -> Berth:
+    return Berth(kube_api, namespace)
+
+
+def template_version(berth: Berth, name: str) -> str | None:
+    deployment = berth.deployment(name)
+    return deployment.spec.template.metadata.labels.get("berth.dev/version") if deployment else None
+
+
+def running_service(
+    cluster: KubeCluster, berth: Berth, name: str, scale: int = 2
+) -> dict[str, Any]:
+    apply(cluster, berth.namespace, service_manifest(name, scale=scale, deployment=web_content()))
+    return berth.wait_state(name, "RUNNING")
+
+
+def test_inline_deployment_becomes_version_1_and_the_service_runs(
+    cluster: KubeCluster, berth: Berth
+) -> None:
+    status = running_service(cluster, berth, "web", scale=2)
+
+    assert status["currentDeployment"]["version"] == 1
+    assert status["currentDeployment"]["name"] == "web-v1"
+    assert status["monthlyPrice"] == 14
+    assert status["privateDomainName"] == "web.service.local"
+    assert status["url"].startswith(f"https://web.{status['guid']}.")
+    assert len(status["guid"]) == 12
+    assert status["readyReplicas"] == 2
+    assert status["selector"] == "berth.dev/service=web"
+    deployment = berth.deployment("web")
+    assert deployment.spec.replicas == 2
+    assert deployment.spec.strategy.rolling_update.max_unavailable == 0
+    assert [p.name for p in berth.kube_service("web").spec.ports] == ["web-80"]
+    assert berth.version_states("web") == {1: "ACTIVE"}
+    conditions = {c["type"]: c["status"] for c in status["conditions"]}
+    assert conditions["Ready"] == "True"
+    assert conditions["DeploymentAvailable"] == "True"
+    assert conditions["Reconciling"] == "False"
+
+
+def test_reconcile_with_nothing_to_change_makes_no_writes(
+    cluster: KubeCluster, berth: Berth, operator: OperatorProcess
+) -> None:
+    running_service(cluster, berth, "quiet")
+    before = wait_until_quiet(operator)
+    versions = {n: v["metadata"]["resourceVersion"] for n, v in berth.versions("quiet").items()}
+    service_rv = berth.service("quiet")["metadata"]["resourceVersion"]
+
+    # Re-applying the same spec is a no-op for the API server and must be one for Berth too.
+    apply(cluster, berth.namespace, service_manifest("quiet", deployment=web_content()))
+    time.sleep(8)
+
+    assert operator.writes() == before
+    assert berth.service("quiet")["metadata"]["resourceVersion"] == service_rv
+    assert {
+        n: v["metadata"]["resourceVersion"] for n, v in berth.versions("quiet").items()
+    } == versions
+
+
+def test_new_version_activates_and_the_previous_becomes_inactive(
+    cluster: KubeCluster, berth: Berth
+) -> None:
+    running_service(cluster, berth, "shop")
+
+    apply(
+        cluster, berth.namespace, version_manifest("shop-next", "shop", web_content(COLOR="blue"))
+    )
+
+    wait_for(lambda: berth.version_states("shop") == {1: "INACTIVE", 2: "ACTIVE"}, what="v2 active")
+    status = berth.wait_state("shop", "RUNNING")
+    assert status["currentDeployment"]["version"] == 2
+    assert template_version(berth, "shop") == "2"
+    env = berth.deployment("shop").spec.template.spec.containers[0].env
+    assert [(e.name, e.value) for e in env] == [("COLOR", "blue")]
+
+
+@pytest.mark.parametrize(
+    ("image", "reason"),
+    [
+        pytest.param("example/crashloop:1", "CrashLoopBackOff", id="crash-loop"),
+        pytest.param("example/no-such-image:1", "ImagePullBackOff", id="image-pull"),
+        pytest.param("example/never-ready:1", "progress deadline", id="never-ready"),
+    ],
+)
+def test_failed_rollout_keeps_the_current_version_serving(
+    cluster: KubeCluster, berth: Berth, image: str, reason: str
+) -> None:
+    running_service(cluster, berth, "api", scale=3)
+
+    with AvailabilitySampler(berth, "api") as sampler:
+        apply(cluster, berth.namespace, version_manifest("api-bad", "api", web_content(image)))
+        failed = wait_for(
+            lambda: berth.version_states("api").get(2) == "FAILED", timeout=90, what="v2 failed"
+        )
+        wait_for(lambda: template_version(berth, "api") == "1", what="rollback to v1")
+        berth.wait_state("api", "RUNNING")
+
+    assert failed
+    message = berth.versions("api")["api-bad"]["status"]["message"]
+    assert reason in message
+    assert berth.version_states("api") == {1: "ACTIVE", 2: "FAILED"}
+    assert sampler.samples and min(sampler.samples) >= 3
+    status = berth.status("api")
+    assert {c["type"]: c["status"] for c in status["conditions"]}["Stalled"] == "True"
+    assert any(e.reason == "VersionFailed" and e.type == "Warning" for e in berth.events("api"))
+
+
+def test_version_superseded_while_activating_becomes_inactive(
+    cluster: KubeCluster, berth: Berth
+) -> None:
+    running_service(cluster, berth, "blog")
+    apply(
+        cluster,
+        berth.namespace,
+        version_manifest("blog-slow", "blog", web_content("x/never-ready:1")),
+    )
+    wait_for(lambda: berth.version_states("blog").get(2) == "ACTIVATING", what="v2 activating")
+    assert berth.status("blog")["state"] == "DEPLOYING"
+
+    apply(cluster, berth.namespace, version_manifest("blog-fix", "blog", web_content(HOTFIX="1")))
+
+    wait_for(
+        lambda: berth.version_states("blog") == {1: "INACTIVE", 2: "INACTIVE", 3: "ACTIVE"},
+        what="v3 active, v2 superseded",
+    )
+
+
+def test_unchanged_inline_deployment_reapplied_creates_no_version(
+    cluster: KubeCluster, berth: Berth
+) -> None:
+    running_service(cluster, berth, "gitops")
+
+    apply(cluster, berth.namespace, service_manifest("gitops", deployment=web_content()))
+    apply(cluster, berth.namespace, service_manifest("gitops", deployment=web_content(V="2")))
+
+    wait_for(lambda: berth.version_states("gitops") == {1: "INACTIVE", 2: "ACTIVE"}, what="v2")
+    assert sorted(berth.versions("gitops")) == ["gitops-v1", "gitops-v2"]
+
+
+def test_redeploying_an_old_version_creates_a_new_version_with_its_content(
+    cluster: KubeCluster, berth: Berth
+) -> None:
+    running_service(cluster, berth, "rb")
+    apply(cluster, berth.namespace, version_manifest("rb-two", "rb", web_content(V="2")))
+    wait_for(lambda: berth.version_states("rb").get(2) == "ACTIVE", what="v2")
+    old = berth.versions("rb")["rb-v1"]["spec"]
+    content = {"containers": old["containers"], "publicEndpoint": old["publicEndpoint"]}
+
+    apply(cluster, berth.namespace, version_manifest("rb-again", "rb", content))
+
+    wait_for(
+        lambda: berth.version_states("rb") == {1: "INACTIVE", 2: "INACTIVE", 3: "ACTIVE"}, what="v3"
+    )
+    assert berth.deployment("rb").spec.template.spec.containers[0].env is None
+
+
+def test_version_numbers_are_never_reused_after_a_deletion(
+    cluster: KubeCluster, berth: Berth
+) -> None:
+    running_service(cluster, berth, "nums")
+    apply(cluster, berth.namespace, version_manifest("nums-b", "nums", web_content(V="b")))
+    wait_for(lambda: berth.version_states("nums").get(2) == "ACTIVE", what="v2")
+    cluster.kubectl("delete", "-n", berth.namespace, "csd", "nums-v1")
+
+    apply(cluster, berth.namespace, version_manifest("nums-c", "nums", web_content(V="c")))
+
+    wait_for(lambda: berth.version_states("nums") == {2: "INACTIVE", 3: "ACTIVE"}, what="v3")
+
+
+def test_the_active_version_cannot_be_deleted_while_its_service_exists(
+    cluster: KubeCluster, berth: Berth
+) -> None:
+    running_service(cluster, berth, "keep")
+
+    cluster.kubectl("delete", "-n", berth.namespace, "csd", "keep-v1", "--wait=false")
+
+    wait_for(
+        lambda: any(e.reason == "ActiveVersionProtected" for e in berth.events("keep")),
+        what="warning event",
+    )
+    assert berth.versions("keep")["keep-v1"]["metadata"]["deletionTimestamp"]
+    assert berth.status("keep")["state"] == "RUNNING"
+    apply(cluster, berth.namespace, version_manifest("keep-next", "keep", web_content(V="2")))
+    wait_for(lambda: "keep-v1" not in berth.versions("keep"), what="v1 gone once replaced")
+    assert berth.version_states("keep") == {2: "ACTIVE"}
+
+
+def test_a_version_for_a_missing_service_waits_for_it_unnumbered(
+    cluster: KubeCluster, berth: Berth
+) -> None:
+    apply(cluster, berth.namespace, version_manifest("later-v", "later", web_content()))
+    waiting = wait_for(
+        lambda: (berth.versions("later")["later-v"].get("status") or {}).get("conditions"),
+        what="ServiceNotFound condition",
+    )
+    assert waiting[0]["reason"] == "ServiceNotFound"
+    assert "version" not in berth.versions("later")["later-v"]["status"]
+
+    apply(cluster, berth.namespace, service_manifest("later"))
+
+    wait_for(lambda: berth.version_states("later") == {1: "ACTIVE"}, what="numbered and active")
+
+
+def test_at_most_50_versions_are_kept_and_the_oldest_inactive_go_first(
+    cluster: KubeCluster, berth: Berth
+) -> None:
+    running_service(cluster, berth, "many", scale=1)
+    manifests = [
+        version_manifest(f"many-{i:02d}", "many", web_content(N=str(i))) for i in range(2, 54)
+    ]
+    apply(cluster, berth.namespace, *manifests)
+
+    wait_for(lambda: berth.version_states("many").get(53) == "ACTIVE", timeout=120, what="v53")
+    wait_for(lambda: len(berth.versions("many")) == 50, timeout=60, what="pruned to 50")
+    # v1 was ACTIVE while v53 activated, so the three oldest INACTIVE ones went instead.
+    assert sorted(berth.version_states("many")) == [1, *range(5, 54)]
