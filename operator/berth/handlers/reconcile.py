@@ -166,7 +166,11 @@ async def _write_versions(
     plan: version_status.VersionPlan,
 ) -> None:
     body = ctx.store.get("ContainerService", (service.namespace, service.name)) or {}
-    for version in versions:
+    # Retire the old ACTIVE before naming the new one: never two ACTIVE versions at once.
+    ordered = sorted(
+        versions, key=lambda v: plan.states.get(v.name, (None,))[0] == VersionState.ACTIVE
+    )
+    for version in ordered:
         if version.name not in plan.states:
             continue
         state, message = plan.states[version.name]
@@ -238,6 +242,7 @@ async def _patch_status(ctx: Context, service: ContainerServiceObject, new: Serv
         resources.SERVICE, service.namespace, service.name, {"status": patch}, "status"
     )
     ctx.store.put("ContainerService", live)
+    await _announce_conditions(ctx, live, service.status, new)
     if service.status.state != new.state:
         detail = new.state_detail.message if new.state_detail and new.state_detail.message else ""
         warning = bool(new.state_detail and new.state_detail.code == "UNKNOWN_ERROR")
@@ -247,6 +252,20 @@ async def _patch_status(ctx: Context, service: ContainerServiceObject, new: Serv
             f"State{(new.state or 'unknown').title()}",
             f"{service.status.state or 'new'} → {new.state}" + (f": {detail}" if detail else ""),
         )
+
+
+# Conditions whose turn to this status is a problem the user must hear about.
+WARN_WHEN = {"PowerResolved": "False", "DomainsAdmitted": "False", "PrivateDomainAdmitted": "False"}
+
+
+async def _announce_conditions(
+    ctx: Context, body: Body, old: ServiceStatus, new: ServiceStatus
+) -> None:
+    before = {c.type: c.status for c in old.conditions or []}
+    for condition in new.conditions or []:
+        bad = WARN_WHEN.get(condition.type)
+        if condition.status == bad and before.get(condition.type) != bad:
+            await ctx.kube.event(body, True, condition.reason, condition.message)
 
 
 async def finalize(ctx: Context, service: ContainerServiceObject) -> None:
@@ -260,6 +279,7 @@ async def finalize(ctx: Context, service: ContainerServiceObject) -> None:
             resources.SERVICE, service.namespace, service.name, {"status": status}, "status"
         )
         ctx.store.put("ContainerService", live)
+        await ctx.kube.event(live, False, "StateDeleting", "deleting the service and its objects")
     for version in _versions(ctx, (service.namespace, service.name)):
         await version_ops.set_finalizer(ctx, version, False)
     if names.SERVICE_FINALIZER in service.metadata.finalizers:

@@ -1,0 +1,208 @@
+"""End to end: capacity changes, bad power, disabling, drift, deletion and operator restarts."""
+
+from __future__ import annotations
+
+import json
+
+import kubernetes
+import pytest
+from tests.e2e.support import (
+    AvailabilitySampler,
+    Berth,
+    apply,
+    service_manifest,
+    version_manifest,
+    wait_for,
+    web_content,
+)
+
+from berth.devcluster import KubeCluster
+from berth.devcluster.operator_process import OperatorProcess
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def berth(
+    operator: OperatorProcess, kube_api: kubernetes.client.ApiClient, namespace: str
+) -> Berth:
+    return Berth(kube_api, namespace)
+
+
+def start(cluster: KubeCluster, berth: Berth, name: str, scale: int = 2, **spec: object) -> None:
+    apply(
+        cluster,
+        berth.namespace,
+        service_manifest(name, scale=scale, deployment=web_content(), **spec),
+    )
+    berth.wait_state(name, "RUNNING")
+
+
+def patch(cluster: KubeCluster, berth: Berth, name: str, spec: dict[str, object]) -> None:
+    cluster.kubectl(
+        "patch",
+        "-n",
+        berth.namespace,
+        "csvc",
+        name,
+        "--type=merge",
+        "-p",
+        json.dumps({"spec": spec}),
+    )
+
+
+def test_kubectl_scale_changes_replicas_through_the_scale_subresource_without_downtime(
+    cluster: KubeCluster, berth: Berth
+) -> None:
+    start(cluster, berth, "grow", scale=2)
+
+    with AvailabilitySampler(berth, "grow") as sampler:
+        cluster.kubectl("scale", "-n", berth.namespace, "csvc/grow", "--replicas=4")
+        wait_for(lambda: berth.deployment("grow").spec.replicas == 4, what="4 replicas")
+        status = wait_for(
+            lambda: (
+                (s := berth.status("grow"))["state"] == "RUNNING" and s["readyReplicas"] == 4 and s
+            ),
+            what="RUNNING with 4 ready",
+        )
+
+    assert status["monthlyPrice"] == 28
+    assert min(sampler.samples) >= 2
+    scale = berth.custom.get_namespaced_custom_object_scale(
+        "berth.dev", "v1alpha1", berth.namespace, "containerservices", "grow"
+    )
+    assert scale["spec"]["replicas"] == 4
+    assert scale["status"]["selector"] == "berth.dev/service=grow"
+
+
+def test_power_change_is_updating_then_running_with_no_drop_in_available_replicas(
+    cluster: KubeCluster, berth: Berth
+) -> None:
+    start(cluster, berth, "power", scale=3)
+    states: set[str] = set()
+
+    with AvailabilitySampler(berth, "power") as sampler:
+        patch(cluster, berth, "power", {"power": "medium"})
+        wait_for(
+            lambda: states.add(berth.status("power").get("state", "")) or "UPDATING" in states,
+            what="UPDATING",
+        )
+        wait_for(
+            lambda: (s := berth.status("power"))["state"] == "RUNNING" and s["power"] == "medium",
+            what="RUNNING on medium",
+        )
+
+    assert min(sampler.samples) >= 3
+    resources = berth.deployment("power").spec.template.spec.resources
+    assert resources.limits == {"cpu": "1", "memory": "2Gi"}
+    assert berth.status("power")["monthlyPrice"] == 120
+    assert berth.version_states("power") == {1: "ACTIVE"}
+
+
+def test_an_unknown_power_is_a_condition_and_a_warning_and_pods_are_untouched(
+    cluster: KubeCluster, berth: Berth
+) -> None:
+    start(cluster, berth, "typo")
+    before = berth.deployment("typo")
+
+    patch(cluster, berth, "typo", {"power": "huge"})
+
+    status = wait_for(
+        lambda: (
+            (s := berth.status("typo")).get("stateDetail", {}).get("code") == "UNKNOWN_ERROR" and s
+        ),
+        what="unknown power reported",
+    )
+    conditions = {c["type"]: c for c in status["conditions"]}
+    assert conditions["PowerResolved"]["status"] == "False"
+    assert conditions["Stalled"]["reason"] == "PowerNotFound"
+    assert "huge" in status["stateDetail"]["message"]
+    assert any(e.type == "Warning" for e in berth.events("typo"))
+    after = berth.deployment("typo")
+    assert after.metadata.generation == before.metadata.generation
+    assert after.status.available_replicas == 2
+
+
+def test_a_disabled_service_scales_to_zero_keeps_its_versions_and_comes_back(
+    cluster: KubeCluster, berth: Berth
+) -> None:
+    start(cluster, berth, "nap")
+
+    patch(cluster, berth, "nap", {"isDisabled": True})
+    berth.wait_state("nap", "DISABLED")
+    wait_for(lambda: berth.deployment("nap").status.replicas in (0, None), what="no pods")
+    assert berth.deployment("nap").spec.replicas == 0
+    assert berth.version_states("nap") == {1: "ACTIVE"}
+
+    patch(cluster, berth, "nap", {"isDisabled": False})
+    status = berth.wait_state("nap", "RUNNING")
+    assert status["readyReplicas"] == 2
+
+
+@pytest.mark.parametrize("kind", ["deployment", "service"])
+def test_a_deleted_owned_object_is_restored(cluster: KubeCluster, berth: Berth, kind: str) -> None:
+    start(cluster, berth, "heal")
+    uid = (berth.deployment if kind == "deployment" else berth.kube_service)("heal").metadata.uid
+
+    cluster.kubectl("delete", "-n", berth.namespace, kind, "heal")
+
+    read = berth.deployment if kind == "deployment" else berth.kube_service
+    wait_for(lambda: (o := read("heal")) is not None and o.metadata.uid != uid, what="restored")
+
+
+def test_a_hand_edited_deployment_is_put_back(cluster: KubeCluster, berth: Berth) -> None:
+    start(cluster, berth, "edit")
+
+    cluster.kubectl("scale", "-n", berth.namespace, "deployment/edit", "--replicas=7")
+    cluster.kubectl(
+        "set", "image", "-n", berth.namespace, "deployment/edit", "web=evil/image:latest"
+    )
+
+    wait_for(
+        lambda: (
+            (d := berth.deployment("edit")).spec.replicas == 2
+            and d.spec.template.spec.containers[0].image == "nginx:1.27"
+        ),
+        what="spec restored",
+    )
+
+
+def test_deleting_a_service_removes_everything_it_owns(cluster: KubeCluster, berth: Berth) -> None:
+    start(cluster, berth, "bye")
+    apply(cluster, berth.namespace, version_manifest("bye-hand", "bye", web_content(V="2")))
+    wait_for(lambda: berth.version_states("bye").get(2) == "ACTIVE", what="v2")
+
+    cluster.kubectl("delete", "-n", berth.namespace, "csvc", "bye", "--wait=false")
+
+    wait_for(lambda: not berth.versions("bye"), what="versions gone")
+    wait_for(lambda: berth.deployment("bye") is None, what="deployment gone")
+    wait_for(lambda: berth.kube_service("bye") is None, what="service gone")
+    reasons = {e.reason for e in berth.events("bye")}
+    assert "StateDeleting" in reasons
+
+
+def test_transitions_are_recorded_as_events(cluster: KubeCluster, berth: Berth) -> None:
+    start(cluster, berth, "story")
+
+    reasons = wait_for(lambda: {e.reason for e in berth.events("story")} or None, what="events")
+    assert {"StateDeploying", "VersionActive", "StateRunning"} <= reasons
+
+
+def test_operator_killed_mid_rollout_converges_without_duplicate_or_skipped_numbers(
+    cluster: KubeCluster, berth: Berth, operator: OperatorProcess
+) -> None:
+    start(cluster, berth, "crash")
+    manifests = [version_manifest(f"crash-{i}", "crash", web_content(N=str(i))) for i in range(5)]
+
+    apply(cluster, berth.namespace, *manifests[:3])
+    operator.kill()
+    apply(cluster, berth.namespace, *manifests[3:])
+    operator.restart()
+
+    expected = {1: "INACTIVE", 2: "INACTIVE", 3: "INACTIVE", 4: "INACTIVE", 5: "INACTIVE"}
+    wait_for(
+        lambda: berth.version_states("crash") == {**expected, 6: "ACTIVE"},
+        timeout=90,
+        what="numbers 1-6, only v6 ACTIVE",
+    )
+    assert berth.wait_state("crash", "RUNNING")["currentDeployment"]["version"] == 6
