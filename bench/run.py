@@ -1,0 +1,155 @@
+"""`make bench [BENCH_N=100]`: Berth against the raw bound at N services, on a fresh control plane.
+
+Prints a table and writes bench/results.json. Measures, per N: time until all services are
+RUNNING, the same owned objects created directly, their ratio, API writes per service, writes in
+an idle window, operator peak RSS, convergence after a restart (and its writes), and the latency
+from one `kubectl apply` to its Deployment while the N services idle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import statistics
+import time
+from typing import Any
+
+import kubernetes
+import yaml
+
+from bench import raw, workload
+from berth.devcluster.cluster import Cluster, stop_at_exit
+from berth.devcluster.operator_process import OperatorProcess
+from berth.devcluster.run import install_api
+
+RESULTS = pathlib.Path(__file__).with_name("results.json")
+GROUP, VERSION = "berth.dev", "v1alpha1"
+
+
+def peak_rss_mb(operator: OperatorProcess) -> float:
+    assert operator.process is not None
+    status = pathlib.Path(f"/proc/{operator.process.pid}/status").read_text()
+    line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
+def total_writes(operator: OperatorProcess) -> float:
+    return sum(operator.writes().values())
+
+
+def running_count(custom: Any, namespace: str) -> int:
+    items = custom.list_namespaced_custom_object(GROUP, VERSION, namespace, "containerservices")[
+        "items"
+    ]
+    return sum(1 for i in items if (i.get("status") or {}).get("state") == "RUNNING")
+
+
+def wait_quiet(operator: OperatorProcess, quiet: float = 5.0, limit: float = 600.0) -> float:
+    """Seconds until the operator's write counter stopped moving for `quiet` seconds."""
+    started = time.monotonic()
+    last = total_writes(operator)
+    while time.monotonic() - started < limit:
+        time.sleep(quiet)
+        now = total_writes(operator)
+        if now == last:
+            return time.monotonic() - started - quiet
+        last = now
+    raise TimeoutError("the operator never went quiet")
+
+
+def measure(n: int, idle_seconds: float, samples: int, workdir: pathlib.Path) -> dict[str, Any]:
+    cluster = Cluster()
+    stop_at_exit(cluster)
+    with cluster:
+        install_api(cluster)
+        api = kubernetes.config.new_client_from_config(config_file=str(cluster.kubeconfig))
+        custom = kubernetes.client.CustomObjectsApi(api)
+        cluster.kubectl("create", "namespace", "bench")
+        cluster.kubectl("create", "namespace", "raw")
+        operator = OperatorProcess(cluster.kubeconfig, workdir / f"operator-{n}.log").start()
+        try:
+            bodies = [workload.service(i, "bench") for i in range(n)]
+            before = total_writes(operator)
+            started = time.monotonic()
+            cluster.kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump_all(bodies))
+            while running_count(custom, "bench") < n:
+                time.sleep(0.5)
+            berth_seconds = time.monotonic() - started
+            wait_quiet(operator)
+            writes_per_service = (total_writes(operator) - before) / n
+
+            raw_seconds = raw.create_all(api, [workload.service(i, "raw") for i in range(n)], 32)
+
+            idle_before = total_writes(operator)
+            time.sleep(idle_seconds)
+            idle_writes = total_writes(operator) - idle_before
+            rss = peak_rss_mb(operator)
+
+            operator.restart()
+            restart_started = time.monotonic()
+            restart_before = total_writes(operator)
+            restart_seconds = wait_quiet(operator, quiet=3.0)
+            restart_writes = total_writes(operator) - restart_before
+            apps = kubernetes.client.AppsV1Api(api)
+            latencies = []
+            for i in range(samples):
+                body = workload.service(10_000 + i, "bench", prefix="probe")
+                t0 = time.monotonic()
+                cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump(body))
+                name = body["metadata"]["name"]
+                while not apps.list_namespaced_deployment(
+                    "bench", field_selector=f"metadata.name={name}"
+                ).items:
+                    time.sleep(0.02)
+                latencies.append(time.monotonic() - t0)
+            del restart_started
+            rss = max(rss, peak_rss_mb(operator))
+        finally:
+            operator.stop()
+    latencies.sort()
+    return {
+        "n": n,
+        "berth_seconds": round(berth_seconds, 2),
+        "raw_seconds": round(raw_seconds, 2),
+        "ratio": round(berth_seconds / raw_seconds, 2),
+        "writes_per_service": round(writes_per_service, 2),
+        "idle_seconds": idle_seconds,
+        "idle_writes": idle_writes,
+        "peak_rss_mb": round(rss, 1),
+        "restart_converge_seconds": round(restart_seconds, 2),
+        "restart_writes": restart_writes,
+        "apply_to_deployment_p50_s": round(statistics.median(latencies), 3),
+        "apply_to_deployment_p99_s": round(
+            latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))], 3
+        ),
+    }
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    keys = list(results[0])
+    rows = [[key, *(str(r[key]) for r in results)] for key in keys]
+    width = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, width, strict=True)) for row in rows
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--n", type=int, action="append", help="services (repeatable; default 100 and 1000)"
+    )
+    parser.add_argument("--idle", type=float, default=60.0, help="idle window in seconds")
+    parser.add_argument("--samples", type=int, default=20, help="apply→Deployment samples")
+    args = parser.parse_args()
+    workdir = pathlib.Path(".berth")
+    workdir.mkdir(exist_ok=True)
+    results = [measure(n, args.idle, args.samples, workdir) for n in args.n or [100, 1000]]
+    RESULTS.write_text(json.dumps({str(r["n"]): r for r in results}, indent=2) + "\n")
+    print(table(results))
+    print(f"\nwritten to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
