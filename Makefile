@@ -18,6 +18,7 @@ venv: $(STAMP)
 
 binaries:
 	@devcluster/build.sh
+	@devcluster/addons/build.sh >/dev/null
 
 run: $(STAMP)
 	$(PY) -m berth.devcluster.run

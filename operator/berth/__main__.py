@@ -6,9 +6,9 @@ import logging
 import kopf
 
 from berth import settings as settings_module
-from berth.handlers import lifecycle, watch
+from berth.handlers import lifecycle, network_watch, watch
 
-HANDLER_MODULES = (lifecycle, watch)
+HANDLER_MODULES = (lifecycle, watch, network_watch)
 
 
 def main() -> None:

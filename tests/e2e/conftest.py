@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import kubernetes
 import pytest
+from tests.e2e.network_support import OPERATOR_NAMESPACE, SUFFIX, PrivateDns, ZoneMirror, empty_zone
 
 from berth.devcluster import (
     Cluster,
@@ -16,7 +17,9 @@ from berth.devcluster import (
     external_kubeconfig,
     stop_at_exit,
 )
+from berth.devcluster.addons import CertManager, CoreDNS, ensure_addons
 from berth.devcluster.operator_process import OperatorProcess
+from berth.settings import Settings
 
 
 @pytest.fixture(scope="session")
@@ -56,6 +59,7 @@ def namespace(cluster: KubeCluster) -> Iterator[str]:
 
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+CLUSTER_ISSUER = Settings.model_fields["cluster_issuer"].default
 PROGRESS_DEADLINE_SECONDS = 15
 
 
@@ -85,3 +89,48 @@ def operator(
     yield process
     process.stop()
     print(f"operator log: {log}")
+
+
+# --- networking add-ons: started only by the tests that ask for them ----------------------------
+
+
+@pytest.fixture(scope="session")
+def addons_bin() -> pathlib.Path:
+    """CoreDNS and the cert-manager controller (devcluster/addons/build.sh; `make binaries`)."""
+    return ensure_addons()
+
+
+@pytest.fixture(scope="session")
+def operator_namespace(cluster: KubeCluster) -> str:
+    """The operator's namespace (Settings.namespace), where it keeps the private zone."""
+    cluster.kubectl("create", "namespace", OPERATOR_NAMESPACE, check=False)
+    return OPERATOR_NAMESPACE
+
+
+@pytest.fixture(scope="session")
+def private_dns(
+    kube_api: kubernetes.client.ApiClient,
+    operator_namespace: str,
+    addons_bin: pathlib.Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[PrivateDns]:
+    """Real CoreDNS on a loopback port, serving the zone ConfigMap the operator writes."""
+    server = CoreDNS(addons_bin, tmp_path_factory.mktemp("coredns"), SUFFIX)
+    server.start(empty_zone())
+    mirror = ZoneMirror(kube_api, server).start()
+    yield PrivateDns(server)
+    mirror.stop()
+    server.stop()
+    print(f"coredns log: {server.work_dir / 'coredns.log'}")
+
+
+@pytest.fixture(scope="session")
+def cert_manager(
+    berth_api: KubeCluster, addons_bin: pathlib.Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[CertManager]:
+    """The real cert-manager controller with a self-signed ClusterIssuer named as Berth expects."""
+    log_dir = tmp_path_factory.mktemp("cert-manager")
+    started = CertManager(berth_api, addons_bin, log_dir).start(CLUSTER_ISSUER)
+    yield started
+    started.stop()
+    print(f"cert-manager log: {log_dir / 'cert-manager.log'}")

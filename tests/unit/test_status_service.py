@@ -28,6 +28,9 @@ CONDITION_TYPES = [
     "Reconciling",
     "Stalled",
     "HealthCheckExact",
+    "PrivateDomainAdmitted",
+    "DomainsAdmitted",
+    "CertificateReady",
 ]
 _MISSING: Any = object()
 
@@ -335,6 +338,9 @@ def test_condition_statuses_follow_the_state(
         "Reconciling": False,
         "Stalled": False,
         "HealthCheckExact": True,
+        "PrivateDomainAdmitted": True,
+        "DomainsAdmitted": True,
+        "CertificateReady": True,
     }
     result = status(service, observed(versions, seen, power=power))
     assert statuses(result) == {**defaults, **expected}, case

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from berth.api import limits
 from berth.api.base import cel, is_dns_label
+from berth.api.claim import DomainClaimSpec
 from berth.api.power import PowerSpec
 from berth.api.service import ServiceSpec, ServiceStatus
 from berth.api.version import VersionSpec, VersionStatus
@@ -199,11 +200,28 @@ def container_service_power_crd() -> Schema:
     )
 
 
+def domain_claim_crd() -> Schema:
+    schema = _root(structural(DomainClaimSpec), None)
+    schema["description"] = (
+        "A cluster-wide claim on one DNS name by one ContainerService; the API server's "
+        "name uniqueness decides who gets a contested name."
+    )
+    columns = [
+        _printer("Domain", ".spec.domain"),
+        _printer("Purpose", ".spec.purpose"),
+        _printer("Namespace", ".spec.owner.namespace"),
+        _printer("Service", ".spec.owner.name"),
+        _AGE,
+    ]
+    return _crd("DomainClaim", "domainclaims", "dclaim", "Cluster", schema, columns, {})
+
+
 def all_crds() -> dict[str, Schema]:
     """File name → CRD, for `make crds`."""
     crds = [
         container_service_crd(),
         container_service_deployment_crd(),
         container_service_power_crd(),
+        domain_claim_crd(),
     ]
     return {f"{crd['metadata']['name']}.yaml": crd for crd in crds}

@@ -1,5 +1,6 @@
 """What every reconcile needs: the API, the store, the settings and the queue."""
 
+import asyncio
 from dataclasses import dataclass, field
 
 from berth.handlers.queue import WorkQueue
@@ -16,3 +17,6 @@ class Context:
     queue: WorkQueue
     # UIDs of ACTIVE versions whose deletion we already warned about, to warn once.
     warned_deletions: set[str] = field(default_factory=set)
+    # One ConfigMap holds every private name: one writer at a time keeps concurrent reconciles
+    # from writing zones that each miss the other's change.
+    zone_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

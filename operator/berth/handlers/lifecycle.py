@@ -7,7 +7,7 @@ import kopf
 
 from berth import metrics
 from berth import settings as settings_module
-from berth.handlers import runtime
+from berth.handlers import networking, runtime
 from berth.handlers.context import Context
 from berth.handlers.queue import WorkQueue
 from berth.handlers.reconcile import reconcile
@@ -44,6 +44,7 @@ async def prime(kube: Kube, store: Store) -> None:
             store.put(resource.kind, body)
     for body in await kube.list(resources.POD, selector=selector):
         store.put("Pod", slim_pod(body))
+    await networking.prime(kube, store, selector, settings_module.load().namespace)
     store.primed = True
 
 

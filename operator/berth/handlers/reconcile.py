@@ -18,6 +18,7 @@ from berth.api.objects import (
 )
 from berth.api.service import ServiceStatus, VersionLedger
 from berth.api.version import VersionState
+from berth.handlers import networking
 from berth.handlers import versions as version_ops
 from berth.handlers.context import Context
 from berth.handlers.store import Key
@@ -27,6 +28,7 @@ from berth.render import labels, names, network, workload
 from berth.status import rollout as rollout_status
 from berth.status import service as service_status
 from berth.status import versions as version_status
+from berth.status.network import Network
 
 logger = logging.getLogger(__name__)
 Body = dict[str, Any]
@@ -109,6 +111,7 @@ async def _reconcile(ctx: Context, service: ContainerServiceObject) -> None:
     deployment = ctx.store.get("Deployment", key)
     rollout = rollout_status.observe(deployment, pods, names.VERSION_LABEL)
     plan = version_status.plan(versions, rollout)
+    guid = service.status.guid or new_guid()
     if power is not None and plan.serve is not None:
         content = plan.serve.spec.content()
         number = plan.serve.number or 0
@@ -117,9 +120,10 @@ async def _reconcile(ctx: Context, service: ContainerServiceObject) -> None:
         await _apply(ctx, "Service", key, network.kube_service(service, content))
         # The plan stands as decided; the fresh Deployment only updates what status reports.
         rollout = rollout_status.observe(deployment, pods, names.VERSION_LABEL)
+    reach = await networking.reconcile_network(ctx, service, plan.serve, guid)
     await _write_versions(ctx, service, versions, plan)
     await version_ops.prune(ctx, versions, plan)
-    await _write_status(ctx, service, plan, rollout, power)
+    await _write_status(ctx, service, plan, rollout, power, guid, reach)
 
 
 def _versions(ctx: Context, key: Key) -> list[VersionObject]:
@@ -214,9 +218,10 @@ async def _write_status(
     plan: version_status.VersionPlan,
     rollout: rollout_status.Rollout,
     power: Any,
+    guid: str,
+    network: Network,
 ) -> None:
     settings = ctx.settings
-    guid = service.status.guid or new_guid()
     domain = names.default_domain(service.name, guid, settings.region, settings.base_domain)
     seen = service_status.Observed(
         plan=plan,
@@ -228,6 +233,7 @@ async def _write_status(
         private_domain=names.private_domain(service.name, settings.private_domain_suffix),
         selector=",".join(f"{k}={v}" for k, v in labels.selector(service.name).items()),
         now=datetime.now(UTC).replace(microsecond=0),
+        network=network,
     )
     new = service_status.status(service, seen)
     await _patch_status(ctx, service, new)
@@ -242,6 +248,7 @@ async def _patch_status(ctx: Context, service: ContainerServiceObject, new: Serv
         resources.SERVICE, service.namespace, service.name, {"status": patch}, "status"
     )
     ctx.store.put("ContainerService", live)
+    metrics.count_services(ctx.store.all("ContainerService"))
     await _announce_conditions(ctx, live, service.status, new)
     if service.status.state != new.state:
         detail = new.state_detail.message if new.state_detail and new.state_detail.message else ""
@@ -282,6 +289,7 @@ async def finalize(ctx: Context, service: ContainerServiceObject) -> None:
         await ctx.kube.event(live, False, "StateDeleting", "deleting the service and its objects")
     for version in _versions(ctx, (service.namespace, service.name)):
         await version_ops.set_finalizer(ctx, version, False)
+    await networking.release(ctx, service)
     if names.SERVICE_FINALIZER in service.metadata.finalizers:
         live_body = ctx.store.get("ContainerService", (service.namespace, service.name)) or {}
         current = parse_service(live_body) if live_body else service

@@ -29,6 +29,8 @@ class Store:
     def __init__(self) -> None:
         self.objects: dict[str, dict[Key, Body]] = defaultdict(dict)
         self.primed = False
+        # Whether cert-manager's Certificate API exists; without it certificates stay Unknown.
+        self.certificates_served = False
 
     def put(self, kind: str, body: Body) -> None:
         key = key_of(body)

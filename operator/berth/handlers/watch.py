@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 MANAGED = {"app.kubernetes.io/managed-by": "berth"}
 
 
-def _record(kind: str, event: kopf.RawEvent | dict[str, Any]) -> Body:
+def record(kind: str, event: kopf.RawEvent | dict[str, Any]) -> Body:
     body: Body = dict(event["object"])
     ctx = runtime.context()
     if event.get("type") == "DELETED":
@@ -24,7 +24,7 @@ def _record(kind: str, event: kopf.RawEvent | dict[str, Any]) -> Body:
     return body
 
 
-def _owner_key(body: Body) -> tuple[str, str] | None:
+def owner_key(body: Body) -> tuple[str, str] | None:
     meta = body.get("metadata") or {}
     service = (meta.get("labels") or {}).get(names.SERVICE_LABEL)
     return (meta.get("namespace") or "", service) if service else None
@@ -32,13 +32,13 @@ def _owner_key(body: Body) -> tuple[str, str] | None:
 
 @kopf.on.event(limits.GROUP, limits.VERSION, "containerservices")
 async def service_changed(event: kopf.RawEvent, **_: Any) -> None:
-    body = _record("ContainerService", event)
+    body = record("ContainerService", event)
     runtime.context().queue.add(key_of(body))
 
 
 @kopf.on.event(limits.GROUP, limits.VERSION, "containerservicedeployments")
 async def version_changed(event: kopf.RawEvent, **_: Any) -> None:
-    body = _record("ContainerServiceDeployment", event)
+    body = record("ContainerServiceDeployment", event)
     namespace = body["metadata"].get("namespace", "")
     service = (body.get("spec") or {}).get("serviceName", "")
     runtime.context().queue.add((namespace, service))
@@ -46,7 +46,7 @@ async def version_changed(event: kopf.RawEvent, **_: Any) -> None:
 
 @kopf.on.event(limits.GROUP, limits.VERSION, "containerservicepowers")
 async def power_changed(event: kopf.RawEvent, **_: Any) -> None:
-    body = _record("ContainerServicePower", event)
+    body = record("ContainerServicePower", event)
     ctx = runtime.context()
     for key in ctx.store.services_using_power(body["metadata"]["name"]):
         ctx.queue.add(key)
@@ -54,14 +54,14 @@ async def power_changed(event: kopf.RawEvent, **_: Any) -> None:
 
 @kopf.on.event("apps", "v1", "deployments", labels=MANAGED)
 async def deployment_changed(event: kopf.RawEvent, **_: Any) -> None:
-    key = _owner_key(_record("Deployment", event))
+    key = owner_key(record("Deployment", event))
     if key:
         runtime.context().queue.add(key)
 
 
 @kopf.on.event("", "v1", "services", labels=MANAGED)
 async def kube_service_changed(event: kopf.RawEvent, **_: Any) -> None:
-    key = _owner_key(_record("Service", event))
+    key = owner_key(record("Service", event))
     if key:
         runtime.context().queue.add(key)
 
@@ -69,7 +69,7 @@ async def kube_service_changed(event: kopf.RawEvent, **_: Any) -> None:
 @kopf.on.event("", "v1", "pods", labels=MANAGED)
 async def pod_changed(event: kopf.RawEvent, **_: Any) -> None:
     slim = {"type": event["type"], "object": slim_pod(dict(event["object"]))}
-    key = _owner_key(_record("Pod", slim))
+    key = owner_key(record("Pod", slim))
     if key:
         runtime.context().queue.add(key)
 

@@ -27,5 +27,28 @@ DEPLOYMENT = Resource("Deployment", "apps/v1", "deployments")
 KUBE_SERVICE = Resource("Service", "v1", "services")
 POD = Resource("Pod", "v1", "pods")
 EVENT = Resource("Event", "v1", "events")
+INGRESS = Resource("Ingress", "networking.k8s.io/v1", "ingresses")
+CONFIG_MAP = Resource("ConfigMap", "v1", "configmaps")
+DOMAIN_CLAIM = Resource("DomainClaim", limits.API_VERSION, "domainclaims", False)
+CERTIFICATE = Resource("Certificate", "cert-manager.io/v1", "certificates")
+CRD = Resource(
+    "CustomResourceDefinition", "apiextensions.k8s.io/v1", "customresourcedefinitions", False
+)
 
-BY_KIND = {r.kind: r for r in (SERVICE, VERSION, POWER, DEPLOYMENT, KUBE_SERVICE, POD, EVENT)}
+BY_KIND = {
+    r.kind: r
+    for r in (
+        SERVICE,
+        VERSION,
+        POWER,
+        DEPLOYMENT,
+        KUBE_SERVICE,
+        POD,
+        EVENT,
+        INGRESS,
+        CONFIG_MAP,
+        DOMAIN_CLAIM,
+        CERTIFICATE,
+        CRD,
+    )
+}

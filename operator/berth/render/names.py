@@ -1,5 +1,7 @@
 """Names of everything Berth creates, in one place."""
 
+import hashlib
+
 from berth.api import limits
 
 FIELD_MANAGER = "berth"
@@ -35,3 +37,37 @@ def private_domain(service: str, suffix: str) -> str:
 
 def default_domain(service: str, guid: str, region: str, base_domain: str) -> str:
     return f"{service}.{guid}.{region}.cs.{base_domain}"
+
+
+# --- networking -----------------------------------------------------------------------------
+
+PRIVATE_ZONE_CONFIGMAP = "berth-private-zone"
+CLUSTER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
+
+
+def ingress(service: str) -> str:
+    return service
+
+
+def private_zone_key(suffix: str) -> str:
+    """The ConfigMap key holding the zone file, named as CoreDNS's `file` plugin examples do."""
+    return f"db.{suffix}"
+
+
+# Dots keep the names apart: service and certificate names are DNS labels without dots, so
+# `<svc>.tls` and `<svc>.<cert>.tls` never collide (with dashes, `a-b` + `c` = `a` + `b-c`).
+def default_tls_secret(service: str) -> str:
+    return f"{service}.tls"
+
+
+def tls_secret(service: str, certificate: str) -> str:
+    return f"{service}.{certificate}.tls"
+
+
+def domain_claim(purpose: str, domain: str) -> str:
+    """`<purpose>-<hash>`: a domain (wildcards, 253 characters) is no valid object name itself."""
+    digest = hashlib.sha256(domain.lower().encode()).hexdigest()[:40]
+    return f"{purpose.lower()}-{digest}"
+
+
+SERVICE_NAMESPACE_LABEL = f"{limits.GROUP}/service-namespace"

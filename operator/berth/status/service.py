@@ -16,6 +16,8 @@ from berth.api.service import (
 )
 from berth.api.version import VersionState, VersionSummary
 from berth.status import conditions
+from berth.status import network as network_status
+from berth.status.network import Network
 from berth.status.rollout import Rollout
 from berth.status.versions import VersionPlan
 
@@ -35,6 +37,10 @@ class Observed:
     private_domain: str
     selector: str
     now: datetime
+    network: Network | None = None  # None: nothing checked yet, everything asked for counts
+
+    def networking(self, service: ContainerServiceObject) -> Network:
+        return self.network or Network.all_admitted(service.spec, self.private_domain)
 
 
 def summary(version: VersionObject, state: VersionState) -> VersionSummary:
@@ -70,6 +76,11 @@ def state_of(service: ContainerServiceObject, seen: Observed) -> tuple[ServiceSt
         return ServiceState.RUNNING, _power_missing(service)
     if not rollout.complete() or rollout.template_version != plan.active.number:
         return ServiceState.UPDATING, StateDetail(message="changing capacity without downtime")
+    certificate = seen.networking(service).certificate
+    if certificate.provisioning:
+        return ServiceState.UPDATING, StateDetail(
+            code=StateDetailCode.PROVISIONING_CERTIFICATE, message=certificate.message
+        )
     return ServiceState.RUNNING, StateDetail()
 
 
@@ -138,7 +149,7 @@ def status(service: ContainerServiceObject, seen: Observed) -> ServiceStatus:
         monthly_price=round(price, 2) if price is not None else None,
         private_domain_name=seen.private_domain,
         url=seen.url,
-        public_domain_names=service.spec.public_domain_names,
+        public_domain_names=seen.networking(service).admitted_domains or None,
         guid=seen.guid,
         created_at=service.metadata.creation_timestamp,
         replicas=seen.rollout.replicas,
@@ -204,4 +215,5 @@ def _conditions(
             gen,
             now,
         ),
+        *network_status.conditions(seen.networking(service), gen, now),
     ]

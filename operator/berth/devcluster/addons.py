@@ -1,0 +1,164 @@
+"""Add-ons that some end-to-end tests run beside the control plane: CoreDNS and cert-manager.
+
+Both are the real programs, built from pinned Go modules by devcluster/addons/build.sh.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import socket
+import subprocess
+import urllib.request
+
+from berth.devcluster.admin import wait_until
+from berth.devcluster.binaries import devcluster_dir
+from berth.devcluster.components import LOOPBACK
+from berth.devcluster.external import KubeCluster
+from berth.devcluster.processes import Child, ChildFailed, spawn, stop_all
+
+ADDONS = ("coredns", "cert-manager-controller", "cert-manager-crds")
+SELF_SIGNED_ISSUER = """\
+apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata:
+  name: {name}
+spec:
+  selfSigned: {{}}
+"""
+
+
+def ensure_addons(devcluster: pathlib.Path | None = None) -> pathlib.Path:
+    """Runs devcluster/addons/build.sh (instant once built, minutes the first time)."""
+    script = (devcluster or devcluster_dir()) / "addons" / "build.sh"
+    result = subprocess.run(["bash", str(script)], check=True, stdout=subprocess.PIPE, text=True)
+    bin_dir = pathlib.Path(result.stdout.strip().splitlines()[-1])
+    missing = [name for name in ADDONS if not (bin_dir / name).exists()]
+    if missing:
+        raise FileNotFoundError(f"{script} did not produce {', '.join(missing)} in {bin_dir}")
+    return bin_dir
+
+
+def free_port() -> int:
+    """A port free for both UDP and TCP on loopback (DNS answers on both)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind((LOOPBACK, 0))
+            port: int = udp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                try:
+                    tcp.bind((LOOPBACK, port))
+                except OSError:
+                    continue
+                return port
+
+
+class CoreDNS:
+    """CoreDNS on a loopback port, serving one zone file with the `file` plugin, as in a cluster.
+
+    In a cluster the zone ConfigMap is mounted into CoreDNS's pod; here whoever starts this
+    writes the ConfigMap's text to `zone_file` (write_zone), and the plugin reloads it.
+    """
+
+    def __init__(self, bin_dir: pathlib.Path, work_dir: pathlib.Path, zone: str) -> None:
+        self.bin_dir = bin_dir
+        self.work_dir = work_dir
+        self.zone = zone.rstrip(".")
+        self.zone_file = work_dir / f"db.{self.zone}"
+        self.port = free_port()
+        self.ready_port = free_port()
+        self.child: Child | None = None
+
+    def corefile(self) -> str:
+        return (
+            f"{self.zone}:{self.port} {{\n"
+            f"    bind {LOOPBACK}\n"
+            f"    ready {LOOPBACK}:{self.ready_port}\n"
+            f"    file {self.zone_file} {self.zone} {{\n"
+            # The shortest reload CoreDNS offers; a kubelet takes up to a minute to update a
+            # mounted ConfigMap, so tests wait for the answer rather than for a fixed time.
+            "        reload 1s\n"
+            "    }\n"
+            "    errors\n"
+            "    log\n"
+            "}\n"
+        )
+
+    def write_zone(self, text: str) -> None:
+        """Replace the zone file at once, so the plugin never reads half of it."""
+        partial = self.zone_file.with_suffix(".partial")
+        partial.write_text(text)
+        partial.replace(self.zone_file)
+
+    def start(self, initial_zone: str, timeout: float = 30.0) -> CoreDNS:
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.write_zone(initial_zone)
+        corefile = self.work_dir / "Corefile"
+        corefile.write_text(self.corefile())
+        argv = [str(self.bin_dir / "coredns"), "-conf", str(corefile)]
+        self.child = spawn("coredns", argv, self.work_dir)
+        wait_until("CoreDNS /ready", self._ready, timeout, check=self.check)
+        return self
+
+    def _ready(self) -> bool:
+        with urllib.request.urlopen(f"http://{LOOPBACK}:{self.ready_port}/ready", timeout=2) as r:
+            return bool(r.status == 200)
+
+    def check(self) -> None:
+        if self.child is not None and not self.child.alive():
+            raise ChildFailed(self.child)
+
+    def stop(self) -> None:
+        if self.child is not None:
+            stop_all([self.child])
+            self.child = None
+
+
+class CertManager:
+    """cert-manager's CRDs, its controller against `cluster`, and a self-signed ClusterIssuer."""
+
+    def __init__(self, cluster: KubeCluster, bin_dir: pathlib.Path, log_dir: pathlib.Path) -> None:
+        self.cluster = cluster
+        self.bin_dir = bin_dir
+        self.log_dir = log_dir
+        self.child: Child | None = None
+
+    def install_crds(self) -> None:
+        crds = str(self.bin_dir / "cert-manager-crds")
+        # Server-side: the CRDs are too large for client-side apply's last-applied annotation.
+        self.cluster.kubectl("apply", "--server-side", "-f", crds)
+        self.cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", crds)
+
+    def start(self, issuer: str, timeout: float = 60.0) -> CertManager:
+        self.install_crds()
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        argv = [
+            str(self.bin_dir / "cert-manager-controller"),
+            f"--kubeconfig={self.cluster.kubeconfig}",
+            "--cluster-resource-namespace=kube-system",
+        ]
+        self.child = spawn("cert-manager", argv, self.log_dir)
+        self.cluster.kubectl("apply", "-f", "-", input=SELF_SIGNED_ISSUER.format(name=issuer))
+        wait_until(
+            f"ClusterIssuer {issuer} Ready",
+            lambda: self._issuer_ready(issuer),
+            timeout,
+            interval=0.5,
+            check=self.check,
+        )
+        return self
+
+    def _issuer_ready(self, issuer: str) -> bool:
+        jsonpath = '{.status.conditions[?(@.type=="Ready")].status}'
+        found = self.cluster.kubectl(
+            "get", "clusterissuer", issuer, "-o", f"jsonpath={jsonpath}", check=False
+        )
+        return found.stdout.strip() == "True"
+
+    def check(self) -> None:
+        if self.child is not None and not self.child.alive():
+            raise ChildFailed(self.child)
+
+    def stop(self) -> None:
+        if self.child is not None:
+            stop_all([self.child])
+            self.child = None

@@ -1,0 +1,142 @@
+"""DomainClaims: take a name through the API server, keep it, and release it again.
+
+Creating an object whose name is taken fails with 409 AlreadyExists, so two services asking for
+one name at the same moment cannot both get it, whichever operator worker runs first.
+"""
+
+import logging
+from typing import Any
+
+from berth.api import limits
+from berth.api.claim import ClaimOwner, ClaimPurpose
+from berth.api.objects import ContainerServiceObject, Meta
+from berth.handlers.context import Context
+from berth.handlers.store import Body, Key
+from berth.kube import resources
+from berth.kube.client import Conflict
+from berth.render import names
+from berth.status.claims import Claimant, Decision, decide
+
+logger = logging.getLogger(__name__)
+KIND = "DomainClaim"
+ATTEMPTS = 3
+
+
+def claimant(service: ContainerServiceObject) -> Claimant:
+    meta = service.metadata
+    return Claimant(service.namespace, service.name, meta.uid, meta.creation_timestamp)
+
+
+def holder_of(claim: Body | None) -> ClaimOwner | None:
+    if claim is None:
+        return None
+    return ClaimOwner.model_validate((claim.get("spec") or {}).get("owner") or {})
+
+
+def holder_alive(ctx: Context, holder: ClaimOwner | None) -> bool:
+    if holder is None:
+        return False
+    body = ctx.store.get("ContainerService", (holder.namespace, holder.name))
+    return body is not None and body["metadata"].get("uid") == holder.uid
+
+
+async def hold(
+    ctx: Context, service: ContainerServiceObject, purpose: ClaimPurpose, domain: str
+) -> tuple[bool, str]:
+    """Whether `service` holds `domain` (claiming it if it is free), and if not, why."""
+    name = names.domain_claim(purpose, domain)
+    me = claimant(service)
+    for _ in range(ATTEMPTS):
+        claim = ctx.store.get(KIND, ("", name))
+        holder = holder_of(claim)
+        rivals = contenders(ctx, purpose, domain) if claim is None else []
+        decision = decide(me, holder, holder_alive(ctx, holder), rivals)
+        if decision == Decision.HELD:
+            return True, ""
+        if decision == Decision.TAKEN:
+            return False, f"{domain} is already claimed by another service (DomainClaim {name})"
+        if decision == Decision.WAIT:
+            return False, f"{domain} is also asked for by an older service, which gets it first"
+        if decision == Decision.STALE and claim is not None:
+            logger.warning("releasing %s of %s, whose service is gone", name, domain)
+            await ctx.kube.delete(resources.DOMAIN_CLAIM, None, name, claim["metadata"]["uid"])
+            ctx.store.remove(KIND, claim)
+            continue
+        try:
+            created = await ctx.kube.create(manifest(name, domain, purpose, service))
+        except Conflict:
+            # Someone was faster: read who, and decide again on what the API server says.
+            live = await ctx.kube.get(resources.DOMAIN_CLAIM, None, name)
+            if live is not None:
+                ctx.store.put(KIND, live)
+            continue
+        ctx.store.put(KIND, created)
+        return True, ""
+    return False, f"{domain} is contested; trying again"
+
+
+def manifest(
+    name: str, domain: str, purpose: ClaimPurpose, service: ContainerServiceObject
+) -> dict[str, Any]:
+    owner = ClaimOwner(namespace=service.namespace, name=service.name, uid=service.metadata.uid)
+    return {
+        "apiVersion": limits.API_VERSION,
+        "kind": KIND,
+        "metadata": {
+            "name": name,
+            # Cluster-scoped objects cannot have a namespaced owner: these labels and the service's
+            # finalizer stand in for an owner reference.
+            "labels": {
+                "app.kubernetes.io/managed-by": "berth",
+                names.SERVICE_LABEL: service.name,
+                names.SERVICE_NAMESPACE_LABEL: service.namespace,
+            },
+        },
+        "spec": {"domain": domain, "purpose": purpose.value, "owner": owner.to_wire()},
+    }
+
+
+def contenders(ctx: Context, purpose: ClaimPurpose, domain: str) -> list[Claimant]:
+    """Every live service that asks for `domain`."""
+    found = []
+    for body in ctx.store.all("ContainerService"):
+        meta = body.get("metadata") or {}
+        if meta.get("deletionTimestamp") or domain not in wanted(ctx, body, purpose):
+            continue
+        parsed = Meta.model_validate(meta)
+        found.append(
+            Claimant(parsed.namespace or "", parsed.name, parsed.uid, parsed.creation_timestamp)
+        )
+    return found
+
+
+def wanted(ctx: Context, body: Body, purpose: ClaimPurpose) -> set[str]:
+    """The names of one purpose that a (raw) service body asks for, lowercased."""
+    if purpose == ClaimPurpose.PRIVATE:
+        name = (body.get("metadata") or {}).get("name", "")
+        return {names.private_domain(name, ctx.settings.private_domain_suffix)}
+    domains = (body.get("spec") or {}).get("publicDomainNames") or {}
+    return {d.lower() for ds in domains.values() for d in ds}
+
+
+def services_wanting(ctx: Context, claim: Body) -> list[Key]:
+    """Services to reconcile when a claim changes hands: all that ask for its domain."""
+    spec = claim.get("spec") or {}
+    purpose, domain = ClaimPurpose(spec.get("purpose", "Public")), spec.get("domain", "")
+    return [
+        (body["metadata"].get("namespace", ""), body["metadata"]["name"])
+        for body in ctx.store.all("ContainerService")
+        if domain in wanted(ctx, body, purpose)
+    ]
+
+
+async def release(ctx: Context, service: ContainerServiceObject, keep: set[str]) -> None:
+    """Delete every claim `service` holds except those named in `keep`."""
+    for claim in ctx.store.all(KIND):
+        holder = holder_of(claim)
+        name = claim["metadata"]["name"]
+        if holder is None or holder.uid != service.metadata.uid or name in keep:
+            continue
+        logger.info("%s/%s releases %s", service.namespace, service.name, claim["spec"]["domain"])
+        await ctx.kube.delete(resources.DOMAIN_CLAIM, None, name, claim["metadata"]["uid"])
+        ctx.store.remove(KIND, claim)

@@ -1,0 +1,57 @@
+"""The private zone ConfigMap: rebuilt from the store on every change, written by one task at a time.
+
+One ConfigMap holds every service's name, so it is never patched per service: each sync renders
+the whole zone from what the store knows now, under a lock, and writes only when it differs.
+"""
+
+import logging
+
+from berth.api.claim import ClaimPurpose
+from berth.handlers.context import Context
+from berth.kube.client import NotFound
+from berth.kube.compare import stamped, up_to_date
+from berth.render import names, zone
+
+logger = logging.getLogger(__name__)
+
+
+def records(ctx: Context) -> dict[str, str]:
+    """Service name → ClusterIP, for every private name held by a live service with a Service."""
+    suffix = ctx.settings.private_domain_suffix
+    found: dict[str, str] = {}
+    for claim in ctx.store.all("DomainClaim"):
+        spec = claim.get("spec") or {}
+        owner = spec.get("owner") or {}
+        name = owner.get("name", "")
+        if spec.get("purpose") != ClaimPurpose.PRIVATE or spec.get("domain") != (
+            names.private_domain(name, suffix)
+        ):
+            continue
+        key = (owner.get("namespace", ""), name)
+        service = ctx.store.get("ContainerService", key)
+        meta = (service or {}).get("metadata") or {}
+        if meta.get("uid") != owner.get("uid") or meta.get("deletionTimestamp"):
+            continue
+        cluster_ip = ((ctx.store.get("Service", key) or {}).get("spec") or {}).get("clusterIP")
+        if zone.is_cluster_ip(cluster_ip):
+            found[name] = str(cluster_ip)
+    return found
+
+
+async def sync(ctx: Context) -> None:
+    """Make the zone ConfigMap match the store; no write when it already does."""
+    async with ctx.zone_lock:
+        desired = stamped(zone.zone_configmap(ctx.settings, records(ctx)))
+        key = (ctx.settings.namespace, names.PRIVATE_ZONE_CONFIGMAP)
+        if up_to_date(ctx.store.get("ConfigMap", key), desired):
+            return
+        try:
+            applied = await ctx.kube.apply(desired)
+        except NotFound:
+            # Services keep working without private names; say so instead of failing them all.
+            logger.warning(
+                "namespace %s does not exist: the private zone cannot be written",
+                ctx.settings.namespace,
+            )
+            return
+        ctx.store.put("ConfigMap", applied)

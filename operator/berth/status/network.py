@@ -1,0 +1,128 @@
+"""Networking conditions: private name and custom domains admitted, certificates ready."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from berth.api.common import Condition, ConditionStatus
+from berth.api.service import ServiceSpec
+
+CERT_MANAGER_GROUP = "cert-manager.io"
+
+
+@dataclass(frozen=True)
+class CertificateReadiness:
+    """cert-manager's word on the certificates of a service's Ingress."""
+
+    status: ConditionStatus = ConditionStatus.TRUE
+    reason: str = "NoPublicEndpoint"
+    message: str = "no public endpoint: no certificate needed"
+
+    @property
+    def provisioning(self) -> bool:
+        return self.status == ConditionStatus.FALSE
+
+
+@dataclass(frozen=True)
+class Network:
+    """What the networking part of a reconcile found out."""
+
+    private_domain: str = ""
+    private_admitted: bool = True
+    private_message: str = ""
+    admitted_domains: dict[str, list[str]] = field(default_factory=dict)  # certificate → domains
+    conflicts: dict[str, str] = field(default_factory=dict)  # domain → why it is not admitted
+    certificate: CertificateReadiness = field(default_factory=CertificateReadiness)
+
+    @classmethod
+    def all_admitted(cls, spec: ServiceSpec, private_domain: str) -> "Network":
+        """Before anything was checked, or where nothing competes: everything asked for."""
+        domains = {
+            cert: [d.lower() for d in ds] for cert, ds in (spec.public_domain_names or {}).items()
+        }
+        return cls(private_domain=private_domain, admitted_domains=domains)
+
+
+def certificate_readiness(
+    secret_names: list[str], certificates: dict[str, dict[str, Any]], served: bool
+) -> CertificateReadiness:
+    """From cert-manager's Certificates (by name = the Ingress's tls secretName).
+
+    ingress-shim reports its own errors only as events on the Ingress, so a Certificate that
+    does not exist yet is "waiting", not an error.
+    """
+    if not secret_names:
+        return CertificateReadiness()
+    if not served:
+        return CertificateReadiness(
+            ConditionStatus.UNKNOWN,
+            "CertManagerNotInstalled",
+            f"the {CERT_MANAGER_GROUP} Certificate API is not served: nothing issues the "
+            f"certificates {', '.join(secret_names)}",
+        )
+    waiting = []
+    for name in secret_names:
+        body = certificates.get(name)
+        if body is None:
+            waiting.append(f"{name}: waiting for cert-manager to create the Certificate")
+            continue
+        ready = _ready_condition(body)
+        if ready.get("status") != "True":
+            why = ready.get("message") or ready.get("reason") or "not issued yet"
+            waiting.append(f"{name}: {why}")
+    if waiting:
+        return CertificateReadiness(ConditionStatus.FALSE, "Provisioning", "; ".join(waiting))
+    return CertificateReadiness(
+        ConditionStatus.TRUE, "Issued", f"certificates issued: {', '.join(secret_names)}"
+    )
+
+
+def _ready_condition(certificate: dict[str, Any]) -> dict[str, Any]:
+    status = certificate.get("status") or {}
+    generation = (certificate.get("metadata") or {}).get("generation")
+    for condition in status.get("conditions") or []:
+        if condition.get("type") != "Ready":
+            continue
+        observed = condition.get("observedGeneration")
+        if generation is not None and observed is not None and observed < generation:
+            return {"status": "Unknown", "reason": "Outdated", "message": "being re-issued"}
+        return dict(condition)
+    return {}
+
+
+def conditions(network: Network, generation: int, now: datetime) -> list[Condition]:
+    conflicts = "; ".join(f"{domain}: {why}" for domain, why in sorted(network.conflicts.items()))
+    admitted = sorted(d for ds in network.admitted_domains.values() for d in ds)
+    cert = network.certificate
+    return [
+        _condition(
+            "PrivateDomainAdmitted",
+            ConditionStatus.TRUE if network.private_admitted else ConditionStatus.FALSE,
+            "Admitted" if network.private_admitted else "DomainConflict",
+            network.private_message or f"{network.private_domain} resolves to this service",
+            generation,
+            now,
+        ),
+        _condition(
+            "DomainsAdmitted",
+            ConditionStatus.FALSE if network.conflicts else ConditionStatus.TRUE,
+            "DomainConflict" if network.conflicts else "Admitted",
+            conflicts or (f"admitted: {', '.join(admitted)}" if admitted else "no custom domains"),
+            generation,
+            now,
+        ),
+        _condition("CertificateReady", cert.status, cert.reason, cert.message, generation, now),
+    ]
+
+
+def _condition(
+    kind: str, status: ConditionStatus, reason: str, message: str, generation: int, now: datetime
+) -> Condition:
+    return Condition(
+        type=kind,
+        status=status,
+        observed_generation=generation,
+        last_transition_time=now,
+        reason=reason,
+        message=message,
+    )

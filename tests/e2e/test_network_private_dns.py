@@ -1,0 +1,141 @@
+"""End to end: private names `<svc>.service.local`, served by real CoreDNS from the operator's zone."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import kubernetes
+import pytest
+from tests.e2e.network_support import OPERATOR_NAMESPACE, PrivateDns, condition
+from tests.e2e.support import Berth, apply, service_manifest, wait_for, web_content
+
+from berth.devcluster import KubeCluster
+from berth.devcluster.operator_process import OperatorProcess
+from berth.render import names
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def tenant_a(
+    operator: OperatorProcess,
+    private_dns: PrivateDns,
+    kube_api: kubernetes.client.ApiClient,
+    namespace: str,
+) -> Berth:
+    return Berth(kube_api, namespace)
+
+
+@pytest.fixture
+def tenant_b(
+    operator: OperatorProcess, kube_api: kubernetes.client.ApiClient, cluster: KubeCluster
+) -> Iterator[Berth]:
+    name = f"e2e-b-{uuid.uuid4().hex[:8]}"
+    cluster.kubectl("create", "namespace", name)
+    yield Berth(kube_api, name)
+    cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+def unique(prefix: str) -> str:
+    """Private names are cluster-wide: each test needs its own."""
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def create(cluster: KubeCluster, tenant: Berth, name: str) -> str:
+    """A running service; returns its Service's ClusterIP."""
+    apply(cluster, tenant.namespace, service_manifest(name, scale=1, deployment=web_content()))
+    tenant.wait_state(name, "RUNNING")
+    return str(wait_for(lambda: tenant.kube_service(name), what="Service").spec.cluster_ip)
+
+
+def admitted(tenant: Berth, name: str) -> str:
+    return str(condition(tenant.status(name), "PrivateDomainAdmitted").get("status"))
+
+
+def test_private_name_resolves_to_the_service_cluster_ip(
+    cluster: KubeCluster, tenant_a: Berth, private_dns: PrivateDns
+) -> None:
+    name = unique("web")
+    cluster_ip = create(cluster, tenant_a, name)
+
+    fqdn = f"{name}.service.local"
+    assert wait_for(lambda: private_dns.lookup(fqdn), what=f"{fqdn} resolves") == [cluster_ip]
+    status = tenant_a.status(name)
+    assert status["privateDomainName"] == fqdn
+    assert admitted(tenant_a, name) == "True"
+    assert private_dns.lookup(f"missing-{name}.service.local") is None
+
+
+def test_private_name_follows_a_new_cluster_ip_and_goes_with_the_service(
+    cluster: KubeCluster, tenant_a: Berth, private_dns: PrivateDns
+) -> None:
+    name = unique("move")
+    first_ip = create(cluster, tenant_a, name)
+    fqdn = f"{name}.service.local"
+    wait_for(lambda: private_dns.lookup(fqdn) == [first_ip], what="first address")
+
+    # An update that gives the Service a new ClusterIP: it is deleted and the operator restores it.
+    cluster.kubectl("delete", "-n", tenant_a.namespace, "service", name)
+    new_ip = wait_for(
+        lambda: (s := tenant_a.kube_service(name)) and s.spec.cluster_ip != first_ip and s,
+        what="Service restored with a new ClusterIP",
+    ).spec.cluster_ip
+    wait_for(lambda: private_dns.lookup(fqdn) == [new_ip], what="the new address")
+
+    # A new version (another port) keeps the name.
+    apply(
+        cluster,
+        tenant_a.namespace,
+        service_manifest(name, scale=1, deployment=web_content(port=8080)),
+    )
+    wait_for(lambda: tenant_a.version_states(name).get(2) == "ACTIVE", what="version 2")
+    assert private_dns.lookup(fqdn) == [new_ip]
+
+    cluster.kubectl("delete", "-n", tenant_a.namespace, "csvc", name, "--wait=false")
+    wait_for(lambda: private_dns.lookup(fqdn) is None, what=f"{fqdn} gone")
+
+
+def test_a_name_taken_in_another_namespace_is_not_admitted_until_the_owner_goes(
+    cluster: KubeCluster, tenant_a: Berth, tenant_b: Berth, private_dns: PrivateDns
+) -> None:
+    name = unique("shop")
+    fqdn = f"{name}.service.local"
+    owner_ip = create(cluster, tenant_a, name)
+    wait_for(lambda: private_dns.lookup(fqdn) == [owner_ip], what="owner's address")
+
+    later_ip = create(cluster, tenant_b, name)
+    wait_for(lambda: admitted(tenant_b, name) == "False", what="later service refused")
+    refused = condition(tenant_b.status(name), "PrivateDomainAdmitted")
+    assert refused["reason"] == "DomainConflict"
+    assert tenant_a.namespace not in refused["message"]  # no tenant learns of another
+    warnings = [e for e in tenant_b.events(name) if e.type == "Warning"]
+    assert any(e.reason == "DomainConflict" for e in warnings)
+    assert private_dns.lookup(fqdn) == [owner_ip]
+    assert admitted(tenant_a, name) == "True"
+
+    cluster.kubectl("delete", "-n", tenant_a.namespace, "csvc", name, "--wait=false")
+    wait_for(lambda: admitted(tenant_b, name) == "True", what="next claimant admitted")
+    wait_for(lambda: private_dns.lookup(fqdn) == [later_ip], what="name moved to the claimant")
+
+
+def test_the_zone_configmap_is_restored_after_a_hand_edit(
+    cluster: KubeCluster, tenant_a: Berth, private_dns: PrivateDns
+) -> None:
+    name = unique("keep")
+    cluster_ip = create(cluster, tenant_a, name)
+    fqdn = f"{name}.service.local"
+    wait_for(lambda: private_dns.lookup(fqdn) == [cluster_ip], what="resolves")
+
+    zone_map = names.PRIVATE_ZONE_CONFIGMAP
+    cluster.kubectl("delete", "configmap", "-n", OPERATOR_NAMESPACE, zone_map)
+    wait_for(
+        lambda: (
+            cluster.kubectl(
+                "get", "configmap", "-n", OPERATOR_NAMESPACE, zone_map, check=False
+            ).returncode
+            == 0
+        ),
+        what="zone ConfigMap restored",
+    )
+    assert wait_for(lambda: private_dns.lookup(fqdn), what="still resolves") == [cluster_ip]
