@@ -175,6 +175,16 @@ class Cluster:
         bootstrap.wait_usable(client, nodes, self._timeout, check=self.check)
         mark("nodes_ready")
 
+    def restart_apiserver(self) -> None:
+        """Stops kube-apiserver and starts it again on the same port, as an upgrade would."""
+        layout = self._started()
+        old = [child for child in self._children if child.name == "kube-apiserver"]
+        stop_all(old)
+        self._children = [child for child in self._children if child not in old]
+        self._spawn("kube-apiserver", components.kube_apiserver(layout))
+        client = AdminClient(components.LOOPBACK, layout.ports.apiserver, layout.certs)
+        wait_until("apiserver /readyz", lambda: _ready(client), self._timeout, check=self.check)
+
     def _spawn(self, name: str, argv: list[str]) -> None:
         self._children.append(spawn(name, argv, self._started().data_dir))
 
