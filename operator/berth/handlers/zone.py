@@ -13,6 +13,8 @@ from berth.kube.compare import stamped, up_to_date
 from berth.render import names, zone
 
 logger = logging.getLogger(__name__)
+# Namespaces already reported missing: one warning, not one per reconcile.
+_reported_missing: set[str] = set()
 
 
 def records(ctx: Context) -> dict[str, str]:
@@ -49,9 +51,12 @@ async def sync(ctx: Context) -> None:
             applied = await ctx.kube.apply(desired)
         except NotFound:
             # Services keep working without private names; say so instead of failing them all.
-            logger.warning(
-                "namespace %s does not exist: the private zone cannot be written",
-                ctx.settings.namespace,
-            )
+            if ctx.settings.namespace not in _reported_missing:
+                _reported_missing.add(ctx.settings.namespace)
+                logger.warning(
+                    "namespace %s does not exist: the private zone cannot be written",
+                    ctx.settings.namespace,
+                )
             return
+        _reported_missing.discard(ctx.settings.namespace)
         ctx.store.put("ConfigMap", applied)
