@@ -104,7 +104,7 @@ async def _reconcile(ctx: Context, service: ContainerServiceObject) -> None:
     versions = _versions(ctx, key)
     await version_ops.adopt(ctx, service, versions)
     service = await version_ops.materialize_inline(ctx, service, versions)
-    service, versions = await version_ops.number(ctx, service, _versions(ctx, key))
+    service, versions, ledger = await version_ops.number(ctx, service, _versions(ctx, key))
     power_body = ctx.store.get("ContainerServicePower", ("", service.spec.power))
     power = parse_power(power_body).spec if power_body else None
     pods = ctx.store.pods_of(key)
@@ -123,7 +123,7 @@ async def _reconcile(ctx: Context, service: ContainerServiceObject) -> None:
     reach = await networking.reconcile_network(ctx, service, plan.serve, guid)
     await _write_versions(ctx, service, versions, plan)
     await version_ops.prune(ctx, versions, plan)
-    await _write_status(ctx, service, plan, rollout, power, guid, reach)
+    await _write_status(ctx, service, plan, rollout, power, guid, reach, ledger)
 
 
 def _versions(ctx: Context, key: Key) -> list[VersionObject]:
@@ -220,6 +220,7 @@ async def _write_status(
     power: Any,
     guid: str,
     network: Network,
+    ledger: VersionLedger,
 ) -> None:
     settings = ctx.settings
     domain = names.default_domain(service.name, guid, settings.region, settings.base_domain)
@@ -227,7 +228,7 @@ async def _write_status(
         plan=plan,
         rollout=rollout,
         power=power,
-        ledger=service.status.versions or VersionLedger(),
+        ledger=ledger,
         guid=guid,
         url=f"https://{domain}/",
         private_domain=names.private_domain(service.name, settings.private_domain_suffix),

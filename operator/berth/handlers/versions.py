@@ -69,11 +69,12 @@ async def save_ledger(
 
 async def number(
     ctx: Context, service: ContainerServiceObject, versions: list[VersionObject]
-) -> tuple[ContainerServiceObject, list[VersionObject]]:
+) -> tuple[ContainerServiceObject, list[VersionObject], VersionLedger]:
     """Give every unnumbered version the next number, oldest first, never reusing one.
 
     The ledger in the service's status records the last number and who got it before the
     version is told, so a crash between the two writes resumes instead of skipping a number.
+    Returns the service as stored, the versions, and the ledger the next status write carries.
     """
     ledger = service.status.versions or VersionLedger()
     waiting = sorted(
@@ -95,8 +96,10 @@ async def number(
                 }
             )
         elif ledger.last_uid is None:
+            # An inline version already has its number by name; its UID can wait for the
+            # status write that ends this reconcile.
             ledger = ledger.model_copy(update={"last_uid": uid})
-        if ledger != service.status.versions:
+        if not resumed:
             service = await save_ledger(ctx, service, ledger)
         status = {
             "version": ledger.last_version,
@@ -108,7 +111,7 @@ async def number(
         )
         ctx.store.put("ContainerServiceDeployment", live)
         numbered[version.name] = parse_version(live)
-    return service, list(numbered.values())
+    return service, list(numbered.values()), ledger
 
 
 async def materialize_inline(
