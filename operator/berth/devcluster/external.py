@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import pathlib
 import shutil
 import subprocess
 from typing import Protocol
 
+from berth import settings
 from berth.devcluster.binaries import ensure_binaries
 from berth.devcluster.kubectl import run_kubectl
 
-ENV_KUBECONFIG = "BERTH_KUBECONFIG"
 
 
 class KubeCluster(Protocol):
@@ -27,9 +26,8 @@ class KubeCluster(Protocol):
 
 def external_kubeconfig() -> pathlib.Path | None:
     """The kubeconfig in BERTH_KUBECONFIG, or None when Berth should start its own cluster."""
-    # The one place this package reads the environment; it moves to settings.py later.
-    value = os.environ.get(ENV_KUBECONFIG, "").strip()
-    return pathlib.Path(value).expanduser() if value else None
+    value = settings.load().external_kubeconfig
+    return value.expanduser() if value and str(value).strip() not in ("", ".") else None
 
 
 class ExternalCluster:
