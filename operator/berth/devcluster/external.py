@@ -12,7 +12,6 @@ from berth.devcluster.binaries import ensure_binaries
 from berth.devcluster.kubectl import run_kubectl
 
 
-
 class KubeCluster(Protocol):
     """What tests need of a cluster, whether Berth started it or not."""
 
