@@ -33,17 +33,25 @@ async def resolve_resources_mode(kube: Kube, settings: Settings) -> Settings:
     return settings.model_copy(update={"resources_mode": mode})
 
 
-async def prime(kube: Kube, store: Store) -> None:
-    """List everything once, so that no reconcile decides on a half-filled store."""
+async def prime(kube: Kube, store: Store, namespaces: list[str]) -> None:
+    """List everything once, so that no reconcile decides on a half-filled store.
+
+    Only the watched namespaces (all when `namespaces` is empty), as the RBAC of a
+    namespaced install allows.
+    """
     selector = ",".join(f"{k}={v}" for k, v in MANAGED.items())
-    for resource in (resources.SERVICE, resources.VERSION, resources.POWER):
-        for body in await kube.list(resource):
-            store.put(resource.kind, body)
-    for resource in (resources.DEPLOYMENT, resources.KUBE_SERVICE):
-        for body in await kube.list(resource, selector=selector):
-            store.put(resource.kind, body)
-    for body in await kube.list(resources.POD, selector=selector):
-        store.put("Pod", slim_pod(body))
+    scopes: list[str | None] = list(namespaces) or [None]
+    for body in await kube.list(resources.POWER):
+        store.put(resources.POWER.kind, body)
+    for scope in scopes:
+        for resource in (resources.SERVICE, resources.VERSION):
+            for body in await kube.list(resource, namespace=scope):
+                store.put(resource.kind, body)
+        for resource in (resources.DEPLOYMENT, resources.KUBE_SERVICE):
+            for body in await kube.list(resource, namespace=scope, selector=selector):
+                store.put(resource.kind, body)
+        for body in await kube.list(resources.POD, namespace=scope, selector=selector):
+            store.put("Pod", slim_pod(body))
     await networking.prime(kube, store, selector, settings_module.load().namespace)
     store.primed = True
 
@@ -59,7 +67,7 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     kube = Kube(api, config.api_threads)
     config = await resolve_resources_mode(kube, config)
     store = Store()
-    await prime(kube, store)
+    await prime(kube, store, config.watch_namespaces)
     ctx_holder: list[Context] = []
 
     async def handle(key: Any) -> float | None:
