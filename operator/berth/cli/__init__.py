@@ -1,0 +1,1 @@
+"""`berth`: the command line, a drop-in for `aws lightsail`'s container service commands."""
