@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit e2e lint crds bench chaos binaries clean
+.PHONY: run test unit e2e lint crds bench chaos fuzz binaries clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -41,11 +41,14 @@ lint: $(STAMP)
 crds: $(STAMP)
 	$(PY) -m berth.generate
 
-bench: $(STAMP)
+bench: $(STAMP) binaries
 	$(PY) -m bench.run $(if $(BENCH_N),--n $(BENCH_N),)
 
-chaos: $(STAMP)
+chaos: $(STAMP) binaries
 	$(PY) -m bench.chaos
+
+fuzz: $(STAMP) binaries
+	$(PY) -m bench.fuzz
 
 clean:
 	rm -rf $(VENV) .berth
