@@ -139,3 +139,26 @@ def test_the_zone_configmap_is_restored_after_a_hand_edit(
         what="zone ConfigMap restored",
     )
     assert wait_for(lambda: private_dns.lookup(fqdn), what="still resolves") == [cluster_ip]
+
+
+def test_services_created_together_all_get_their_name_in_the_one_zone(
+    cluster: KubeCluster, tenant_a: Berth, private_dns: PrivateDns
+) -> None:
+    """Concurrent reconciles share one ConfigMap: none may write a zone that misses another."""
+    batch = [unique("many") for _ in range(8)]
+    apply(
+        cluster,
+        tenant_a.namespace,
+        *(service_manifest(name, scale=1, deployment=web_content()) for name in batch),
+    )
+    addresses = {
+        name: wait_for(lambda name=name: tenant_a.kube_service(name), what=name).spec.cluster_ip
+        for name in batch
+    }
+    for name, address in addresses.items():
+        wait_for(
+            lambda name=name, address=address: (
+                private_dns.lookup(f"{name}.service.local") == [address]
+            ),
+            what=f"{name} resolves",
+        )

@@ -20,3 +20,6 @@ class Context:
     # One ConfigMap holds every private name: one writer at a time keeps concurrent reconciles
     # from writing zones that each miss the other's change.
     zone_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Set by every caller of zone.sync, cleared by the one that renders: callers that queued up
+    # behind a sync which already saw their change write nothing (a burst becomes one write).
+    zone_dirty: bool = False

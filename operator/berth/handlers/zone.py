@@ -42,21 +42,33 @@ def records(ctx: Context) -> dict[str, str]:
 
 async def sync(ctx: Context) -> None:
     """Make the zone ConfigMap match the store; no write when it already does."""
+    ctx.zone_dirty = True
     async with ctx.zone_lock:
-        desired = stamped(zone.zone_configmap(ctx.settings, records(ctx)))
-        key = (ctx.settings.namespace, names.PRIVATE_ZONE_CONFIGMAP)
-        if up_to_date(ctx.store.get("ConfigMap", key), desired):
-            return
+        if not ctx.zone_dirty:
+            return  # a sync that started after our change has rendered it already
+        ctx.zone_dirty = False
         try:
-            applied = await ctx.kube.apply(desired)
-        except NotFound:
-            # Services keep working without private names; say so instead of failing them all.
-            if ctx.settings.namespace not in _reported_missing:
-                _reported_missing.add(ctx.settings.namespace)
-                logger.warning(
-                    "namespace %s does not exist: the private zone cannot be written",
-                    ctx.settings.namespace,
-                )
-            return
-        _reported_missing.discard(ctx.settings.namespace)
-        ctx.store.put("ConfigMap", applied)
+            await _write(ctx)
+        except BaseException:
+            ctx.zone_dirty = True  # not written: the next caller in line must try again
+            raise
+
+
+async def _write(ctx: Context) -> None:
+    desired = stamped(zone.zone_configmap(ctx.settings, records(ctx)))
+    key = (ctx.settings.namespace, names.PRIVATE_ZONE_CONFIGMAP)
+    if up_to_date(ctx.store.get("ConfigMap", key), desired):
+        return
+    try:
+        applied = await ctx.kube.apply(desired)
+    except NotFound:
+        # Services keep working without private names; say so instead of failing them all.
+        if ctx.settings.namespace not in _reported_missing:
+            _reported_missing.add(ctx.settings.namespace)
+            logger.warning(
+                "namespace %s does not exist: the private zone cannot be written",
+                ctx.settings.namespace,
+            )
+        return
+    _reported_missing.discard(ctx.settings.namespace)
+    ctx.store.put("ConfigMap", applied)
