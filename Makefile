@@ -19,6 +19,7 @@ venv: $(STAMP)
 binaries:
 	@devcluster/build.sh
 	@devcluster/addons/build.sh >/dev/null
+	@devcluster/helm/build.sh >/dev/null
 
 run: $(STAMP)
 	$(PY) -m berth.devcluster.run

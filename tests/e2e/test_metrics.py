@@ -1,0 +1,165 @@
+"""End to end: the operator's /metrics, scraped as Prometheus would, move with what it does."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import kubernetes
+import pytest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+from tests.e2e.support import Berth, apply, service_manifest, wait_for, web_content
+
+from berth.devcluster import KubeCluster
+from berth.devcluster.operator_process import OperatorProcess
+
+pytestmark = pytest.mark.e2e
+Sample = tuple[str, tuple[tuple[str, str], ...]]
+
+
+@pytest.fixture
+def berth(
+    operator: OperatorProcess, kube_api: kubernetes.client.ApiClient, namespace: str
+) -> Berth:
+    return Berth(kube_api, namespace)
+
+
+def families(operator: OperatorProcess) -> dict[str, Metric]:
+    return {f.name: f for f in text_string_to_metric_families(operator.metrics())}
+
+
+def samples(operator: OperatorProcess) -> dict[Sample, float]:
+    """(sample name, sorted labels) → value, for every berth_* sample."""
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in families(operator).values()
+        if family.name.startswith("berth_")
+        for s in family.samples
+    }
+
+
+def value(found: dict[Sample, float], name: str, **labels: str) -> float:
+    return found.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def label_names(family: Metric, sample_name: str) -> set[frozenset[str]]:
+    return {frozenset(s.labels) for s in family.samples if s.name == sample_name}
+
+
+@pytest.fixture
+def running_service(cluster: KubeCluster, berth: Berth, operator: OperatorProcess) -> Iterator[str]:
+    """A fresh service driven to RUNNING, so every berth_* metric has samples to look at."""
+    name = "m-" + berth.namespace.rsplit("-", 1)[-1]
+    apply(cluster, berth.namespace, service_manifest(name, deployment=web_content()))
+    berth.wait_state(name, "RUNNING")
+    yield name
+
+
+def test_metrics_have_the_documented_names_types_and_labels(
+    operator: OperatorProcess, running_service: str
+) -> None:
+    found = families(operator)
+
+    expected = {
+        "berth_reconcile": ("counter", {"berth_reconcile_total": {"kind", "result"}}),
+        "berth_reconcile_duration_seconds": (
+            "histogram",
+            {
+                "berth_reconcile_duration_seconds_bucket": {"kind", "le"},
+                "berth_reconcile_duration_seconds_sum": {"kind"},
+                "berth_reconcile_duration_seconds_count": {"kind"},
+            },
+        ),
+        "berth_api_writes": ("counter", {"berth_api_writes_total": {"kind", "verb"}}),
+        "berth_services": ("gauge", {"berth_services": {"state"}}),
+        "berth_version_activations": ("counter", {"berth_version_activations_total": set()}),
+        "berth_version_failures": ("counter", {"berth_version_failures_total": set()}),
+    }
+    for family_name, (kind, sample_labels) in expected.items():
+        assert family_name in found, f"{family_name} missing from /metrics"
+        family = found[family_name]
+        assert family.type == kind, family_name
+        assert family.documentation, f"{family_name} has no HELP text"
+        for sample_name, labels in sample_labels.items():
+            assert label_names(family, sample_name) == {frozenset(labels)}, sample_name
+
+
+def test_counters_move_when_a_service_is_created_and_its_version_activates(
+    cluster: KubeCluster, berth: Berth, operator: OperatorProcess
+) -> None:
+    before = samples(operator)
+    name = "c-" + berth.namespace.rsplit("-", 1)[-1]
+
+    apply(cluster, berth.namespace, service_manifest(name, deployment=web_content()))
+    berth.wait_state(name, "RUNNING")
+
+    def lagging() -> list[str]:
+        """What has not moved (yet): a reconcile counts itself only when it is done."""
+        after = samples(operator)
+        expected = [
+            ("berth_reconcile_total", {"kind": "ContainerService", "result": "ok"}, 2),
+            ("berth_reconcile_duration_seconds_count", {"kind": "ContainerService"}, 2),
+            ("berth_api_writes_total", {"kind": "ContainerServiceDeployment", "verb": "create"}, 1),
+            ("berth_api_writes_total", {"kind": "Deployment", "verb": "apply"}, 1),
+            ("berth_api_writes_total", {"kind": "ContainerService", "verb": "patch-status"}, 1),
+            ("berth_api_writes_total", {"kind": "Event", "verb": "create"}, 1),
+            ("berth_version_activations_total", {}, 1),
+        ]
+        late = [
+            f"{sample}{labels} grew by {value(after, sample, **labels) - value(before, sample, **labels)}"
+            for sample, labels, least in expected
+            if value(after, sample, **labels) - value(before, sample, **labels) < least
+        ]
+        if value(after, "berth_services", state="RUNNING") < 1:
+            late.append("berth_services{state=RUNNING} < 1")
+        return late
+
+    deadline = time.monotonic() + 10
+    while (late := lagging()) and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert late == []
+
+
+def test_a_failed_version_is_counted(
+    cluster: KubeCluster, berth: Berth, operator: OperatorProcess
+) -> None:
+    name = "f-" + berth.namespace.rsplit("-", 1)[-1]
+    apply(cluster, berth.namespace, service_manifest(name, deployment=web_content()))
+    berth.wait_state(name, "RUNNING")
+    before = value(samples(operator), "berth_version_failures_total")
+
+    crashing = web_content(image="example.invalid/crashloop:1")
+    apply(cluster, berth.namespace, service_manifest(name, deployment=crashing))
+
+    wait_for(
+        lambda: value(samples(operator), "berth_version_failures_total") > before,
+        what="berth_version_failures_total to grow",
+    )
+    assert berth.version_states(name) == {1: "ACTIVE", 2: "FAILED"}
+
+
+def test_services_gauge_counts_services_by_state(
+    cluster: KubeCluster, berth: Berth, operator: OperatorProcess
+) -> None:
+    name = "g-" + berth.namespace.rsplit("-", 1)[-1]
+    apply(cluster, berth.namespace, service_manifest(name, deployment=web_content()))
+    berth.wait_state(name, "RUNNING")
+    running = value(samples(operator), "berth_services", state="RUNNING")
+
+    apply(
+        cluster,
+        berth.namespace,
+        service_manifest(name, deployment=web_content(), isDisabled=True),
+    )
+    berth.wait_state(name, "DISABLED")
+
+    after = wait_for(
+        lambda: (
+            (s := samples(operator)) and value(s, "berth_services", state="DISABLED") >= 1 and s
+        ),
+        what="a DISABLED service to be counted",
+    )
+    # Other tests' services may change state meanwhile; this one left RUNNING for DISABLED.
+    assert value(after, "berth_services", state="RUNNING") <= running
+    assert sum(v for (n, _), v in after.items() if n == "berth_services") >= 1
