@@ -1,43 +1,42 @@
-"""End to end: the Helm chart lints, renders what its values say, installs, and its RBAC is enough.
+"""The Helm chart lints and renders what its values say (helm template; no cluster needed).
 
-The RBAC proof runs the real operator out of cluster with the token of the chart's
-ServiceAccount, on a control plane of its own (the session's operator, cluster admin, would
-otherwise reconcile the same services and hide a missing permission).
+Installing it and proving its RBAC is test_chart_rbac.py.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import pathlib
 import subprocess
-import time
-import uuid
-from collections.abc import Iterator
+import urllib.request
 from typing import Any
 
-import kubernetes
+import dns.exception
+import dns.resolver
 import pytest
 import yaml
-from tests.e2e.support import (
-    Berth,
-    apply,
-    service_manifest,
-    version_manifest,
-    wait_for,
-    web_content,
+from tests.e2e.chart_support import (
+    CHART,
+    Manifest,
+    env_of,
+    find,
+    helm,
+    one,
+    operator_container,
+    render,
+    run_helm,
 )
+from tests.e2e.support import wait_for
 
-from berth.devcluster import Cluster, external_kubeconfig, stop_at_exit
-from berth.devcluster.operator_process import OperatorProcess
+from berth.devcluster.addons import free_port
 from berth.kube import resources
+from berth.render import names, zone
 from berth.settings import Settings
 
+__all__ = ["helm"]  # the fixture, shared with test_chart_rbac.py
+
 pytestmark = pytest.mark.e2e
-REPO = pathlib.Path(__file__).resolve().parents[2]
-CHART = REPO / "charts" / "berth"
-Manifest = dict[str, Any]
 
 # Every value of values.yaml, none at its default (test_all_values_set_every_value checks that).
 ALL_VALUES: dict[str, Any] = {
@@ -105,68 +104,11 @@ ALL_VALUES: dict[str, Any] = {
 # -- helm --------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def helm() -> pathlib.Path:
-    """The pinned helm CLI, built once into the cache (make binaries does it beforehand)."""
-    out = subprocess.run(
-        [str(REPO / "devcluster" / "helm" / "build.sh")],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    return pathlib.Path(out.stdout.strip()) / "helm"
-
-
-def run_helm(
-    helm: pathlib.Path, *args: str, check: bool = True, timeout: float = 180
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [str(helm), *args], capture_output=True, text=True, timeout=timeout, check=False
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"helm {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
-    return result
-
-
 @pytest.fixture(scope="module")
 def all_values_file(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     path = tmp_path_factory.mktemp("values") / "all.yaml"
     path.write_text(yaml.safe_dump(ALL_VALUES))
     return path
-
-
-def render(helm: pathlib.Path, *args: str, namespace: str = "berth-system") -> list[Manifest]:
-    text = run_helm(helm, "template", "berth", str(CHART), "-n", namespace, *args).stdout
-    return [doc for doc in yaml.safe_load_all(text) if doc]
-
-
-def find(docs: list[Manifest], kind: str, component: str | None = None) -> list[Manifest]:
-    return [
-        d
-        for d in docs
-        if d["kind"] == kind
-        and (
-            component is None
-            or d["metadata"]["labels"].get("app.kubernetes.io/component") == component
-        )
-    ]
-
-
-def one(docs: list[Manifest], kind: str, component: str | None = None) -> Manifest:
-    found = find(docs, kind, component)
-    assert len(found) == 1, f"{len(found)} {kind} ({component}) rendered"
-    return found[0]
-
-
-def operator_container(docs: list[Manifest]) -> Manifest:
-    pod = one(docs, "Deployment", "operator")["spec"]["template"]["spec"]
-    container: Manifest = pod["containers"][0]
-    return container
-
-
-def env_of(docs: list[Manifest]) -> dict[str, str]:
-    return {e["name"]: e["value"] for e in operator_container(docs)["env"]}
 
 
 def value_paths(tree: Any, schema: Manifest, prefix: str = "") -> set[str]:
@@ -391,6 +333,68 @@ def test_stub_dns_serves_the_operators_zone_configmap(
     assert {p["port"] for p in service["spec"]["ports"]} == {53}
 
 
+def test_stub_corefile_serves_the_operators_zone_file_with_real_coredns(
+    helm: pathlib.Path, addons_bin: pathlib.Path, tmp_path: pathlib.Path
+) -> None:
+    """The chart's Corefile, run by CoreDNS's own `file` plugin code on the operator's zone text.
+
+    Loopback ports instead of 1053, no `health` (not in the test build), a directory for the
+    ConfigMap volume; the rest, `file` and its `reload`, is the chart's text.
+    """
+    suffix = "svc.internal"
+    docs = render(helm, "--set", "coredns.mode=stub", "--set", f"privateDomainSuffix={suffix}")
+    corefile = one(docs, "ConfigMap", "dns")["data"]["Corefile"]
+    volume = next(
+        v
+        for v in one(docs, "Deployment", "dns")["spec"]["template"]["spec"]["volumes"]
+        if v["name"] == "zone"
+    )
+    assert volume["configMap"]["name"] == names.PRIVATE_ZONE_CONFIGMAP
+    zone_file = f"/zones/{names.private_zone_key(suffix)}"
+    assert f"file {zone_file} {suffix} {{" in corefile
+
+    port, ready = free_port(), free_port()
+    local = (
+        corefile.replace(f"{suffix}:1053 {{", f"{suffix}:{port} {{\n    bind 127.0.0.1")
+        .replace("    health :8080\n", "")
+        .replace("ready :8181", f"ready 127.0.0.1:{ready}")
+        .replace("/zones/", f"{tmp_path}/")
+        .replace("reload 10s", "reload 1s")
+    )
+    (tmp_path / "Corefile").write_text(local)
+    # Started before the operator's first write, as the pod is: the zone file is not there yet.
+    server = subprocess.Popen(
+        [str(addons_bin / "coredns"), "-conf", str(tmp_path / "Corefile")],
+        stdout=(tmp_path / "coredns.log").open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(lambda: _answers(f"http://127.0.0.1:{ready}/ready"), 20, "CoreDNS ready")
+        written = zone.zone_file(suffix, {"web": "10.96.7.7"})
+        (tmp_path / names.private_zone_key(suffix)).write_text(written)
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers, resolver.port, resolver.lifetime = ["127.0.0.1"], port, 2.0
+
+        def lookup() -> list[str]:
+            try:
+                return [r.to_text() for r in resolver.resolve(f"web.{suffix}", "A")]
+            except dns.exception.DNSException:
+                return []
+
+        assert wait_for(lookup, 20, f"web.{suffix} from the stub") == ["10.96.7.7"]
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return bool(answer.status == 200)
+    except OSError:
+        return False
+
+
 def test_optional_objects_render_only_when_enabled(helm: pathlib.Path) -> None:
     docs = render(helm)
     assert not find(docs, "ServiceMonitor")
@@ -451,283 +455,3 @@ def test_rbac_names_every_kind_the_operator_talks_to(helm: pathlib.Path) -> None
     assert rules_for(docs, "", "events") == {"create"}
     for role in find(docs, "ClusterRole") + find(docs, "Role"):
         assert all("*" not in r["verbs"] + r["resources"] for r in role["rules"])
-
-
-# -- install into a control plane of its own ---------------------------------------------------
-
-RELEASE = "berth"
-DEADLINE_SECONDS = 15
-
-
-@pytest.fixture(scope="module")
-def own_cluster() -> Iterator[Cluster]:
-    if external_kubeconfig() is not None:
-        pytest.skip(
-            "needs a control plane of its own: another operator may reconcile BERTH_KUBECONFIG's"
-        )
-    started = Cluster()
-    stop_at_exit(started)
-    with started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def release(own_cluster: Cluster, helm: pathlib.Path) -> str:
-    """The chart installed as a user would, into a namespace that enforces PSS `restricted`."""
-    namespace = "berth-system"
-    own_cluster.kubectl("create", "namespace", namespace)
-    own_cluster.kubectl(
-        "label", "namespace", namespace, "pod-security.kubernetes.io/enforce=restricted"
-    )
-    run_helm(
-        helm,
-        "install",
-        RELEASE,
-        str(CHART),
-        "-n",
-        namespace,
-        f"--kubeconfig={own_cluster.kubeconfig}",
-        "--set",
-        f"progressDeadlineSeconds={DEADLINE_SECONDS}",
-        "--wait",
-        "--timeout=120s",
-    )
-    return namespace
-
-
-def test_chart_installs_and_its_operator_pod_runs_under_pod_security_restricted(
-    own_cluster: Cluster, release: str, helm: pathlib.Path
-) -> None:
-    deployment = json.loads(
-        own_cluster.kubectl("get", "-n", release, "deployment", RELEASE, "-o", "json").stdout
-    )
-    assert deployment["status"]["availableReplicas"] == 1
-    # The namespace really refuses what `restricted` forbids, so the pod above passed the check.
-    loose = own_cluster.kubectl(
-        "run", "loose", "-n", release, "--image=example.invalid/loose:1", check=False
-    )
-    assert 'violates PodSecurity "restricted' in loose.stderr, loose.stderr
-    crds = own_cluster.kubectl("get", "crd", "-o", "name").stdout.split()
-    assert {
-        f"customresourcedefinition.apiextensions.k8s.io/{n}.berth.dev"
-        for n in ("containerservices", "containerservicedeployments", "containerservicepowers")
-    } <= set(crds)
-    powers = own_cluster.kubectl("get", "cspower", "-o", "name").stdout.split()
-    assert len(powers) == 6
-
-    run_helm(
-        helm,
-        "upgrade",
-        RELEASE,
-        str(CHART),
-        "-n",
-        release,
-        f"--kubeconfig={own_cluster.kubeconfig}",
-        "--reuse-values",
-        "--set",
-        "region=eu-north-1",
-        "--wait",
-        "--timeout=120s",
-    )
-    upgraded = json.loads(
-        own_cluster.kubectl("get", "-n", release, "deployment", RELEASE, "-o", "json").stdout
-    )
-    env = {
-        e["name"]: e.get("value")
-        for e in upgraded["spec"]["template"]["spec"]["containers"][0]["env"]
-    }
-    assert env["BERTH_REGION"] == "eu-north-1"
-    assert env["BERTH_PROGRESS_DEADLINE_SECONDS"] == str(DEADLINE_SECONDS)
-
-
-def service_account_kubeconfig(
-    cluster: Cluster, release: str, namespace: str, path: pathlib.Path
-) -> pathlib.Path:
-    """A kubeconfig that authenticates as a release's ServiceAccount, with a TokenRequest token."""
-    token = cluster.kubectl(
-        "create", "token", release, "-n", namespace, "--duration=1h"
-    ).stdout.strip()
-    config = copy.deepcopy(yaml.safe_load(cluster.kubeconfig.read_text()))
-    config["users"] = [{"name": "berth-operator", "user": {"token": token}}]
-    for context in config["contexts"]:
-        context["context"]["user"] = "berth-operator"
-    path.write_text(yaml.safe_dump(config))
-    path.chmod(0o600)
-    return path
-
-
-def operator_as(
-    cluster: Cluster, release: str, namespace: str, work: pathlib.Path
-) -> OperatorProcess:
-    """The operator, out of cluster, with the env the chart gives its pod, as the chart's SA."""
-    deployment = json.loads(
-        cluster.kubectl("get", "-n", namespace, "deployment", release, "-o", "json").stdout
-    )
-    chart_env = {
-        e["name"]: e["value"]
-        for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]
-        if e["name"] not in ("BERTH_METRICS_PORT", "BERTH_HEALTH_PORT")
-    }
-    kubeconfig = service_account_kubeconfig(cluster, release, namespace, work / "sa.kubeconfig")
-    return OperatorProcess(kubeconfig, work / "operator.log", env=chart_env)
-
-
-@pytest.fixture
-def as_service_account(
-    own_cluster: Cluster, release: str, tmp_path: pathlib.Path
-) -> Iterator[OperatorProcess]:
-    process = operator_as(own_cluster, RELEASE, release, tmp_path)
-    yield process
-    process.stop()
-    print(f"operator log: {process.log}")
-
-
-@pytest.fixture
-def own_namespace(own_cluster: Cluster) -> Iterator[str]:
-    name = f"chart-{uuid.uuid4().hex[:8]}"
-    own_cluster.kubectl("create", "namespace", name)
-    yield name
-    own_cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
-
-
-def berth_on(cluster: Cluster, namespace: str) -> Berth:
-    return Berth(
-        kubernetes.config.new_client_from_config(config_file=str(cluster.kubeconfig)), namespace
-    )
-
-
-def test_chart_service_account_may_do_everything_a_service_lifecycle_needs(
-    own_cluster: Cluster, own_namespace: str, as_service_account: OperatorProcess
-) -> None:
-    berth = berth_on(own_cluster, own_namespace)
-    operator = as_service_account.start()
-    name = "life"
-
-    apply(own_cluster, own_namespace, service_manifest(name, deployment=web_content()))
-    berth.wait_state(name, "RUNNING")
-
-    apply(
-        own_cluster,
-        own_namespace,
-        version_manifest("life-blue", name, web_content(GREETING="blue")),
-    )
-    wait_for(
-        lambda: berth.version_states(name) == {1: "INACTIVE", 2: "ACTIVE"}, what="version 2 ACTIVE"
-    )
-    berth.wait_state(name, "RUNNING")
-
-    own_cluster.kubectl("scale", "-n", own_namespace, f"csvc/{name}", "--replicas=3")
-    wait_for(
-        lambda: (s := berth.status(name))["state"] == "RUNNING" and s["readyReplicas"] == 3,
-        what="RUNNING with 3 ready",
-    )
-
-    own_cluster.kubectl("delete", "-n", own_namespace, f"csvc/{name}", "--timeout=60s")
-    wait_for(lambda: berth.deployment(name) is None, what="the Deployment to go with its service")
-
-    log = operator.log.read_text()
-    assert operator.process is not None and operator.process.poll() is None
-    assert "forbidden" not in log.lower(), "the chart's ClusterRole is missing a permission"
-    assert "Not enough permissions" not in log
-
-
-def without(rules: list[Manifest], group: str, plural: str, verb: str) -> list[Manifest]:
-    cut = copy.deepcopy(rules)
-    for rule in cut:
-        if group in rule["apiGroups"] and plural in rule["resources"]:
-            rule["verbs"] = [v for v in rule["verbs"] if v != verb]
-    return cut
-
-
-def test_without_patch_on_deployments_the_service_never_runs_and_the_operator_keeps_retrying(
-    own_cluster: Cluster, own_namespace: str, as_service_account: OperatorProcess
-) -> None:
-    berth = berth_on(own_cluster, own_namespace)
-    role = json.loads(own_cluster.kubectl("get", "clusterrole", RELEASE, "-o", "json").stdout)
-    complete = role["rules"]
-    role["rules"] = without(complete, "apps", "deployments", "patch")
-    own_cluster.kubectl("replace", "-f", "-", input=json.dumps(role))
-    try:
-        operator = as_service_account.start()
-        name = "denied"
-        apply(own_cluster, own_namespace, service_manifest(name, deployment=web_content()))
-
-        wait_for(
-            lambda: "forbidden" in operator.log.read_text().lower(),
-            timeout=30,
-            what="the operator to log the 403",
-        )
-        time.sleep(3)  # a few more retries: none of them may get anywhere
-        assert berth.status(name).get("state") != "RUNNING"
-        assert berth.deployment(name) is None
-        assert operator.process is not None and operator.process.poll() is None, "operator died"
-        log = operator.log.read_text()
-        assert "deployments" in log and "cannot patch" in log
-    finally:
-        current = json.loads(
-            own_cluster.kubectl("get", "clusterrole", RELEASE, "-o", "json").stdout
-        )
-        current["rules"] = complete
-        own_cluster.kubectl("replace", "-f", "-", input=json.dumps(current))
-
-    # With the permission back, the retries succeed: the 403 was an error it retried, not a crash.
-    berth.wait_state(name, "RUNNING", timeout=90)
-
-
-def can_i(cluster: Cluster, service_account: str, *args: str) -> bool:
-    answer = cluster.kubectl("auth", "can-i", *args, f"--as={service_account}", check=False)
-    return answer.stdout.strip() == "yes"
-
-
-# The chart's side is done and checked above (can-i); the operator's is not yet: networking.prime
-# lists Ingresses and Certificates across the cluster, which a namespaced install may not do, so
-# the start-up listing fails with 403 and kopf retries it. Remove the mark when that is fixed.
-@pytest.mark.xfail(
-    strict=True,
-    raises=TimeoutError,
-    reason="networking.prime lists ingresses/certificates cluster-wide (403 when namespaced)",
-)
-def test_watching_some_namespaces_binds_the_operator_there_only_and_it_still_works(
-    own_cluster: Cluster, helm: pathlib.Path, own_namespace: str, tmp_path: pathlib.Path
-) -> None:
-    home, other, release = (
-        f"ops-{uuid.uuid4().hex[:6]}",
-        f"other-{uuid.uuid4().hex[:6]}",
-        "berth-ns",
-    )
-    for name in (home, other):
-        own_cluster.kubectl("create", "namespace", name)
-    run_helm(
-        helm,
-        "install",
-        release,
-        str(CHART),
-        "-n",
-        home,
-        f"--kubeconfig={own_cluster.kubeconfig}",
-        "--set",
-        f"watchNamespaces={{{own_namespace}}}",
-        "--set",
-        "defaultPowers=false",  # the first release owns them
-        "--wait",
-        "--timeout=120s",
-    )
-    account = f"system:serviceaccount:{home}:{release}"
-    assert can_i(own_cluster, account, "patch", "deployments", "-n", own_namespace)
-    assert not can_i(own_cluster, account, "list", "pods", "--all-namespaces")
-    assert not can_i(own_cluster, account, "patch", "deployments", "-n", other)
-    assert can_i(own_cluster, account, "list", "containerservicepowers.berth.dev")
-
-    operator = operator_as(own_cluster, release, home, tmp_path)
-    try:
-        operator.start(timeout=15)
-        watched, unwatched = berth_on(own_cluster, own_namespace), berth_on(own_cluster, other)
-        apply(own_cluster, own_namespace, service_manifest("here", deployment=web_content()))
-        apply(own_cluster, other, service_manifest("there", deployment=web_content()))
-
-        watched.wait_state("here", "RUNNING")
-        assert unwatched.status("there") == {}, "a namespace not watched was reconciled"
-        assert "forbidden" not in operator.log.read_text().lower()
-    finally:
-        operator.stop()
-        print(f"operator log: {operator.log}")
