@@ -21,9 +21,10 @@ from berth.api.version import VersionState
 from berth.handlers import networking
 from berth.handlers import versions as version_ops
 from berth.handlers.context import Context
+from berth.handlers.owned import apply_owned
 from berth.handlers.store import Key
 from berth.kube import resources
-from berth.kube.compare import merge_patch, stamped, up_to_date
+from berth.kube.compare import merge_patch
 from berth.render import labels, names, network, workload
 from berth.status import rollout as rollout_status
 from berth.status import service as service_status
@@ -116,8 +117,8 @@ async def _reconcile(ctx: Context, service: ContainerServiceObject) -> None:
         content = plan.serve.spec.content()
         number = plan.serve.number or 0
         desired = workload.deployment(service, number, content, power, ctx.settings, plan.running)
-        deployment = await _apply(ctx, "Deployment", key, desired)
-        await _apply(ctx, "Service", key, network.kube_service(service, content))
+        deployment = await apply_owned(ctx, "Deployment", key, desired)
+        await apply_owned(ctx, "Service", key, network.kube_service(service, content))
         # The plan stands as decided; the fresh Deployment only updates what status reports.
         rollout = rollout_status.observe(deployment, pods, names.VERSION_LABEL)
     reach = await networking.reconcile_network(ctx, service, plan.serve, guid)
@@ -144,23 +145,6 @@ async def _add_finalizer(ctx: Context, service: ContainerServiceObject) -> Conta
     live = await ctx.kube.patch(resources.SERVICE, service.namespace, service.name, patch)
     ctx.store.put("ContainerService", live)
     return parse_service(live)
-
-
-async def _apply(ctx: Context, kind: str, key: Key, desired: Body | None) -> Body | None:
-    """Server-side apply unless the live object already is what we want; None deletes it."""
-    live = ctx.store.get(kind, key)
-    if desired is None:
-        if live is not None:
-            meta = live["metadata"]
-            await ctx.kube.delete(resources.BY_KIND[kind], key[0], key[1], meta["uid"])
-        return None
-    manifest = stamped(desired)
-    if up_to_date(live, manifest):
-        return live
-    logger.debug("applying %s %s/%s", kind, key[0], key[1])
-    applied = await ctx.kube.apply(manifest)
-    ctx.store.put(kind, applied)
-    return applied
 
 
 async def _write_versions(
