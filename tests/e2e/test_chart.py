@@ -455,3 +455,16 @@ def test_rbac_names_every_kind_the_operator_talks_to(helm: pathlib.Path) -> None
     assert rules_for(docs, "", "events") == {"create"}
     for role in find(docs, "ClusterRole") + find(docs, "Role"):
         assert all("*" not in r["verbs"] + r["resources"] for r in role["rules"])
+
+
+def test_image_runs_as_the_user_and_command_the_chart_expects(helm: pathlib.Path) -> None:
+    """The Dockerfile is not built here (no Docker); at least it agrees with the chart."""
+    dockerfile = (CHART.parents[1] / "Dockerfile").read_text()
+    pod = one(render(helm), "Deployment", "operator")["spec"]["template"]["spec"]
+    uid, gid = pod["securityContext"]["runAsUser"], pod["securityContext"]["runAsGroup"]
+
+    assert f"\nUSER {uid}:{gid}\n" in dockerfile
+    assert 'ENTRYPOINT ["python", "-m", "berth"]' in dockerfile
+    assert pod["containers"][0]["command"] == ["python", "-m", "berth"]
+    assert "FROM python:3.11-slim" in dockerfile
+    assert "--constraint requirements.lock" in dockerfile, "runtime pins come from the lock"
