@@ -257,14 +257,6 @@ def can_i(cluster: Cluster, service_account: str, *args: str) -> bool:
     return answer.stdout.strip() == "yes"
 
 
-# The chart's side is done and checked above (can-i); the operator's is not yet: networking.prime
-# lists Ingresses and Certificates across the cluster, which a namespaced install may not do, so
-# the start-up listing fails with 403 and kopf retries it. Remove the mark when that is fixed.
-@pytest.mark.xfail(
-    strict=True,
-    raises=TimeoutError,
-    reason="networking.prime lists ingresses/certificates cluster-wide (403 when namespaced)",
-)
 def test_watching_some_namespaces_binds_the_operator_there_only_and_it_still_works(
     own_cluster: Cluster, helm: pathlib.Path, own_namespace: str, tmp_path: pathlib.Path
 ) -> None:

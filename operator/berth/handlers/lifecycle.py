@@ -52,7 +52,7 @@ async def prime(kube: Kube, store: Store, namespaces: list[str]) -> None:
                 store.put(resource.kind, body)
         for body in await kube.list(resources.POD, namespace=scope, selector=selector):
             store.put("Pod", slim_pod(body))
-    await networking.prime(kube, store, selector, settings_module.load().namespace)
+    await networking.prime(kube, store, selector, settings_module.load().namespace, scopes)
     store.primed = True
 
 

@@ -64,10 +64,16 @@ async def release(ctx: Context, service: ContainerServiceObject) -> None:
     await zone.sync(ctx)
 
 
-async def prime(kube: Kube, store: Store, selector: str, namespace: str) -> None:
-    """List what networking reads, so the first reconciles decide on a full store."""
-    for body in await kube.list(resources.INGRESS, selector=selector):
-        store.put("Ingress", body)
+async def prime(
+    kube: Kube, store: Store, selector: str, namespace: str, scopes: list[str | None]
+) -> None:
+    """List what networking reads, so the first reconciles decide on a full store.
+
+    Namespaced kinds only in `scopes` (the watched namespaces, or [None] for all of them).
+    """
+    for scope in scopes:
+        for body in await kube.list(resources.INGRESS, namespace=scope, selector=selector):
+            store.put("Ingress", body)
     for body in await kube.list(resources.DOMAIN_CLAIM):
         store.put("DomainClaim", body)
     zone_map = await kube.get(resources.CONFIG_MAP, namespace, names.PRIVATE_ZONE_CONFIGMAP)
@@ -76,8 +82,11 @@ async def prime(kube: Kube, store: Store, selector: str, namespace: str) -> None
     store.certificates_served = await kube.get(resources.CRD, None, CERTIFICATE_CRD) is not None
     if store.certificates_served:
         try:
-            for body in await kube.list(resources.CERTIFICATE, selector=selector):
-                store.put("Certificate", body)
+            for scope in scopes:
+                for body in await kube.list(
+                    resources.CERTIFICATE, namespace=scope, selector=selector
+                ):
+                    store.put("Certificate", body)
         except NotFound:
             # The CRD exists but its API is not served yet (being established).
             logger.info("cert-manager Certificates are not served yet")
