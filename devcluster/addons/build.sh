@@ -4,20 +4,10 @@
 # dependencies never move the control plane's Kubernetes pin.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-pin="$(cat "$here"/build.sh "$here"/*/go.mod "$here"/*/go.sum "$here"/*/main.go | sha256sum | cut -c1-12)"
-bin="${BERTH_CACHE:-$HOME/.cache/berth}/addons-$pin/bin"
-if [ -f "$bin/.complete" ]; then
-  echo "$bin"
-  exit 0
-fi
-mkdir -p "$bin"
-# One build at a time: a second caller waits for the first and then finds the binaries.
-exec 9>"$bin/.lock"
-flock 9
-if [ -f "$bin/.complete" ]; then
-  echo "$bin"
-  exit 0
-fi
+pin="$(cat "$here"/build.sh "$here"/../cache.sh "$here"/*/go.mod "$here"/*/go.sum "$here"/*/main.go | sha256sum | cut -c1-12)"
+# shellcheck source=../cache.sh
+. "$here/../cache.sh"
+cache_open "addons-$pin"
 build() {  # build <module dir> <output name>
   local start
   start=$(date +%s)
@@ -31,5 +21,4 @@ build cert-manager cert-manager-controller
 crds="$(cd "$here/cert-manager" && go list -mod=mod -m -f '{{.Dir}}' github.com/cert-manager/cert-manager)/deploy/crds"
 mkdir -p "$bin/cert-manager-crds"
 cp "$crds"/*.yaml "$bin/cert-manager-crds/"
-touch "$bin/.complete"
-echo "$bin"
+cache_close

@@ -4,20 +4,10 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 helm_version="$(awk '$1=="require" && $2=="helm.sh/helm/v3"{print $3} $1=="helm.sh/helm/v3"{print $2}' "$here/go.mod" | head -1)"
-pin="$(cat "$here/go.mod" "$here/go.sum" "$here/build.sh" | sha256sum | cut -c1-12)"
-bin="${BERTH_CACHE:-$HOME/.cache/berth}/helm-$helm_version-$pin/bin"
-if [ -f "$bin/.complete" ]; then
-  echo "$bin"
-  exit 0
-fi
-mkdir -p "$bin"
-# One build at a time: a second caller waits for the first and then finds the binary.
-exec 9>"$bin/.lock"
-flock 9
-if [ -f "$bin/.complete" ]; then
-  echo "$bin"
-  exit 0
-fi
+pin="$(cat "$here/go.mod" "$here/go.sum" "$here/build.sh" "$here/../cache.sh" | sha256sum | cut -c1-12)"
+# shellcheck source=../cache.sh
+. "$here/../cache.sh"
+cache_open "helm-$helm_version-$pin"
 cd "$here"
 # Helm's own Makefile stamps its version and the Kubernetes version `helm template` assumes
 # (client-go v0.X.Y → Kubernetes 1.X) the same way.
@@ -32,5 +22,4 @@ start=$(date +%s)
 echo "building helm $helm_version into $bin (first time only)" >&2
 CGO_ENABLED=0 go build -mod=mod -trimpath -ldflags "$ldflags" -o "$bin/helm" helm.sh/helm/v3/cmd/helm >&2
 echo "built helm in $(( $(date +%s) - start ))s" >&2
-touch "$bin/.complete"
-echo "$bin"
+cache_close

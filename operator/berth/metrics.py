@@ -1,10 +1,14 @@
 """Prometheus metrics of the operator, served on /metrics."""
 
 from collections import Counter as Tally
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from berth.api.service import ServiceState
 
 RECONCILES = Counter("berth_reconcile_total", "Reconciles by kind and result.", ["kind", "result"])
 RECONCILE_SECONDS = Histogram(
@@ -16,22 +20,35 @@ RECONCILE_SECONDS = Histogram(
 API_WRITES = Counter(
     "berth_api_writes_total", "Writes sent to the API server by kind and verb.", ["kind", "verb"]
 )
-SERVICES = Gauge("berth_services", "ContainerServices by state.", ["state"])
 ACTIVATIONS = Counter("berth_version_activations_total", "Versions that became ACTIVE.")
 FAILURES = Counter("berth_version_failures_total", "Versions that FAILED.")
-_states_seen: set[str] = set()
 
 
-def count_services(services: Iterable[Mapping[str, Any]]) -> None:
-    """Set berth_services{state} from every service the operator knows (one status read each).
+class ServiceStates(Collector):
+    """berth_services{state}, counted from the operator's store when Prometheus scrapes.
 
-    A state no service is in any more goes to 0 rather than vanishing, so a graph drops to zero.
+    Every state is always reported, at 0 when no service is in it, so a graph drops to zero.
     A service without a state yet is being created: PENDING, as its status will soon say.
     """
-    tally = Tally(((body.get("status") or {}).get("state") or "PENDING") for body in services)
-    _states_seen.update(tally)
-    for state in _states_seen:
-        SERVICES.labels(state=state).set(tally.get(state, 0))
+
+    def __init__(self, services: Callable[[], Iterable[Mapping[str, Any]]]) -> None:
+        self.services = services
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        tally = Tally(
+            ((body.get("status") or {}).get("state") or "PENDING") for body in self.services()
+        )
+        family = GaugeMetricFamily(
+            "berth_services", "ContainerServices by state.", labels=["state"]
+        )
+        for state in ServiceState:
+            family.add_metric([state.value], tally.get(state.value, 0))
+        yield family
+
+
+def count_services(services: Callable[[], Iterable[Mapping[str, Any]]]) -> None:
+    """Report berth_services from `services` (called at each scrape) from now on."""
+    REGISTRY.register(ServiceStates(services))
 
 
 def serve(host: str, port: int) -> None:

@@ -81,6 +81,7 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
         meta = body["metadata"]
         queue.add((meta["namespace"], meta["name"]))
     queue.start()
+    metrics.count_services(lambda: store.all("ContainerService"))
     metrics.serve(config.metrics_host, config.metrics_port)
     logger.info("berth started: %d services known", len(store.all("ContainerService")))
 

@@ -53,10 +53,15 @@ async def reconcile(ctx: Context, key: Key) -> float | None:
             await _reject(ctx, body, error)
             metrics.RECONCILES.labels(kind="ContainerService", result="invalid").inc()
             return None
-        if service.metadata.deleting:
-            await finalize(ctx, service)
-        else:
-            await _reconcile(ctx, service)
+        try:
+            if service.metadata.deleting:
+                await finalize(ctx, service)
+            else:
+                await _reconcile(ctx, service)
+        except Exception:
+            # The work queue logs it and retries with backoff.
+            metrics.RECONCILES.labels(kind="ContainerService", result="error").inc()
+            raise
         metrics.RECONCILES.labels(kind="ContainerService", result="ok").inc()
     return None
 
@@ -233,7 +238,6 @@ async def _patch_status(ctx: Context, service: ContainerServiceObject, new: Serv
         resources.SERVICE, service.namespace, service.name, {"status": patch}, "status"
     )
     ctx.store.put("ContainerService", live)
-    metrics.count_services(ctx.store.all("ContainerService"))
     await _announce_conditions(ctx, live, service.status, new)
     if service.status.state != new.state:
         detail = new.state_detail.message if new.state_detail and new.state_detail.message else ""
