@@ -77,16 +77,22 @@ async def number(
     Returns the service as stored, the versions, and the ledger the next status write carries.
     """
     ledger = service.status.versions or VersionLedger()
+
+    def holds_reservation(version: VersionObject) -> bool:
+        """The version the ledger already gave its last number to (an inline one by name)."""
+        if ledger.last_uid is not None:
+            return ledger.last_uid == version.metadata.uid
+        return ledger.last_name == version.name
+
+    # The reserved version first: an inline <svc>-v<N> must get exactly N.
     waiting = sorted(
         (v for v in versions if v.number is None),
-        key=lambda v: (v.metadata.creation_timestamp or 0, v.name),
+        key=lambda v: (not holds_reservation(v), v.metadata.creation_timestamp or 0, v.name),
     )
     numbered = {v.name: v for v in versions}
     for version in waiting:
         uid = version.metadata.uid
-        resumed = ledger.last_uid == uid or (
-            ledger.last_uid is None and ledger.last_name == version.name
-        )
+        resumed = holds_reservation(version)
         if not resumed:
             ledger = ledger.model_copy(
                 update={
