@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import kubernetes
 import pytest
 from tests.e2e.network_support import OPERATOR_NAMESPACE, SUFFIX, PrivateDns, ZoneMirror, empty_zone
+from tests.e2e.support import Berth
 
 from berth.devcluster import (
     Cluster,
@@ -134,3 +135,22 @@ def cert_manager(
     yield started
     started.stop()
     print(f"cert-manager log: {log_dir / 'cert-manager.log'}")
+
+
+@pytest.fixture
+def berth(
+    operator: OperatorProcess, kube_api: kubernetes.client.ApiClient, namespace: str
+) -> Berth:
+    """Reads of Berth's objects in this test's namespace, with the operator running."""
+    return Berth(kube_api, namespace)
+
+
+@pytest.fixture
+def tenant_b(
+    operator: OperatorProcess, kube_api: kubernetes.client.ApiClient, cluster: KubeCluster
+) -> Iterator[Berth]:
+    """A second namespace acting as another tenant, deleted (without waiting) afterwards."""
+    name = f"e2e-b-{uuid.uuid4().hex[:8]}"
+    cluster.kubectl("create", "namespace", name)
+    yield Berth(kube_api, name)
+    cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import kubernetes
 import pytest
 from tests.e2e.support import (
     AvailabilitySampler,
@@ -20,13 +19,6 @@ from berth.devcluster import KubeCluster
 from berth.devcluster.operator_process import OperatorProcess
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def berth(
-    operator: OperatorProcess, kube_api: kubernetes.client.ApiClient, namespace: str
-) -> Berth:
-    return Berth(kube_api, namespace)
 
 
 def start(cluster: KubeCluster, berth: Berth, name: str, scale: int = 2, **spec: object) -> None:

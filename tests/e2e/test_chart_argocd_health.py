@@ -13,24 +13,15 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-import kubernetes
 import pytest
 from tests.e2e.support import Berth, apply, service_manifest, wait_for, web_content
 from tests.unit import argocd_health
 
 from berth.devcluster import KubeCluster
-from berth.devcluster.operator_process import OperatorProcess
 
 pytestmark = pytest.mark.e2e
 CAPTURE = os.environ.get("BERTH_CAPTURE_STATUS_FIXTURES") == "1"
 Status = dict[str, Any]
-
-
-@pytest.fixture
-def berth(
-    operator: OperatorProcess, kube_api: kubernetes.client.ApiClient, namespace: str
-) -> Berth:
-    return Berth(kube_api, namespace)
 
 
 def name(berth: Berth) -> str:

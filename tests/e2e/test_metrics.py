@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-import kubernetes
 import pytest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
@@ -16,13 +15,6 @@ from berth.devcluster.operator_process import OperatorProcess
 
 pytestmark = pytest.mark.e2e
 Sample = tuple[str, tuple[tuple[str, str], ...]]
-
-
-@pytest.fixture
-def berth(
-    operator: OperatorProcess, kube_api: kubernetes.client.ApiClient, namespace: str
-) -> Berth:
-    return Berth(kube_api, namespace)
 
 
 def families(operator: OperatorProcess) -> dict[str, Metric]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Iterator
 
 import kubernetes
 import pytest
@@ -23,16 +22,6 @@ def tenant_a(
     operator: OperatorProcess, kube_api: kubernetes.client.ApiClient, namespace: str
 ) -> Berth:
     return Berth(kube_api, namespace)
-
-
-@pytest.fixture
-def tenant_b(
-    operator: OperatorProcess, kube_api: kubernetes.client.ApiClient, cluster: KubeCluster
-) -> Iterator[Berth]:
-    name = f"e2e-b-{uuid.uuid4().hex[:8]}"
-    cluster.kubectl("create", "namespace", name)
-    yield Berth(kube_api, name)
-    cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
 
 
 def domain(label: str) -> str:

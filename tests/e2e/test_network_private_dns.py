@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import kubernetes
 import pytest
@@ -25,16 +24,6 @@ def tenant_a(
     namespace: str,
 ) -> Berth:
     return Berth(kube_api, namespace)
-
-
-@pytest.fixture
-def tenant_b(
-    operator: OperatorProcess, kube_api: kubernetes.client.ApiClient, cluster: KubeCluster
-) -> Iterator[Berth]:
-    name = f"e2e-b-{uuid.uuid4().hex[:8]}"
-    cluster.kubectl("create", "namespace", name)
-    yield Berth(kube_api, name)
-    cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
 
 
 def unique(prefix: str) -> str:

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import json
 
-import kubernetes
 import pytest
 from tests.e2e.support import Berth, apply, service_manifest
 
 from berth.devcluster import KubeCluster
-from berth.devcluster.operator_process import OperatorProcess
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def berth(
-    operator: OperatorProcess, kube_api: kubernetes.client.ApiClient, namespace: str
-) -> Berth:
-    return Berth(kube_api, namespace)
 
 
 def test_tags_labels_owner_and_pull_secrets_reach_the_owned_objects(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import kubernetes
 import pytest
 from tests.e2e.support import (
     AvailabilitySampler,
@@ -34,13 +33,6 @@ def wait_until_quiet(operator: OperatorProcess, quiet: float = 3.0) -> dict[tupl
             return now
         last = now
     raise AssertionError("the operator kept writing for 60 s")
-
-
-@pytest.fixture
-def berth(
-    operator: OperatorProcess, kube_api: kubernetes.client.ApiClient, namespace: str
-) -> Berth:
-    return Berth(kube_api, namespace)
 
 
 def template_version(berth: Berth, name: str) -> str | None:
