@@ -16,6 +16,8 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # kopf logs every handler call at INFO: thousands of lines that say nothing at scale.
+    logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     namespaces = config.watch_namespaces
     asyncio.run(
         kopf.operator(
