@@ -6,6 +6,7 @@ import pathlib
 import sys
 import time
 
+from berth import settings
 from berth.devcluster.cluster import Cluster, stop_at_exit
 from berth.devcluster.external import ExternalCluster, KubeCluster, external_kubeconfig
 from berth.devcluster.operator_process import OperatorProcess
@@ -17,7 +18,10 @@ EXAMPLE = REPO / "examples" / "hello.yaml"
 
 
 def install_api(cluster: KubeCluster) -> None:
-    """CRDs from crds/ and the default powers, as the Helm chart installs them."""
+    """CRDs from crds/, the default powers and the operator's namespace, as the chart does."""
+    namespace = settings.load().namespace
+    if cluster.kubectl("get", "namespace", namespace, check=False).returncode != 0:
+        cluster.kubectl("create", "namespace", namespace)
     crds = str(REPO / "crds")
     cluster.kubectl("apply", "-f", crds)
     cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", crds)

@@ -9,12 +9,15 @@ import logging
 from berth.api.claim import ClaimPurpose
 from berth.handlers.context import Context
 from berth.kube.client import NotFound
-from berth.kube.compare import stamped, up_to_date
+from berth.kube.compare import APPLIED_HASH_ANNOTATION, stamped, up_to_date
 from berth.render import names, zone
 
 logger = logging.getLogger(__name__)
 # Namespaces already reported missing: one warning, not one per reconcile.
 _reported_missing: set[str] = set()
+# The zone that could not be written for want of its namespace: not retried until it changes,
+# so a cluster without the namespace costs one attempt per change, not one per reconcile.
+_unwritable: set[str] = set()
 
 
 def records(ctx: Context) -> dict[str, str]:
@@ -59,9 +62,13 @@ async def _write(ctx: Context) -> None:
     key = (ctx.settings.namespace, names.PRIVATE_ZONE_CONFIGMAP)
     if up_to_date(ctx.store.get("ConfigMap", key), desired):
         return
+    fingerprint = desired["metadata"]["annotations"][APPLIED_HASH_ANNOTATION]
+    if fingerprint in _unwritable:
+        return
     try:
         applied = await ctx.kube.apply(desired)
     except NotFound:
+        _unwritable.add(fingerprint)
         # Services keep working without private names; say so instead of failing them all.
         if ctx.settings.namespace not in _reported_missing:
             _reported_missing.add(ctx.settings.namespace)
@@ -71,4 +78,5 @@ async def _write(ctx: Context) -> None:
             )
         return
     _reported_missing.discard(ctx.settings.namespace)
+    _unwritable.clear()
     ctx.store.put("ConfigMap", applied)
