@@ -33,8 +33,8 @@ class Settings(BaseSettings):
     metrics_port: int = Field(default=8080, description="Port of /metrics; 0 turns it off.")
     metrics_host: str = "0.0.0.0"
     health_port: int = Field(default=8081, description="Port of /healthz; 0 turns it off.")
-    workers: int = Field(default=8, ge=1, description="Services reconciled at the same time.")
-    api_threads: int = Field(default=16, ge=1, description="Threads talking to the API server.")
+    workers: int = Field(default=32, ge=1, description="Services reconciled at the same time.")
+    api_threads: int = Field(default=32, ge=1, description="Threads talking to the API server.")
     external_kubeconfig: Path | None = Field(
         default=None,
         validation_alias="BERTH_KUBECONFIG",
