@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
+import re
 import statistics
 import time
 from typing import Any
@@ -36,6 +37,15 @@ def peak_rss_mb(operator: OperatorProcess) -> float:
 
 def total_writes(operator: OperatorProcess) -> float:
     return sum(operator.writes().values())
+
+
+RECONCILES = re.compile(
+    r'^berth_reconcile_total\{kind="ContainerService",result="[a-z]+"\} ([0-9.e+]+)$', re.M
+)
+
+
+def reconciles(operator: OperatorProcess) -> float:
+    return sum(float(n) for n in RECONCILES.findall(operator.metrics()))
 
 
 def running_count(custom: Any, namespace: str) -> int:
@@ -86,11 +96,14 @@ def measure(n: int, idle_seconds: float, samples: int, workdir: pathlib.Path) ->
             idle_writes = total_writes(operator) - idle_before
             rss = peak_rss_mb(operator)
 
-            operator.restart()
             restart_started = time.monotonic()
-            restart_before = total_writes(operator)
-            restart_seconds = wait_quiet(operator, quiet=3.0)
-            restart_writes = total_writes(operator) - restart_before
+            operator.restart()
+            # Converged again once every service was reconciled after the restart.
+            while reconciles(operator) < n:
+                time.sleep(0.1)
+            restart_seconds = time.monotonic() - restart_started
+            wait_quiet(operator, quiet=3.0)
+            restart_writes = total_writes(operator)  # a new process: its counters began at 0
             apps = kubernetes.client.AppsV1Api(api)
             latencies = []
             for i in range(samples):
@@ -103,7 +116,6 @@ def measure(n: int, idle_seconds: float, samples: int, workdir: pathlib.Path) ->
                 ).items:
                     time.sleep(0.02)
                 latencies.append(time.monotonic() - t0)
-            del restart_started
             rss = max(rss, peak_rss_mb(operator))
         finally:
             operator.stop()

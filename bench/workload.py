@@ -13,7 +13,7 @@ def content(index: int) -> dict[str, Any]:
             "web": {
                 "image": "nginx:1.27",
                 "ports": {"80": "HTTP"},
-                "environment": {"N": str(index)},
+                "environment": {"INDEX": str(index)},
             },
             "api": {"image": "example/api:1", "ports": {"8080": "HTTP"}},
             "cache": {"image": "redis:7", "ports": {"6379": "TCP"}},

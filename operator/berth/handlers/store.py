@@ -9,6 +9,24 @@ Body = dict[str, Any]
 Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped kinds
 
 
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def trimmed(body: Body) -> Body:
+    """The body without managedFields and kubectl's last-applied copy: Berth reads neither, and
+    they are most of an object's size (a Deployment's managedFields outweigh its spec)."""
+    meta = body.get("metadata")
+    if not meta:
+        return body
+    annotations = meta.get("annotations") or {}
+    if "managedFields" not in meta and LAST_APPLIED not in annotations:
+        return body
+    meta = {k: v for k, v in meta.items() if k != "managedFields"}
+    if LAST_APPLIED in annotations:
+        meta["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
+    return {**body, "metadata": meta}
+
+
 def key_of(body: Body) -> Key:
     meta = body.get("metadata") or {}
     return meta.get("namespace") or "", meta.get("name") or ""
@@ -33,6 +51,7 @@ class Store:
         self.certificates_served = False
 
     def put(self, kind: str, body: Body) -> None:
+        body = trimmed(body)
         key = key_of(body)
         old = self.objects[kind].get(key)
         if old is None or _newer_or_equal(body, old):

@@ -47,14 +47,23 @@ async def adopt(
         ctx.store.put("ContainerServiceDeployment", live)
 
 
+def ledger_patch(resource_version: str, ledger: VersionLedger) -> Body:
+    """A conditional merge patch that sets every field of the ledger, unset ones to null.
+
+    A merge patch keeps what it does not mention: a stale lastUid left behind would make the
+    next inline version look numbered already, and after a crash it would be skipped.
+    """
+    return {
+        "metadata": {"resourceVersion": resource_version},
+        "status": {"versions": ledger.model_dump(by_alias=True, mode="json")},
+    }
+
+
 async def save_ledger(
     ctx: Context, service: ContainerServiceObject, ledger: VersionLedger
 ) -> ContainerServiceObject:
     """Write the ledger conditionally: if anyone wrote the service meanwhile, start over."""
-    patch = {
-        "metadata": {"resourceVersion": service.metadata.resource_version},
-        "status": {"versions": ledger.to_wire()},
-    }
+    patch = ledger_patch(service.metadata.resource_version, ledger)
     live = await ctx.kube.patch(resources.SERVICE, service.namespace, service.name, patch, "status")
     ctx.store.put("ContainerService", live)
     return service.model_copy(
