@@ -68,6 +68,24 @@ def invariants(api: kubernetes.client.ApiClient, n: int, versions_each: int) -> 
     for deployment in apps.list_namespaced_deployment("chaos").items:
         if not deployment.metadata.owner_references:
             problems.append(f"Deployment {deployment.metadata.name} has no owner")
+    networking = kubernetes.client.NetworkingV1Api(api)
+    hosts = Counter(
+        rule.host
+        for ingress in networking.list_namespaced_ingress("chaos").items
+        for rule in ingress.spec.rules or []
+    )
+    problems += [
+        f"host {host} routed by {count} Ingresses" for host, count in hosts.items() if count > 1
+    ]
+    claims = kubernetes.client.CustomObjectsApi(api).list_cluster_custom_object(
+        GROUP, VERSION, "domainclaims"
+    )["items"]
+    domains = Counter(claim["spec"]["domain"] for claim in claims)
+    problems += [
+        f"{domain} claimed {count} times" for domain, count in domains.items() if count > 1
+    ]
+    if len(domains) != 3 * n:  # a private name and two custom domains per service
+        problems.append(f"{len(domains)} names claimed, expected {3 * n}")
     return problems
 
 
