@@ -20,9 +20,8 @@ import kubernetes
 import yaml
 
 from bench import workload
-from berth.devcluster.cluster import Cluster, stop_at_exit
+from bench.stage import staged
 from berth.devcluster.operator_process import OperatorProcess
-from berth.devcluster.run import install_api
 
 GROUP, VERSION = "berth.dev", "v1alpha1"
 
@@ -99,13 +98,8 @@ def main() -> int:
     rng = random.Random(args.seed)
     workdir = pathlib.Path(".berth")
     workdir.mkdir(exist_ok=True)
-    cluster = Cluster()
-    stop_at_exit(cluster)
-    with cluster:
-        install_api(cluster)
-        api = kubernetes.config.new_client_from_config(config_file=str(cluster.kubeconfig))
+    with staged("chaos") as (cluster, api):
         custom = kubernetes.client.CustomObjectsApi(api)
-        cluster.kubectl("create", "namespace", "chaos")
         operator = OperatorProcess(cluster.kubeconfig, workdir / "chaos-operator.log").start()
         try:
             first = [workload.service(i, "chaos") for i in range(args.n)]

@@ -19,10 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from bench.stage import staged
 from berth.api.service import ServiceSpec
-from berth.devcluster.cluster import Cluster, stop_at_exit
 from berth.devcluster.operator_process import OperatorProcess
-from berth.devcluster.run import install_api
 
 GROUP, VERSION, NAMESPACE = "berth.dev", "v1alpha1", "fuzz"
 PROTOCOLS = st.sampled_from(["HTTP", "HTTPS", "TCP", "UDP", "SCTP", "http"])
@@ -101,12 +100,7 @@ def settled(status: dict[str, Any]) -> bool:
 
 def run(examples: int, workdir: pathlib.Path) -> list[str]:
     findings: list[str] = []
-    cluster = Cluster()
-    stop_at_exit(cluster)
-    with cluster:
-        install_api(cluster)
-        cluster.kubectl("create", "namespace", NAMESPACE)
-        api = kubernetes.config.new_client_from_config(config_file=str(cluster.kubeconfig))
+    with staged(NAMESPACE) as (cluster, api):
         custom = kubernetes.client.CustomObjectsApi(api)
         operator = OperatorProcess(cluster.kubeconfig, workdir / "fuzz-operator.log").start()
         accepted: list[str] = []

@@ -20,9 +20,8 @@ import kubernetes
 import yaml
 
 from bench import raw, workload
-from berth.devcluster.cluster import Cluster, stop_at_exit
+from bench.stage import staged
 from berth.devcluster.operator_process import OperatorProcess
-from berth.devcluster.run import install_api
 
 RESULTS = pathlib.Path(__file__).with_name("results.json")
 GROUP, VERSION = "berth.dev", "v1alpha1"
@@ -69,14 +68,8 @@ def wait_quiet(operator: OperatorProcess, quiet: float = 5.0, limit: float = 600
 
 
 def measure(n: int, idle_seconds: float, samples: int, workdir: pathlib.Path) -> dict[str, Any]:
-    cluster = Cluster()
-    stop_at_exit(cluster)
-    with cluster:
-        install_api(cluster)
-        api = kubernetes.config.new_client_from_config(config_file=str(cluster.kubeconfig))
+    with staged("bench", "raw") as (cluster, api):
         custom = kubernetes.client.CustomObjectsApi(api)
-        cluster.kubectl("create", "namespace", "bench")
-        cluster.kubectl("create", "namespace", "raw")
         operator = OperatorProcess(cluster.kubeconfig, workdir / f"operator-{n}.log").start()
         try:
             bodies = [workload.service(i, "bench") for i in range(n)]
