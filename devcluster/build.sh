@@ -21,6 +21,8 @@ go build -mod=mod -ldflags "$ldflags" -o "$bin/" \
   k8s.io/kubernetes/cmd/kube-controller-manager \
   k8s.io/kubernetes/cmd/kube-scheduler \
   k8s.io/kubernetes/cmd/kubectl \
+  k8s.io/kubernetes/cmd/kubelet \
+  k8s.io/kubernetes/cmd/kube-proxy \
   sigs.k8s.io/kwok/cmd/kwok >&2
 mv "$bin/server" "$bin/etcd"
 echo "built in $(( $(date +%s) - start ))s" >&2

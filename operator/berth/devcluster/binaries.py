@@ -12,6 +12,8 @@ BINARIES = (
     "kube-scheduler",
     "kubectl",
     "kwok",
+    "kubelet",
+    "kube-proxy",
 )
 
 

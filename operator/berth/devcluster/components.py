@@ -84,6 +84,10 @@ def kube_apiserver(layout: Layout) -> list[str]:
         f"--tls-cert-file={certs.serving_cert}",
         f"--tls-private-key-file={certs.serving_key}",
         f"--client-ca-file={certs.ca_cert}",
+        # As whom `kubectl logs` and exec reach a real kubelet.
+        f"--kubelet-client-certificate={certs.admin_cert}",
+        f"--kubelet-client-key={certs.admin_key}",
+        "--kubelet-preferred-address-types=InternalIP",
         f"--service-cluster-ip-range={SERVICE_CIDR}",
         "--authorization-mode=Node,RBAC",
         "--service-account-issuer=https://kubernetes.default.svc",
