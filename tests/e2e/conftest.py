@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import kubernetes
 import pytest
-from tests.e2e.network_support import OPERATOR_NAMESPACE, SUFFIX, PrivateDns, ZoneMirror, empty_zone
+from tests.e2e.network_support import OPERATOR_NAMESPACE, SUFFIX, PrivateDns, empty_zone
 from tests.e2e.support import Berth
 
 from berth.devcluster import (
@@ -20,6 +20,7 @@ from berth.devcluster import (
 )
 from berth.devcluster.addons import CertManager, CoreDNS, ensure_addons
 from berth.devcluster.operator_process import OperatorProcess
+from berth.devcluster.zone_mirror import ZoneMirror
 from berth.settings import Settings
 
 
@@ -118,7 +119,7 @@ def private_dns(
     """Real CoreDNS on a loopback port, serving the zone ConfigMap the operator writes."""
     server = CoreDNS(addons_bin, tmp_path_factory.mktemp("coredns"), SUFFIX)
     server.start(empty_zone())
-    mirror = ZoneMirror(kube_api, server).start()
+    mirror = ZoneMirror(kube_api, server, OPERATOR_NAMESPACE, SUFFIX).start()
     yield PrivateDns(server)
     mirror.stop()
     server.stop()

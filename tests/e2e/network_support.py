@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import dns.exception
@@ -11,42 +10,10 @@ import dns.resolver
 import kubernetes
 
 from berth.devcluster.addons import CoreDNS
-from berth.render import names, zone
+from berth.render import zone
 
 SUFFIX = "service.local"
 OPERATOR_NAMESPACE = "berth-system"
-
-
-class ZoneMirror:
-    """Copies the zone ConfigMap into CoreDNS's zone file, as a kubelet updates a mounted ConfigMap."""
-
-    def __init__(self, api: kubernetes.client.ApiClient, server: CoreDNS, interval: float = 0.2):
-        self.core = kubernetes.client.CoreV1Api(api)
-        self.server, self.interval = server, interval
-        self.written: str | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="zone-mirror")
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                found = self.core.read_namespaced_config_map(
-                    names.PRIVATE_ZONE_CONFIGMAP, OPERATOR_NAMESPACE
-                )
-            except kubernetes.client.ApiException:
-                continue  # not written yet, or being restored
-            text = (found.data or {}).get(names.private_zone_key(SUFFIX))
-            if text and text != self.written:
-                self.server.write_zone(text)
-                self.written = text
-
-    def start(self) -> ZoneMirror:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(5)
 
 
 class PrivateDns:

@@ -52,6 +52,12 @@ def free_port() -> int:
                 return port
 
 
+def soa_only_zone(name: str) -> str:
+    """A zone with no names in it: CoreDNS answers NXDOMAIN for everything below `name`."""
+    origin = f"{name.rstrip('.')}."
+    return f"$ORIGIN {origin}\n@ 30 IN SOA ns.{origin} hostmaster.{origin} 1 60 30 86400 30\n"
+
+
 class CoreDNS:
     """CoreDNS on a loopback port, serving one zone file with the `file` plugin, as in a cluster.
 
@@ -59,19 +65,32 @@ class CoreDNS:
     writes the ConfigMap's text to `zone_file` (write_zone), and the plugin reloads it.
     """
 
-    def __init__(self, bin_dir: pathlib.Path, work_dir: pathlib.Path, zone: str) -> None:
+    def __init__(
+        self,
+        bin_dir: pathlib.Path,
+        work_dir: pathlib.Path,
+        zone: str,
+        *,
+        address: str = LOOPBACK,
+        port: int | None = None,
+        empty_zones: tuple[str, ...] = (),
+    ) -> None:
         self.bin_dir = bin_dir
         self.work_dir = work_dir
         self.zone = zone.rstrip(".")
         self.zone_file = work_dir / f"db.{self.zone}"
-        self.port = free_port()
+        self.address = address
+        self.port = port or free_port()
         self.ready_port = free_port()
+        # Zones answered with NXDOMAIN rather than REFUSED, so resolvers walking a search list
+        # (a pod's `<ns>.svc.cluster.local ...`) go on to the next name instead of giving up.
+        self.empty_zones = tuple(name.rstrip(".") for name in empty_zones)
         self.child: Child | None = None
 
     def corefile(self) -> str:
-        return (
+        blocks = [
             f"{self.zone}:{self.port} {{\n"
-            f"    bind {LOOPBACK}\n"
+            f"    bind {self.address}\n"
             f"    ready {LOOPBACK}:{self.ready_port}\n"
             f"    file {self.zone_file} {self.zone} {{\n"
             # The shortest reload CoreDNS offers; a kubelet takes up to a minute to update a
@@ -81,7 +100,16 @@ class CoreDNS:
             "    errors\n"
             "    log\n"
             "}\n"
-        )
+        ]
+        for empty in self.empty_zones:
+            blocks.append(
+                f"{empty}:{self.port} {{\n"
+                f"    bind {self.address}\n"
+                f"    file {self.work_dir / f'db.{empty}'} {empty}\n"
+                "    errors\n"
+                "}\n"
+            )
+        return "".join(blocks)
 
     def write_zone(self, text: str) -> None:
         """Replace the zone file at once, so the plugin never reads half of it."""
@@ -92,6 +120,8 @@ class CoreDNS:
     def start(self, initial_zone: str, timeout: float = 30.0) -> CoreDNS:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.write_zone(initial_zone)
+        for empty in self.empty_zones:
+            (self.work_dir / f"db.{empty}").write_text(soa_only_zone(empty))
         corefile = self.work_dir / "Corefile"
         corefile.write_text(self.corefile())
         argv = [str(self.bin_dir / "coredns"), "-conf", str(corefile)]
