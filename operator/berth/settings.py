@@ -23,6 +23,13 @@ class Settings(BaseSettings):
         default_factory=list, description="Namespaces to watch; empty means all."
     )
     progress_deadline_seconds: int = Field(default=600, ge=5)
+    drain_seconds: int = Field(
+        default=5,
+        ge=0,
+        le=25,
+        description="Seconds a stopping pod keeps serving (preStop sleep) while the endpoint "
+        "and the ingress controller forget it; 0 turns the hook off.",
+    )
     region: str = "local"
     base_domain: str = "berth.internal"
     private_domain_suffix: str = "service.local"

@@ -204,6 +204,26 @@ def test_service_links_are_off_so_env_stays_what_the_user_wrote() -> None:
     assert render()["spec"]["template"]["spec"]["enableServiceLinks"] is False
 
 
+# --- draining ---------------------------------------------------------------------------------
+
+
+def test_containers_with_ports_keep_serving_while_they_are_forgotten() -> None:
+    containers = {
+        "web": {"image": "w", "ports": {"80": "HTTP"}},
+        "worker": {"image": "k", "command": ["run"]},
+    }
+    rendered = containers_of(render(content=builders.content(containers)))
+    assert rendered["web"]["lifecycle"] == {"preStop": {"sleep": {"seconds": 5}}}
+    assert "lifecycle" not in rendered["worker"]
+
+
+@pytest.mark.parametrize(("seconds", "expected"), [(0, None), (12, 12)])
+def test_drain_time_comes_from_settings(seconds: int, expected: int | None) -> None:
+    rendered = containers_of(render(settings=builders.settings(drain_seconds=seconds)))["app"]
+    found = rendered.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds")
+    assert found == expected
+
+
 # --- readiness probe ----------------------------------------------------------------------------
 
 

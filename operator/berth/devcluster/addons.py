@@ -143,6 +143,19 @@ class CoreDNS:
             self.child = None
 
 
+CA_ISSUER = """\
+apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata:
+  name: {name}
+spec:
+  ca:
+    secretName: {secret}
+"""
+# cert-manager reads a ClusterIssuer's secret from its cluster resource namespace.
+CLUSTER_RESOURCE_NAMESPACE = "kube-system"
+
+
 class CertManager:
     """cert-manager's CRDs, its controller against `cluster`, and a self-signed ClusterIssuer."""
 
@@ -158,16 +171,44 @@ class CertManager:
         self.cluster.kubectl("apply", "--server-side", "-f", crds)
         self.cluster.kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", crds)
 
-    def start(self, issuer: str, timeout: float = 60.0) -> CertManager:
+    def start(
+        self,
+        issuer: str,
+        ca: tuple[pathlib.Path, pathlib.Path] | None = None,
+        timeout: float = 60.0,
+    ) -> CertManager:
+        """Runs the controller and a ClusterIssuer `issuer`: self-signed, or a CA from `ca`.
+
+        `ca` is (certificate, key) as PEM files; clients that trust the certificate then trust
+        every certificate the issuer signs, which a self-signed issuer cannot offer.
+        """
         self.install_crds()
         self.log_dir.mkdir(parents=True, exist_ok=True)
         argv = [
             str(self.bin_dir / "cert-manager-controller"),
             f"--kubeconfig={self.cluster.kubeconfig}",
-            "--cluster-resource-namespace=kube-system",
+            f"--cluster-resource-namespace={CLUSTER_RESOURCE_NAMESPACE}",
         ]
         self.child = spawn("cert-manager", argv, self.log_dir)
-        self.cluster.kubectl("apply", "-f", "-", input=SELF_SIGNED_ISSUER.format(name=issuer))
+        if ca is None:
+            manifest = SELF_SIGNED_ISSUER.format(name=issuer)
+        else:
+            secret = f"{issuer}-ca"
+            tls_secret = self.cluster.kubectl(
+                "create",
+                "secret",
+                "tls",
+                secret,
+                f"--cert={ca[0]}",
+                f"--key={ca[1]}",
+                f"--namespace={CLUSTER_RESOURCE_NAMESPACE}",
+                "--dry-run=client",
+                "-o",
+                "yaml",
+            ).stdout
+            self.cluster.kubectl("apply", "-f", "-", input=tls_secret)
+            manifest = CA_ISSUER.format(name=issuer, secret=secret)
+        self.cluster.kubectl("apply", "-f", "-", input=manifest)
         wait_until(
             f"ClusterIssuer {issuer} Ready",
             lambda: self._issuer_ready(issuer),

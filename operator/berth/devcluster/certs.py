@@ -63,15 +63,7 @@ def write_certs(directory: pathlib.Path) -> CertPaths:
     paths = CertPaths.in_dir(directory)
     now = datetime.datetime.now(datetime.UTC)
 
-    ca_key = _ec_key()
-    ca_name = _name("berth-devcluster-ca")
-    ca_cert = (
-        _builder(ca_name, ca_name, ca_key, now)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(_key_usage(cert_sign=True), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca_cert, ca_key = _new_ca("berth-devcluster-ca", now)
 
     serving_key = _ec_key()
     sans: list[x509.GeneralName] = [x509.DNSName(name) for name in SERVING_DNS_NAMES]
@@ -101,6 +93,30 @@ def write_certs(directory: pathlib.Path) -> CertPaths:
         ),
     )
     return paths
+
+
+def write_ca(cert: pathlib.Path, key: pathlib.Path, common_name: str) -> None:
+    """A fresh self-signed CA (for example the one cert-manager issues public endpoints from)."""
+    ca_cert, ca_key = _new_ca(common_name, datetime.datetime.now(datetime.UTC))
+    cert.parent.mkdir(parents=True, exist_ok=True)
+    _write(cert, _cert_pem(ca_cert))
+    cert.chmod(0o644)
+    _write(key, _key_pem(ca_key))
+
+
+def _new_ca(
+    common_name: str, now: datetime.datetime
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    ca_key = _ec_key()
+    ca_name = _name(common_name)
+    ca_cert = (
+        _builder(ca_name, ca_name, ca_key, now)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(_key_usage(cert_sign=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    return ca_cert, ca_key
 
 
 def _ec_key() -> ec.EllipticCurvePrivateKey:

@@ -58,6 +58,11 @@ def _containers(content: DeploymentContent, power: PowerSpec, settings: Settings
     rendered = []
     for name, container in content.containers.items():
         manifest = _container(name, container)
+        if container.ports and settings.drain_seconds:
+            # Endpoints, kube-proxy and the ingress controller drop a stopping pod a moment after
+            # it is told to stop; serving on meanwhile is what makes scale-in and rollouts lossless.
+            # The sleep action needs no shell or `sleep` binary in the image.
+            manifest["lifecycle"] = {"preStop": {"sleep": {"seconds": settings.drain_seconds}}}
         if split:
             cpu = max(1, power.cpu_millicores() // count)
             memory = max(1, power.memory_mebibytes() // count)
