@@ -71,6 +71,10 @@ async def hold(
                 ctx.store.put(KIND, live)
             continue
         ctx.store.put(KIND, created)
+        # The watch will not report our own write (its echo is skipped): tell the rivals here.
+        for rival in rivals:
+            if rival.uid != me.uid:
+                ctx.queue.add((rival.namespace, rival.name))
         return True, ""
     return False, f"{domain} is contested; trying again"
 

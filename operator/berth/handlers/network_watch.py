@@ -25,6 +25,8 @@ async def ingress_changed(event: kopf.RawEvent, **_: Any) -> None:
 async def claim_changed(event: kopf.RawEvent, **_: Any) -> None:
     """A claim taken or released: every service asking for that name may have a new answer."""
     body = record("DomainClaim", event)
+    if body is None:
+        return
     ctx = runtime.context()
     for key in claims.services_wanting(ctx, body):
         ctx.queue.add(key)
@@ -34,6 +36,8 @@ async def claim_changed(event: kopf.RawEvent, **_: Any) -> None:
 async def zone_changed(event: kopf.RawEvent, **_: Any) -> None:
     """The zone edited or deleted by hand is written again (no write when it is ours)."""
     body = record("ConfigMap", event)
+    if body is None:
+        return
     ctx = runtime.context()
     meta = body.get("metadata") or {}
     if (meta.get("namespace"), meta.get("name")) == (

@@ -41,6 +41,11 @@ def _newer_or_equal(new: Body, old: Body) -> bool:
     return True
 
 
+def _same_version(new: Body, old: Body) -> bool:
+    new_rv = (new.get("metadata") or {}).get("resourceVersion", "")
+    return bool(new_rv) and new_rv == (old.get("metadata") or {}).get("resourceVersion", "")
+
+
 class Store:
     """Bodies by kind and key, plus the indexes reconciles need (versions and pods by service)."""
 
@@ -50,12 +55,19 @@ class Store:
         # Whether cert-manager's Certificate API exists; without it certificates stay Unknown.
         self.certificates_served = False
 
-    def put(self, kind: str, body: Body) -> None:
+    def put(self, kind: str, body: Body) -> bool:
+        """Keep `body` unless the store holds a newer one; whether it told the store anything new.
+
+        False for a body the store already had at this resourceVersion: the echo of one of our own
+        writes (its answer was stored), or kopf listing after a restart what start-up listed.
+        """
         body = trimmed(body)
         key = key_of(body)
         old = self.objects[kind].get(key)
-        if old is None or _newer_or_equal(body, old):
-            self.objects[kind][key] = body
+        if old is not None and (_same_version(body, old) or not _newer_or_equal(body, old)):
+            return False
+        self.objects[kind][key] = body
+        return True
 
     def remove(self, kind: str, body: Body) -> None:
         self.objects[kind].pop(key_of(body), None)

@@ -14,17 +14,24 @@ logger = logging.getLogger(__name__)
 MANAGED = {"app.kubernetes.io/managed-by": "berth"}
 
 
-def record(kind: str, event: kopf.RawEvent | dict[str, Any]) -> Body:
+def record(kind: str, event: kopf.RawEvent | dict[str, Any]) -> Body | None:
+    """Store the event's object; None when it brings nothing new, so nothing is queued.
+
+    Nothing new: the store already holds this resourceVersion (or a newer one). That is the echo
+    of every write of ours, and all of kopf's initial listing after a restart, which start-up
+    listed already. A deletion is always news.
+    """
     body: Body = dict(event["object"])
     ctx = runtime.context()
     if event.get("type") == "DELETED":
         ctx.store.remove(kind, body)
-    else:
-        ctx.store.put(kind, body)
-    return body
+        return body
+    return body if ctx.store.put(kind, body) else None
 
 
-def owner_key(body: Body) -> tuple[str, str] | None:
+def owner_key(body: Body | None) -> tuple[str, str] | None:
+    if body is None:
+        return None
     meta = body.get("metadata") or {}
     service = (meta.get("labels") or {}).get(names.SERVICE_LABEL)
     return (meta.get("namespace") or "", service) if service else None
@@ -33,12 +40,15 @@ def owner_key(body: Body) -> tuple[str, str] | None:
 @kopf.on.event(limits.GROUP, limits.VERSION, "containerservices")
 async def service_changed(event: kopf.RawEvent, **_: Any) -> None:
     body = record("ContainerService", event)
-    runtime.context().queue.add(key_of(body))
+    if body is not None:
+        runtime.context().queue.add(key_of(body))
 
 
 @kopf.on.event(limits.GROUP, limits.VERSION, "containerservicedeployments")
 async def version_changed(event: kopf.RawEvent, **_: Any) -> None:
     body = record("ContainerServiceDeployment", event)
+    if body is None:
+        return
     namespace = body["metadata"].get("namespace", "")
     service = (body.get("spec") or {}).get("serviceName", "")
     runtime.context().queue.add((namespace, service))
@@ -47,6 +57,8 @@ async def version_changed(event: kopf.RawEvent, **_: Any) -> None:
 @kopf.on.event(limits.GROUP, limits.VERSION, "containerservicepowers")
 async def power_changed(event: kopf.RawEvent, **_: Any) -> None:
     body = record("ContainerServicePower", event)
+    if body is None:
+        return
     ctx = runtime.context()
     for key in ctx.store.services_using_power(body["metadata"]["name"]):
         ctx.queue.add(key)

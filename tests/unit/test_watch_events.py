@@ -1,0 +1,73 @@
+"""handlers/watch.py: which watch events queue a reconcile, and which are echoes to skip."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Hashable
+from typing import Any, cast
+
+from berth.handlers import runtime, watch
+from berth.handlers.context import Context
+from berth.handlers.queue import WorkQueue
+from berth.handlers.store import Store
+from berth.kube.client import Kube
+from berth.settings import Settings
+
+
+async def never(_: Hashable) -> float | None:
+    return None
+
+
+def installed() -> Context:
+    ctx = Context(
+        kube=cast(Kube, None), store=Store(), settings=Settings(), queue=WorkQueue(never, 1)
+    )
+    runtime.install(ctx)
+    return ctx
+
+
+def event(kind: str, rv: str, type_: str = "MODIFIED", **labels: str) -> dict[str, Any]:
+    meta = {"name": "web", "namespace": "ns", "resourceVersion": rv, "labels": labels}
+    return {"type": type_, "object": {"kind": kind, "metadata": meta}}
+
+
+def deployment_event(rv: str, type_: str = "MODIFIED") -> dict[str, Any]:
+    return event("Deployment", rv, type_, **{"berth.dev/service": "web"})
+
+
+def test_a_change_of_an_owned_object_queues_its_service() -> None:
+    ctx = installed()
+
+    asyncio.run(watch.deployment_changed(event=deployment_event("7")))
+
+    assert ctx.queue.queued == {("ns", "web")}
+
+
+def test_the_echo_of_a_stored_write_queues_nothing() -> None:
+    ctx = installed()
+    ctx.store.put("Deployment", deployment_event("7")["object"])
+
+    asyncio.run(watch.deployment_changed(event=deployment_event("7")))
+
+    assert ctx.queue.queued == set()
+
+
+def test_a_deletion_queues_its_service_even_at_a_known_resource_version() -> None:
+    ctx = installed()
+    ctx.store.put("Deployment", deployment_event("7")["object"])
+
+    asyncio.run(watch.deployment_changed(event=deployment_event("7", "DELETED")))
+
+    assert ctx.queue.queued == {("ns", "web")}
+    assert ctx.store.get("Deployment", ("ns", "web")) is None
+
+
+def test_a_service_listed_again_after_a_restart_is_queued_only_once_it_changed() -> None:
+    ctx = installed()
+    ctx.store.put("ContainerService", event("ContainerService", "3")["object"])
+
+    asyncio.run(watch.service_changed(event=event("ContainerService", "3")))
+    asyncio.run(watch.service_changed(event=event("ContainerService", "4")))
+
+    assert ctx.queue.queued == {("ns", "web")}
+    assert ctx.queue.queue.qsize() == 1
