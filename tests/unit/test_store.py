@@ -70,3 +70,74 @@ def test_managed_fields_and_last_applied_are_not_kept() -> None:
     assert kept is not None
     assert "managedFields" not in kept["metadata"]
     assert kept["metadata"]["annotations"] == {"keep": "me"}
+
+
+def version(name: str, service: str, rv: str = "1", namespace: str = "ns") -> dict[str, Any]:
+    return body(name, rv, namespace, spec={"serviceName": service})
+
+
+def test_versions_are_found_by_their_service_and_namespace() -> None:
+    store = Store()
+    store.put("ContainerServiceDeployment", version("web-v1", "web"))
+    store.put("ContainerServiceDeployment", version("web-v2", "web"))
+    store.put("ContainerServiceDeployment", version("api-v1", "api"))
+    store.put("ContainerServiceDeployment", version("web-v1", "web", namespace="other"))
+
+    assert sorted(v["metadata"]["name"] for v in store.versions_of(("ns", "web"))) == [
+        "web-v1",
+        "web-v2",
+    ]
+    assert store.versions_of(("ns", "missing")) == []
+
+
+def test_a_removed_object_leaves_its_index() -> None:
+    store = Store()
+    store.put("ContainerServiceDeployment", version("web-v1", "web"))
+
+    store.remove("ContainerServiceDeployment", version("web-v1", "web"))
+
+    assert store.versions_of(("ns", "web")) == []
+    assert store.indexes[("ContainerServiceDeployment", "service")] == {}
+
+
+def pod(rv: str, service: str) -> dict[str, Any]:
+    meta = {"name": "web-1", "namespace": "ns", "resourceVersion": rv}
+    return {"metadata": {**meta, "labels": {"berth.dev/service": service}}}
+
+
+def test_a_changed_object_moves_to_its_new_index_entry_and_serves_its_newest_body() -> None:
+    store = Store()
+    store.put("Pod", pod("1", "web"))
+
+    store.put("Pod", pod("2", "api"))
+
+    assert store.pods_of(("ns", "web")) == []
+    assert store.pods_of(("ns", "api")) == [pod("2", "api")]
+
+
+def test_services_are_found_by_power_name_and_custom_domain() -> None:
+    store = Store()
+    store.put(
+        "ContainerService",
+        body("web", "1", spec={"power": "nano", "publicDomainNames": {"c": ["WWW.Example.com"]}}),
+    )
+    store.put("ContainerService", body("api", "1", spec={"power": "micro"}))
+
+    assert store.services_using_power("nano") == [("ns", "web")]
+    assert [s["metadata"]["name"] for s in store.find("ContainerService", "name", "api")] == ["api"]
+    found = store.find("ContainerService", "public-domain", "www.example.com")
+    assert [s["metadata"]["name"] for s in found] == ["web"]
+
+
+def test_claims_are_found_by_holder_and_purpose() -> None:
+    store = Store()
+    owner = {"namespace": "ns", "name": "web", "uid": "u1"}
+    store.put(
+        "DomainClaim", body("private-1", "1", "", spec={"purpose": "Private", "owner": owner})
+    )
+    store.put("DomainClaim", body("public-1", "1", "", spec={"purpose": "Public", "owner": owner}))
+
+    held = store.find("DomainClaim", "holder", "u1")
+    assert sorted(c["metadata"]["name"] for c in held) == ["private-1", "public-1"]
+    private = store.find("DomainClaim", "purpose", "Private")
+    assert [c["metadata"]["name"] for c in private] == ["private-1"]

@@ -103,15 +103,27 @@ def manifest(
 def contenders(ctx: Context, purpose: ClaimPurpose, domain: str) -> list[Claimant]:
     """Every live service that asks for `domain`."""
     found = []
-    for body in ctx.store.all("ContainerService"):
+    for body in askers(ctx, purpose, domain):
         meta = body.get("metadata") or {}
-        if meta.get("deletionTimestamp") or domain not in wanted(ctx, body, purpose):
+        if meta.get("deletionTimestamp"):
             continue
         parsed = Meta.model_validate(meta)
         found.append(
             Claimant(parsed.namespace or "", parsed.name, parsed.uid, parsed.creation_timestamp)
         )
     return found
+
+
+def askers(ctx: Context, purpose: ClaimPurpose, domain: str) -> list[Body]:
+    """The (raw) services that ask for `domain` for `purpose`, found through the store's indexes."""
+    if purpose == ClaimPurpose.PRIVATE:
+        suffix = f".{ctx.settings.private_domain_suffix}"
+        if not domain.endswith(suffix):
+            return []
+        candidates = ctx.store.find("ContainerService", "name", domain[: -len(suffix)])
+    else:
+        candidates = ctx.store.find("ContainerService", "public-domain", domain)
+    return [body for body in candidates if domain in wanted(ctx, body, purpose)]
 
 
 def wanted(ctx: Context, body: Body, purpose: ClaimPurpose) -> set[str]:
@@ -129,14 +141,13 @@ def services_wanting(ctx: Context, claim: Body) -> list[Key]:
     purpose, domain = ClaimPurpose(spec.get("purpose", "Public")), spec.get("domain", "")
     return [
         (body["metadata"].get("namespace", ""), body["metadata"]["name"])
-        for body in ctx.store.all("ContainerService")
-        if domain in wanted(ctx, body, purpose)
+        for body in askers(ctx, purpose, domain)
     ]
 
 
 async def release(ctx: Context, service: ContainerServiceObject, keep: set[str]) -> None:
     """Delete every claim `service` holds except those named in `keep`."""
-    for claim in ctx.store.all(KIND):
+    for claim in ctx.store.find(KIND, "holder", service.metadata.uid):
         holder = holder_of(claim)
         name = claim["metadata"]["name"]
         if holder is None or holder.uid != service.metadata.uid or name in keep:

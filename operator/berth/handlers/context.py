@@ -23,3 +23,6 @@ class Context:
     # Set by every caller of zone.sync, cleared by the one that renders: callers that queued up
     # behind a sync which already saw their change write nothing (a burst becomes one write).
     zone_dirty: bool = False
+    # The records the zone ConfigMap was last found or written with, and its resourceVersion
+    # then: a reconcile whose own record is unchanged since needs no sync of every name.
+    zone_synced: tuple[dict[str, str], str | None] | None = None

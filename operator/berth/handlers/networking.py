@@ -41,7 +41,8 @@ async def reconcile_network(
     content = serving.spec.content() if serving is not None else None
     desired = ingress.ingress(service, content, default, admitted, settings)
     await apply_owned(ctx, "Ingress", key, desired)
-    await zone.sync(ctx)
+    if not zone.up_to_date_for(ctx, service.name):
+        await zone.sync(ctx)
     secrets = ingress.tls_secret_names(desired)
     found = {
         name: body

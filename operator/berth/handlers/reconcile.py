@@ -18,7 +18,7 @@ from berth.api.objects import (
 )
 from berth.api.service import ServiceStatus, VersionLedger
 from berth.api.version import VersionState
-from berth.handlers import networking
+from berth.handlers import networking, zone
 from berth.handlers import versions as version_ops
 from berth.handlers.context import Context
 from berth.handlers.owned import apply_owned
@@ -45,6 +45,8 @@ async def reconcile(ctx: Context, key: Key) -> float | None:
     body = ctx.store.get("ContainerService", key)
     if body is None:
         await _wait_for_service(ctx, key)
+        if not zone.up_to_date_for(ctx, key[1]):
+            await zone.sync(ctx)  # a service gone without its finalizer leaves its name behind
         return None
     with metrics.RECONCILE_SECONDS.labels(kind="ContainerService").time():
         try:

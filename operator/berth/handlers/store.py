@@ -1,6 +1,7 @@
 """The operator's view of the cluster: the latest body of every watched object, by kind and key."""
 
 from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
 from berth.render import names
@@ -41,6 +42,54 @@ def _newer_or_equal(new: Body, old: Body) -> bool:
     return True
 
 
+def _namespace(body: Body) -> str:
+    return (body.get("metadata") or {}).get("namespace") or ""
+
+
+def _version_service(body: Body) -> Iterable[Hashable]:
+    return [(_namespace(body), (body.get("spec") or {}).get("serviceName") or "")]
+
+
+def _labelled_service(body: Body) -> Iterable[Hashable]:
+    service = ((body.get("metadata") or {}).get("labels") or {}).get(names.SERVICE_LABEL)
+    return [(_namespace(body), service)] if service else []
+
+
+def _power(body: Body) -> Iterable[Hashable]:
+    return [(body.get("spec") or {}).get("power")]
+
+
+def _name(body: Body) -> Iterable[Hashable]:
+    return [(body.get("metadata") or {}).get("name")]
+
+
+def _public_domains(body: Body) -> Iterable[Hashable]:
+    domains = (body.get("spec") or {}).get("publicDomainNames") or {}
+    return {d.lower() for ds in domains.values() for d in ds or []}
+
+
+def _claim_holder(body: Body) -> Iterable[Hashable]:
+    return [((body.get("spec") or {}).get("owner") or {}).get("uid")]
+
+
+def _claim_purpose(body: Body) -> Iterable[Hashable]:
+    return [(body.get("spec") or {}).get("purpose")]
+
+
+# kind → index name → the values a body is found under. What a reconcile looks up per service,
+# so that no lookup walks every object of a kind (thousands at scale, for each reconcile).
+INDEXES: dict[str, dict[str, Callable[[Body], Iterable[Hashable]]]] = {
+    "ContainerService": {
+        "power": _power,
+        "name": _name,
+        "public-domain": _public_domains,
+    },
+    "ContainerServiceDeployment": {"service": _version_service},
+    "Pod": {"service": _labelled_service},
+    "DomainClaim": {"holder": _claim_holder, "purpose": _claim_purpose},
+}
+
+
 def _same_version(new: Body, old: Body) -> bool:
     new_rv = (new.get("metadata") or {}).get("resourceVersion", "")
     return bool(new_rv) and new_rv == (old.get("metadata") or {}).get("resourceVersion", "")
@@ -51,6 +100,8 @@ class Store:
 
     def __init__(self) -> None:
         self.objects: dict[str, dict[Key, Body]] = defaultdict(dict)
+        # (kind, index name) → indexed value → the bodies found under it, by key.
+        self.indexes: dict[tuple[str, str], dict[Hashable, dict[Key, Body]]] = defaultdict(dict)
         self.primed = False
         # Whether cert-manager's Certificate API exists; without it certificates stay Unknown.
         self.certificates_served = False
@@ -64,13 +115,32 @@ class Store:
         body = trimmed(body)
         key = key_of(body)
         old = self.objects[kind].get(key)
-        if old is not None and (_same_version(body, old) or not _newer_or_equal(body, old)):
-            return False
+        if old is not None:
+            if _same_version(body, old) or not _newer_or_equal(body, old):
+                return False
+            self._unindex(kind, key, old)
         self.objects[kind][key] = body
+        for name, values in INDEXES.get(kind, {}).items():
+            table = self.indexes[(kind, name)]
+            for value in values(body):
+                table.setdefault(value, {})[key] = body
         return True
 
     def remove(self, kind: str, body: Body) -> None:
-        self.objects[kind].pop(key_of(body), None)
+        key = key_of(body)
+        old = self.objects[kind].pop(key, None)
+        if old is not None:
+            self._unindex(kind, key, old)
+
+    def _unindex(self, kind: str, key: Key, body: Body) -> None:
+        for name, values in INDEXES.get(kind, {}).items():
+            table = self.indexes[(kind, name)]
+            for value in values(body):
+                found = table.get(value)
+                if found is not None:
+                    found.pop(key, None)
+                    if not found:
+                        del table[value]
 
     def get(self, kind: str, key: Key) -> Body | None:
         return self.objects[kind].get(key)
@@ -78,27 +148,15 @@ class Store:
     def all(self, kind: str) -> list[Body]:
         return list(self.objects[kind].values())
 
+    def find(self, kind: str, index: str, value: Hashable) -> list[Body]:
+        """The bodies of `kind` that `index` (one of INDEXES[kind]) files under `value`."""
+        return list(self.indexes[(kind, index)].get(value, {}).values())
+
     def versions_of(self, key: Key) -> list[Body]:
-        namespace, service = key
-        return [
-            body
-            for (ns, _), body in self.objects["ContainerServiceDeployment"].items()
-            if ns == namespace and (body.get("spec") or {}).get("serviceName") == service
-        ]
+        return self.find("ContainerServiceDeployment", "service", key)
 
     def pods_of(self, key: Key) -> list[Body]:
-        namespace, service = key
-        return [
-            body
-            for (ns, _), body in self.objects["Pod"].items()
-            if ns == namespace
-            and ((body.get("metadata") or {}).get("labels") or {}).get(names.SERVICE_LABEL)
-            == service
-        ]
+        return self.find("Pod", "service", key)
 
     def services_using_power(self, power: str) -> list[Key]:
-        return [
-            key
-            for key, body in self.objects["ContainerService"].items()
-            if (body.get("spec") or {}).get("power") == power
-        ]
+        return [key_of(body) for body in self.find("ContainerService", "power", power)]

@@ -8,6 +8,7 @@ import logging
 
 from berth.api.claim import ClaimPurpose
 from berth.handlers.context import Context
+from berth.handlers.store import Body
 from berth.kube.client import NotFound
 from berth.kube.compare import APPLIED_HASH_ANNOTATION, stamped, up_to_date
 from berth.render import names, zone
@@ -22,25 +23,47 @@ _unwritable: set[str] = set()
 
 def records(ctx: Context) -> dict[str, str]:
     """Service name → ClusterIP, for every private name held by a live service with a Service."""
-    suffix = ctx.settings.private_domain_suffix
     found: dict[str, str] = {}
-    for claim in ctx.store.all("DomainClaim"):
-        spec = claim.get("spec") or {}
-        owner = spec.get("owner") or {}
-        name = owner.get("name", "")
-        if spec.get("purpose") != ClaimPurpose.PRIVATE or spec.get("domain") != (
-            names.private_domain(name, suffix)
-        ):
-            continue
-        key = (owner.get("namespace", ""), name)
-        service = ctx.store.get("ContainerService", key)
-        meta = (service or {}).get("metadata") or {}
-        if meta.get("uid") != owner.get("uid") or meta.get("deletionTimestamp"):
-            continue
-        cluster_ip = ((ctx.store.get("Service", key) or {}).get("spec") or {}).get("clusterIP")
-        if zone.is_cluster_ip(cluster_ip):
-            found[name] = str(cluster_ip)
+    for claim in ctx.store.find("DomainClaim", "purpose", ClaimPurpose.PRIVATE.value):
+        record = _record(ctx, claim)
+        if record is not None:
+            found[record[0]] = record[1]
     return found
+
+
+def _record(ctx: Context, claim: Body) -> tuple[str, str] | None:
+    """The zone's record for one private claim: its holder's name and ClusterIP, if it has one."""
+    spec = claim.get("spec") or {}
+    owner = spec.get("owner") or {}
+    name = owner.get("name", "")
+    if spec.get("purpose") != ClaimPurpose.PRIVATE or spec.get("domain") != (
+        names.private_domain(name, ctx.settings.private_domain_suffix)
+    ):
+        return None
+    key = (owner.get("namespace", ""), name)
+    service = ctx.store.get("ContainerService", key)
+    meta = (service or {}).get("metadata") or {}
+    if meta.get("uid") != owner.get("uid") or meta.get("deletionTimestamp"):
+        return None
+    cluster_ip = ((ctx.store.get("Service", key) or {}).get("spec") or {}).get("clusterIP")
+    return (name, str(cluster_ip)) if zone.is_cluster_ip(cluster_ip) else None
+
+
+def up_to_date_for(ctx: Context, service: str) -> bool:
+    """Whether the zone as last synced has the record the store now gives `service`'s name, and
+    nobody changed the ConfigMap since: then this service needs no sync, which renders every name.
+    """
+    if ctx.zone_synced is None:
+        return False
+    synced, resource_version = ctx.zone_synced
+    live = ctx.store.get("ConfigMap", (ctx.settings.namespace, names.PRIVATE_ZONE_CONFIGMAP))
+    if ((live or {}).get("metadata") or {}).get("resourceVersion") != resource_version:
+        return False
+    domain = names.private_domain(service, ctx.settings.private_domain_suffix)
+    claim = ctx.store.get("DomainClaim", ("", names.domain_claim(ClaimPurpose.PRIVATE, domain)))
+    record = _record(ctx, claim) if claim is not None else None
+    expected = record[1] if record is not None and record[0] == service else None
+    return synced.get(service) == expected
 
 
 async def sync(ctx: Context) -> None:
@@ -58,17 +81,23 @@ async def sync(ctx: Context) -> None:
 
 
 async def _write(ctx: Context) -> None:
-    desired = stamped(zone.zone_configmap(ctx.settings, records(ctx)))
+    found = records(ctx)
+    desired = stamped(zone.zone_configmap(ctx.settings, found))
     key = (ctx.settings.namespace, names.PRIVATE_ZONE_CONFIGMAP)
-    if up_to_date(ctx.store.get("ConfigMap", key), desired):
+    live = ctx.store.get("ConfigMap", key)
+    if up_to_date(live, desired):
+        ctx.zone_synced = (found, (live or {}).get("metadata", {}).get("resourceVersion"))
         return
     fingerprint = desired["metadata"]["annotations"][APPLIED_HASH_ANNOTATION]
+    live_version = (live or {}).get("metadata", {}).get("resourceVersion")
     if fingerprint in _unwritable:
+        ctx.zone_synced = (found, live_version)  # tried already: not again until a record changes
         return
     try:
         applied = await ctx.kube.apply(desired)
     except NotFound:
         _unwritable.add(fingerprint)
+        ctx.zone_synced = (found, live_version)
         # Services keep working without private names; say so instead of failing them all.
         if ctx.settings.namespace not in _reported_missing:
             _reported_missing.add(ctx.settings.namespace)
@@ -80,3 +109,4 @@ async def _write(ctx: Context) -> None:
     _reported_missing.discard(ctx.settings.namespace)
     _unwritable.clear()
     ctx.store.put("ConfigMap", applied)
+    ctx.zone_synced = (found, applied["metadata"].get("resourceVersion"))

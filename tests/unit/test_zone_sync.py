@@ -1,0 +1,85 @@
+"""handlers/zone.py: when a reconcile may skip syncing the zone, which renders every name."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any, cast
+
+from berth.api.claim import ClaimPurpose
+from berth.handlers import zone
+from berth.handlers.context import Context
+from berth.handlers.queue import WorkQueue
+from berth.handlers.store import Store
+from berth.kube.client import Kube
+from berth.render import names
+from berth.settings import Settings
+
+
+async def never(_: Hashable) -> float | None:
+    return None
+
+
+def meta(name: str, namespace: str, rv: str = "1", **more: Any) -> dict[str, Any]:
+    return {"name": name, "namespace": namespace, "resourceVersion": rv, **more}
+
+
+def cluster(ip: str = "10.96.0.10") -> Context:
+    """A store where service ns/web holds its private name and has a Service at `ip`."""
+    ctx = Context(
+        kube=cast(Kube, None), store=Store(), settings=Settings(), queue=WorkQueue(never, 1)
+    )
+    domain = names.private_domain("web", ctx.settings.private_domain_suffix)
+    owner = {"namespace": "ns", "name": "web", "uid": "u1"}
+    claim_name = names.domain_claim(ClaimPurpose.PRIVATE, domain)
+    ctx.store.put(
+        "DomainClaim",
+        {
+            "metadata": meta(claim_name, ""),
+            "spec": {"domain": domain, "purpose": "Private", "owner": owner},
+        },
+    )
+    ctx.store.put("ContainerService", {"metadata": meta("web", "ns", uid="u1"), "spec": {}})
+    ctx.store.put("Service", {"metadata": meta("web", "ns"), "spec": {"clusterIP": ip}})
+    zone_key = (ctx.settings.namespace, names.PRIVATE_ZONE_CONFIGMAP)
+    ctx.store.put("ConfigMap", {"metadata": meta(zone_key[1], zone_key[0], rv="7")})
+    return ctx
+
+
+def test_a_zone_never_synced_must_be_synced() -> None:
+    assert not zone.up_to_date_for(cluster(), "web")
+
+
+def test_an_unchanged_record_in_an_unchanged_zone_needs_no_sync() -> None:
+    ctx = cluster()
+    ctx.zone_synced = ({"web": "10.96.0.10"}, "7")
+
+    assert zone.up_to_date_for(ctx, "web")
+
+
+def test_a_new_cluster_ip_needs_a_sync() -> None:
+    ctx = cluster(ip="10.96.0.99")
+    ctx.zone_synced = ({"web": "10.96.0.10"}, "7")
+
+    assert not zone.up_to_date_for(ctx, "web")
+
+
+def test_a_zone_changed_by_someone_else_needs_a_sync() -> None:
+    ctx = cluster()
+    ctx.zone_synced = ({"web": "10.96.0.10"}, "6")
+
+    assert not zone.up_to_date_for(ctx, "web")
+
+
+def test_a_gone_service_whose_name_is_still_in_the_zone_needs_a_sync() -> None:
+    ctx = cluster()
+    ctx.zone_synced = ({"web": "10.96.0.10"}, "7")
+    ctx.store.remove("ContainerService", {"metadata": meta("web", "ns")})
+
+    assert not zone.up_to_date_for(ctx, "web")
+
+
+def test_a_service_without_a_name_in_the_zone_needs_no_sync_while_it_has_no_record() -> None:
+    ctx = cluster()
+    ctx.zone_synced = ({}, "7")
+
+    assert zone.up_to_date_for(ctx, "other")
