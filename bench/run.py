@@ -75,7 +75,16 @@ def measure(n: int, idle_seconds: float, samples: int, workdir: pathlib.Path) ->
             bodies = [workload.service(i, "bench") for i in range(n)]
             before = total_writes(operator)
             started = time.monotonic()
-            cluster.kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump_all(bodies))
+            # kubectl sends one request per object; with the operator busy meanwhile, 1,000 of
+            # them can outlast kubectl's usual 120 s.
+            cluster.kubectl(
+                "apply",
+                "--server-side",
+                "-f",
+                "-",
+                input=yaml.safe_dump_all(bodies),
+                timeout=900,
+            )
             while running_count(custom, "bench") < n:
                 time.sleep(0.5)
             berth_seconds = time.monotonic() - started
