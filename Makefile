@@ -20,6 +20,7 @@ binaries:
 	@devcluster/build.sh
 	@devcluster/addons/build.sh >/dev/null
 	@devcluster/helm/build.sh >/dev/null
+	@devcluster/ingress/build.sh >/dev/null
 
 run: $(STAMP)
 	$(PY) -m berth.devcluster.run

@@ -1,0 +1,357 @@
+"""Traefik as the embedded cluster's ingress controller: a host process, out of cluster.
+
+It is the real Traefik v3, built from its pinned Go module by devcluster/ingress/build.sh. Its
+kubernetesIngress provider reads the Ingresses of our IngressClass through the API server as the
+ServiceAccount berth-ingress, with a token from the TokenRequest API; it serves them on two
+loopback entrypoints, `web` (HTTP, every request redirected to HTTPS) and `websecure` (HTTPS,
+with the certificates of the Ingresses' TLS secrets, chosen by SNI).
+
+Without a kubelet or kube-proxy no Service IP routes anywhere: Traefik sends each request
+straight to an address of the Service's EndpointSlices, so those addresses must be reachable
+from this host.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import pathlib
+import socket
+import subprocess
+import urllib.request
+from typing import Any
+
+import yaml
+
+from berth.devcluster.admin import wait_until
+from berth.devcluster.binaries import devcluster_dir
+from berth.devcluster.components import LOOPBACK
+from berth.devcluster.external import KubeCluster
+from berth.devcluster.processes import Child, ChildFailed, spawn, stop_all
+from berth.settings import Settings
+
+CONTROLLER = "traefik.io/ingress-controller"
+"""spec.controller of the IngressClasses that Traefik's Ingress provider looks at."""
+DEFAULT_CLASS = "traefik"
+"""Our IngressClass when Berth renders none (BERTH_INGRESS_CLASS_NAME unset)."""
+DEFAULT_CLASS_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
+NAMESPACE = "berth-system"
+SERVICE_ACCOUNT = "berth-ingress"
+TOKEN_DURATION = "24h"
+"""Traefik reads the token once, at start: a controller running longer needs a restart."""
+
+# Exactly what the kubernetesIngress provider of Traefik v3 calls: informers (list, watch) on
+# Ingresses, Services, EndpointSlices and Secrets in the watched namespaces (all of them here)
+# and on IngressClasses and Nodes (for NodePort load balancing; the same informer factory as the
+# IngressClasses, so turning it off turns IngressClasses off too); an update of ingresses/status
+# only when `ingressEndpoint` is configured (it is not, but the permission is harmless and a
+# caller may add it). `get` is granted with list and watch as for any reader.
+CLUSTER_ROLE_RULES: list[dict[str, list[str]]] = [
+    {
+        "apiGroups": ["networking.k8s.io"],
+        "resources": ["ingresses", "ingressclasses"],
+        "verbs": ["get", "list", "watch"],
+    },
+    {
+        "apiGroups": ["networking.k8s.io"],
+        "resources": ["ingresses/status"],
+        "verbs": ["update"],
+    },
+    {
+        "apiGroups": [""],
+        "resources": ["services", "secrets", "nodes"],
+        "verbs": ["get", "list", "watch"],
+    },
+    {
+        "apiGroups": ["discovery.k8s.io"],
+        "resources": ["endpointslices"],
+        "verbs": ["get", "list", "watch"],
+    },
+]
+
+
+def ensure_traefik(devcluster: pathlib.Path | None = None) -> pathlib.Path:
+    """Runs devcluster/ingress/build.sh (instant once built, minutes the first time).
+
+    Returns the folder holding the `traefik` binary.
+    """
+    script = (devcluster or devcluster_dir()) / "ingress" / "build.sh"
+    result = subprocess.run(["bash", str(script)], check=True, stdout=subprocess.PIPE, text=True)
+    bin_dir = pathlib.Path(result.stdout.strip().splitlines()[-1])
+    if not (bin_dir / "traefik").is_file():
+        raise FileNotFoundError(f"{script} did not produce traefik in {bin_dir}")
+    return bin_dir
+
+
+def ingress_class_for(settings: Settings) -> tuple[str, bool]:
+    """The IngressClass that makes Traefik serve what Berth renders, and whether it must be the
+    cluster's default: without BERTH_INGRESS_CLASS_NAME Berth's Ingresses name no class, and only
+    the DefaultIngressClass admission plugin would give them ours."""
+    if settings.ingress_class_name:
+        return settings.ingress_class_name, False
+    return DEFAULT_CLASS, True
+
+
+# --- objects in the cluster ---------------------------------------------------------------------
+
+
+def rbac_manifests(
+    namespace: str = NAMESPACE, service_account: str = SERVICE_ACCOUNT
+) -> list[dict[str, Any]]:
+    """The namespace, the ServiceAccount, its ClusterRole and the binding between them."""
+    labels = {"app.kubernetes.io/name": "traefik", "app.kubernetes.io/part-of": "berth-devcluster"}
+    return [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": service_account, "namespace": namespace, "labels": labels},
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": service_account, "labels": labels},
+            "rules": CLUSTER_ROLE_RULES,
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": service_account, "labels": labels},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": service_account,
+            },
+            "subjects": [
+                {"kind": "ServiceAccount", "name": service_account, "namespace": namespace}
+            ],
+        },
+    ]
+
+
+def install_rbac(
+    cluster: KubeCluster, namespace: str = NAMESPACE, service_account: str = SERVICE_ACCOUNT
+) -> None:
+    """Creates or updates what rbac_manifests() returns."""
+    documents = rbac_manifests(namespace, service_account)
+    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(documents, sort_keys=False))
+
+
+def mint_token(
+    cluster: KubeCluster,
+    namespace: str = NAMESPACE,
+    service_account: str = SERVICE_ACCOUNT,
+    duration: str = TOKEN_DURATION,
+) -> str:
+    """A bearer token of the ServiceAccount from the TokenRequest API
+    (create serviceaccounts/<name>/token, which `kubectl create token` calls)."""
+    found = cluster.kubectl(
+        "create", "token", service_account, f"--namespace={namespace}", f"--duration={duration}"
+    )
+    token = found.stdout.strip()
+    if not token:
+        raise RuntimeError(f"the TokenRequest for {namespace}/{service_account} returned nothing")
+    return token
+
+
+def ingress_class_manifest(name: str, default: bool = False) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name}
+    if default:
+        metadata["annotations"] = {DEFAULT_CLASS_ANNOTATION: "true"}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "IngressClass",
+        "metadata": metadata,
+        "spec": {"controller": CONTROLLER},
+    }
+
+
+def create_ingress_class(cluster: KubeCluster, name: str, default: bool = False) -> None:
+    """Creates or updates the IngressClass `name`, handled by Traefik (CONTROLLER)."""
+    manifest = ingress_class_manifest(name, default)
+    cluster.kubectl("apply", "-f", "-", input=yaml.safe_dump(manifest, sort_keys=False))
+
+
+def api_server(kubeconfig: pathlib.Path, ca_file: pathlib.Path) -> str:
+    """The API server URL of the kubeconfig's current context; its CA is written to `ca_file`."""
+    config = yaml.safe_load(kubeconfig.read_text())
+    contexts = {entry["name"]: entry["context"] for entry in config.get("contexts", [])}
+    clusters = {entry["name"]: entry["cluster"] for entry in config.get("clusters", [])}
+    cluster = clusters[contexts[config["current-context"]]["cluster"]]
+    if "certificate-authority-data" in cluster:
+        ca = base64.b64decode(cluster["certificate-authority-data"])
+    elif "certificate-authority" in cluster:
+        ca = (kubeconfig.parent / cluster["certificate-authority"]).read_bytes()
+    else:
+        raise ValueError(f"{kubeconfig}: no CA for the API server; Traefik needs one")
+    ca_file.write_bytes(ca)
+    server: str = cluster["server"]
+    return server
+
+
+# --- Traefik's static configuration -------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class TraefikConfig:
+    """What the static configuration depends on."""
+
+    endpoint: str
+    """The API server, https://host:port."""
+    token_file: pathlib.Path
+    ca_file: pathlib.Path
+    ingress_class: str
+    http_port: int
+    https_port: int
+    ping_port: int
+    access_log: pathlib.Path
+    host: str = LOOPBACK
+
+
+# Drop request headers whose names alias others (X_Auth_User for X-Auth-User) instead of Traefik's
+# default of passing them on, which it warns about at every start.
+_ALIAS_HEADERS = {"aliasHeadersStrategy": "delete"}
+
+
+def static_config(config: TraefikConfig) -> dict[str, Any]:
+    """Traefik's static configuration (the traefik.yml document) for `config`."""
+    return {
+        # Nothing leaves the machine: no release check, no usage statistics. (Traefik Pilot, the
+        # third thing that used to call home, is gone from v3 along with its settings.)
+        "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
+        # To stdout, which the process helpers write to <work dir>/traefik.log.
+        "log": {"level": "INFO", "noColor": True},
+        "accessLog": {"filePath": str(config.access_log)},
+        "entryPoints": {
+            "web": {
+                "address": f"{config.host}:{config.http_port}",
+                "asDefault": True,
+                "http": {
+                    "redirections": {
+                        "entryPoint": {"to": "websecure", "scheme": "https", "permanent": True}
+                    },
+                    **_ALIAS_HEADERS,
+                },
+            },
+            "websecure": {
+                "address": f"{config.host}:{config.https_port}",
+                "asDefault": True,
+                # Every router here serves TLS, as Berth's Ingresses are HTTPS-only; each host gets
+                # the certificate of the Ingress TLS entry naming it, others Traefik's own.
+                "http": {"tls": {}, **_ALIAS_HEADERS},
+            },
+            # Only for /ping; declared so Traefik does not open its default :8080 on all addresses.
+            "traefik": {
+                "address": f"{config.host}:{config.ping_port}",
+                "http": dict(_ALIAS_HEADERS),
+            },
+        },
+        "ping": {"entryPoint": "traefik"},
+        "providers": {
+            "kubernetesIngress": {
+                "endpoint": config.endpoint,
+                # A path: Traefik reads the file when its value names one.
+                "token": str(config.token_file),
+                "certAuthFilePath": str(config.ca_file),
+                "ingressClass": config.ingress_class,
+            }
+        },
+    }
+
+
+def write_config(path: pathlib.Path, config: TraefikConfig) -> pathlib.Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(static_config(config), sort_keys=False))
+    return path
+
+
+def traefik_argv(bin_dir: pathlib.Path, config_file: pathlib.Path) -> list[str]:
+    # Traefik would prefer KUBECONFIG, or the in-cluster account, over endpoint and token when
+    # it finds their variables; `env -u` keeps whatever this process has from reaching it.
+    return [
+        "env",
+        "-u",
+        "KUBECONFIG",
+        "-u",
+        "KUBERNETES_SERVICE_HOST",
+        "-u",
+        "KUBERNETES_SERVICE_PORT",
+        str(bin_dir / "traefik"),
+        f"--configFile={config_file}",
+    ]
+
+
+class IngressController:
+    """Traefik against `cluster`: RBAC, IngressClass, token, config, then the process.
+
+    Its files (config, token, CA, traefik.log, traefik-access.log) go to `work_dir`, typically
+    the cluster's data dir.
+    """
+
+    def __init__(
+        self,
+        cluster: KubeCluster,
+        bin_dir: pathlib.Path,
+        work_dir: pathlib.Path,
+        http_port: int,
+        https_port: int,
+        ingress_class: str = DEFAULT_CLASS,
+        default_class: bool = False,
+        ping_port: int | None = None,
+    ) -> None:
+        self.cluster = cluster
+        self.bin_dir = bin_dir
+        self.work_dir = work_dir
+        self.http_port = http_port
+        self.https_port = https_port
+        self.ingress_class = ingress_class
+        self.default_class = default_class
+        self.ping_port = ping_port if ping_port is not None else _free_tcp_port()
+        self.config_file = work_dir / "traefik.yml"
+        self.log = work_dir / "traefik.log"
+        self.child: Child | None = None
+
+    def start(self, timeout: float = 60.0) -> IngressController:
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        install_rbac(self.cluster)
+        create_ingress_class(self.cluster, self.ingress_class, self.default_class)
+        token_file = self.work_dir / "traefik-token"
+        token_file.touch(mode=0o600)
+        token_file.chmod(0o600)
+        token_file.write_text(mint_token(self.cluster))
+        ca_file = self.work_dir / "traefik-ca.crt"
+        config = TraefikConfig(
+            endpoint=api_server(self.cluster.kubeconfig, ca_file),
+            token_file=token_file,
+            ca_file=ca_file,
+            ingress_class=self.ingress_class,
+            http_port=self.http_port,
+            https_port=self.https_port,
+            ping_port=self.ping_port,
+            access_log=self.work_dir / "traefik-access.log",
+        )
+        write_config(self.config_file, config)
+        argv = traefik_argv(self.bin_dir, self.config_file)
+        self.child = spawn("traefik", argv, self.work_dir)
+        wait_until("Traefik /ping", self._ready, timeout, interval=0.2, check=self.check)
+        return self
+
+    def _ready(self) -> bool:
+        with urllib.request.urlopen(f"http://{LOOPBACK}:{self.ping_port}/ping", timeout=2) as r:
+            return bool(r.status == 200)
+
+    def check(self) -> None:
+        if self.child is not None and not self.child.alive():
+            raise ChildFailed(self.child)
+
+    def stop(self) -> None:
+        if self.child is not None:
+            stop_all([self.child])
+            self.child = None
+
+
+def _free_tcp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        port: int = sock.getsockname()[1]
+        return port
