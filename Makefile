@@ -17,6 +17,7 @@ $(STAMP): requirements.lock pyproject.toml
 venv: $(STAMP)
 
 binaries:
+	@devcluster/node-deps.sh
 	@devcluster/build.sh
 	@devcluster/addons/build.sh >/dev/null
 	@devcluster/helm/build.sh >/dev/null

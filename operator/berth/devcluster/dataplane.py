@@ -1,0 +1,184 @@
+"""Everything that makes a deployed service answer on this machine, beside the control plane.
+
+A real node (berth.devcluster.node) runs the pods; CoreDNS on the node's bridge serves the private
+zone to them; cert-manager issues every public endpoint's certificate from a local CA; Traefik
+serves the Ingresses on loopback ports. `endpoints.json` tells a terminal how to reach it all:
+
+    curl --cacert <ca> --resolve <host>:<https>:127.0.0.1 https://<host>:<https>/
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import os
+import pathlib
+import shutil
+import time
+from collections.abc import Callable
+from typing import Any
+
+import kubernetes
+
+from berth.devcluster.addons import CertManager, CoreDNS, ensure_addons
+from berth.devcluster.certs import write_ca
+from berth.devcluster.cluster import Cluster
+from berth.devcluster.images import import_images, standard_images
+from berth.devcluster.ingress import IngressController, ensure_traefik, ingress_class_for
+from berth.devcluster.node import BRIDGE_IP, NodeUnavailable, RealNode, missing_requirements
+from berth.devcluster.node import free_tcp_ports as _free_ports
+from berth.devcluster.zone_mirror import ZoneMirror
+from berth.render import zone
+from berth.settings import Settings
+
+__all__ = ["DataPlane", "Endpoints", "NodeUnavailable", "image_cache_dir", "missing_requirements"]
+
+DNS_PORT = 53
+# Queries for these get NXDOMAIN, so a pod's resolver walks its search list to the private name.
+EMPTY_ZONES = ("cluster.local",)
+
+
+def image_cache_dir() -> pathlib.Path:
+    base = pathlib.Path(os.environ.get("BERTH_CACHE") or pathlib.Path.home() / ".cache" / "berth")
+    return base / "images"
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoints:
+    """How to reach the public endpoints from this machine; written to endpoints.json."""
+
+    http: str
+    https: str
+    http_port: int
+    https_port: int
+    ca_file: str
+    dns: str
+
+    def curl(self, host: str) -> str:
+        return (
+            f"curl --cacert {self.ca_file} --resolve {host}:{self.https_port}:127.0.0.1 "
+            f"https://{host}:{self.https_port}/"
+        )
+
+    def write(self, path: pathlib.Path) -> None:
+        path.write_text(json.dumps(dataclasses.asdict(self), indent=2) + "\n")
+
+
+class DataPlane:
+    """Starts the node and the add-ons against a started Cluster, and stops them all."""
+
+    def __init__(self, cluster: Cluster, work_dir: pathlib.Path, settings: Settings) -> None:
+        self.cluster = cluster
+        self.work_dir = work_dir
+        self.settings = settings
+        self.node: RealNode | None = None
+        self.dns: CoreDNS | None = None
+        self.mirror: ZoneMirror | None = None
+        self.cert_manager: CertManager | None = None
+        self.ingress: IngressController | None = None
+        self.endpoints: Endpoints | None = None
+        self.timings: dict[str, float] = {}
+        self._api: kubernetes.client.ApiClient | None = None
+
+    def start(self) -> DataPlane:
+        began = time.monotonic()
+        try:
+            self._start(lambda phase: self._mark(phase, began))
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _mark(self, phase: str, began: float) -> None:
+        self.timings[phase] = round(time.monotonic() - began, 2)
+
+    def _start(self, mark: Callable[[str], None]) -> None:
+        missing = missing_requirements()
+        if missing:
+            raise NodeUnavailable("a real node needs: " + "; ".join(missing))
+        addons_bin = ensure_addons()
+        traefik_bin = ensure_traefik()
+        mark("binaries")
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        ctr = shutil.which("ctr") or "ctr"
+
+        def prepare_images(socket: pathlib.Path) -> None:
+            import_images(ctr, socket, standard_images(), image_cache_dir())
+
+        self.node = RealNode(
+            bin_dir=self.cluster.bin_dir,
+            data_dir=self.work_dir / "node",
+            kubeconfig=self.cluster.kubeconfig,
+            ca_cert=self.cluster.data_dir / "pki" / "ca.crt",
+            kubectl=self.cluster.kubectl,
+            prepare_images=prepare_images,
+        )
+        self.node.start()
+        mark("node")
+
+        suffix = self.settings.private_domain_suffix
+        self.dns = CoreDNS(
+            addons_bin,
+            self.work_dir / "coredns",
+            suffix,
+            address=BRIDGE_IP,
+            port=DNS_PORT,
+            empty_zones=EMPTY_ZONES,
+        ).start(zone.zone_file(suffix, {}))
+        self._api = kubernetes.config.new_client_from_config(str(self.cluster.kubeconfig))
+        self.mirror = ZoneMirror(self._api, self.dns, self.settings.namespace, suffix).start()
+        mark("dns")
+
+        ca_cert, ca_key = self.work_dir / "ca.crt", self.work_dir / "ca.key"
+        write_ca(ca_cert, ca_key, "Berth local CA")
+        self.cert_manager = CertManager(self.cluster, addons_bin, self.work_dir / "cert-manager")
+        self.cert_manager.start(self.settings.cluster_issuer, ca=(ca_cert, ca_key))
+        mark("cert_manager")
+
+        http_port, https_port = _free_ports(2)
+        ingress_class, default = ingress_class_for(self.settings)
+        self.ingress = IngressController(
+            self.cluster,
+            traefik_bin,
+            self.work_dir / "ingress",
+            http_port,
+            https_port,
+            ingress_class=ingress_class,
+            default_class=default,
+        ).start()
+        mark("ingress")
+        self.endpoints = Endpoints(
+            http=f"http://127.0.0.1:{http_port}",
+            https=f"https://127.0.0.1:{https_port}",
+            http_port=http_port,
+            https_port=https_port,
+            ca_file=str(ca_cert),
+            dns=f"{BRIDGE_IP}:{DNS_PORT}",
+        )
+
+    def check(self) -> None:
+        """Raises ChildFailed when a process of the data plane has exited."""
+        for part in (self.node, self.dns, self.cert_manager, self.ingress):
+            if part is not None:
+                part.check()
+
+    def stop(self) -> None:
+        """Stops the add-ons, then the node (which removes its pods, mounts and rules)."""
+        if self.mirror is not None:
+            self.mirror.stop()
+            self.mirror = None
+        for part in (self.ingress, self.cert_manager, self.dns):
+            if part is not None:
+                part.stop()
+        self.ingress = self.cert_manager = self.dns = None
+        if self.node is not None:
+            self.node.stop()
+            self.node = None
+        if self._api is not None:
+            with contextlib.suppress(Exception):
+                self._api.close()
+            self._api = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"timings": self.timings, "node": self.node.timings if self.node else {}}

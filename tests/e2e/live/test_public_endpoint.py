@@ -1,0 +1,239 @@
+"""On the real node: the public endpoint over HTTPS, custom domains, logs of real containers."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from tests.e2e.live.traffic import Live, first_success, http_get, https_get
+from tests.e2e.support import wait_for
+
+pytestmark = pytest.mark.e2e
+
+HELLO = "berth.local/hello"
+
+
+def hello_service(name: str, image: str = f"{HELLO}:v1", **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "berth.dev/v1alpha1",
+        "kind": "ContainerService",
+        "metadata": {"name": name},
+        "spec": {
+            "power": "nano",
+            "scale": 1,
+            **spec,
+            "deployment": {
+                "containers": {"web": {"image": image, "ports": {"80": "HTTP"}}},
+                "publicEndpoint": {
+                    "containerName": "web",
+                    "containerPort": 80,
+                    "healthCheck": {"path": "/healthz", "intervalSeconds": 5},
+                },
+            },
+        },
+    }
+
+
+def wait_running(live: Live, namespace: str, name: str, timeout: float = 120.0) -> None:
+    wait_for(
+        lambda: live.status(namespace, name).get("state") == "RUNNING",
+        timeout,
+        f"{namespace}/{name} RUNNING",
+    )
+
+
+@pytest.fixture(scope="module")
+def hello(live: Live) -> Iterator[tuple[str, str]]:
+    """examples/hello.yaml applied once in its own namespace: (namespace, default host)."""
+    namespace = f"hello-{uuid.uuid4().hex[:6]}"
+    live.cluster.kubectl("create", "namespace", namespace)
+    example = pathlib.Path(__file__).resolve().parents[3] / "examples" / "hello.yaml"
+    began = time.monotonic()
+    live.cluster.kubectl("apply", "-n", namespace, "-f", str(example))
+    wait_running(live, namespace, "hello")
+    host = live.default_host(namespace, "hello")
+    first_success(live.endpoints, host)
+    print(f"examples/hello.yaml: apply -> first HTTPS 200 in {time.monotonic() - began:.1f}s")
+    yield namespace, host
+    live.cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+
+
+def test_the_default_domain_serves_the_app_over_https_with_a_local_ca_certificate(
+    live: Live, hello: tuple[str, str]
+) -> None:
+    _, host = hello
+
+    answer = https_get(live.endpoints, host)  # verifies the chain to the local CA and the host
+
+    assert answer.status == 200
+    assert "hello from berth v1" in answer.body
+    assert host in answer.names_in_certificate
+
+
+def test_plain_http_redirects_to_https(live: Live, hello: tuple[str, str]) -> None:
+    _, host = hello
+
+    answer = http_get(live.endpoints, host, "/some/page")
+
+    assert answer.status in (301, 308)
+    assert answer.headers["location"].startswith(f"https://{host}")
+    assert answer.headers["location"].endswith("/some/page")
+
+
+def test_a_host_nobody_serves_gets_no_page_of_any_service(
+    live: Live, hello: tuple[str, str]
+) -> None:
+    with pytest.raises(OSError):  # certificate verification: no certificate names this host
+        https_get(live.endpoints, "nobody.example.test")
+
+
+def test_container_logs_show_what_every_replica_printed(live: Live, hello: tuple[str, str]) -> None:
+    namespace, host = hello
+    for _ in range(3):
+        assert https_get(live.endpoints, host).status == 200
+
+    def logged() -> list[str] | None:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "berth.cli.main",
+                "-n",
+                namespace,
+                "get-container-log",
+                "--service-name",
+                "hello",
+                "--container-name",
+                "web",
+            ],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "KUBECONFIG": str(live.cluster.kubeconfig)},
+            check=False,
+        )
+        if result.returncode != 0:
+            return None
+        messages = [event["message"] for event in json.loads(result.stdout)["logEvents"]]
+        # examples/hello.yaml runs 2 replicas; each printed its start line.
+        starts = [m for m in messages if "listening on :80" in m]
+        return messages if len(starts) == 2 and any("GET / 200" in m for m in messages) else None
+
+    messages = wait_for(logged, 30, "a start line from both replicas and the requests")
+    assert all("hello v1" in m for m in messages if "listening" in m)
+
+
+def test_a_custom_domain_is_served_and_a_refused_one_is_not_routed(
+    live: Live, live_namespace: str
+) -> None:
+    other = f"{live_namespace}-b"
+    live.cluster.kubectl("create", "namespace", other)
+    try:
+        domain = f"shop-{uuid.uuid4().hex[:6]}.example.test"
+        live.apply(live_namespace, hello_service("shop", publicDomainNames={"shop-cert": [domain]}))
+        wait_running(live, live_namespace, "shop")
+        # Another tenant asks for the same domain later: the API refuses it to them.
+        live.apply(
+            other, hello_service("thief", image=f"{HELLO}:v2", publicDomainNames={"c": [domain]})
+        )
+        wait_running(live, other, "thief")
+        wait_for(
+            lambda: any(
+                c["type"] == "DomainsAdmitted" and c["status"] == "False"
+                for c in live.status(other, "thief").get("conditions", [])
+            ),
+            30,
+            "thief's domain refused",
+        )
+
+        answer = first_success(live.endpoints, domain)
+        assert domain in answer.names_in_certificate
+        assert "on shop-" in answer.body  # the pod's hostname: the owner's pod answered
+        for _ in range(20):
+            assert "on shop-" in https_get(live.endpoints, domain).body
+        # The refused service still answers on its own default domain.
+        assert (
+            "hello from berth v2"
+            in first_success(live.endpoints, live.default_host(other, "thief")).body
+        )
+    finally:
+        live.cluster.kubectl("delete", "namespace", other, "--wait=false", check=False)
+
+
+def test_a_pod_in_another_namespace_reaches_the_private_name(
+    live: Live, live_namespace: str
+) -> None:
+    client_namespace = f"{live_namespace}-client"
+    live.cluster.kubectl("create", "namespace", client_namespace)
+    try:
+        # A private container (no public endpoint) on a port of its own.
+        private = {
+            "apiVersion": "berth.dev/v1alpha1",
+            "kind": "ContainerService",
+            "metadata": {"name": "backend"},
+            "spec": {
+                "power": "nano",
+                "scale": 1,
+                "deployment": {
+                    "containers": {
+                        "api": {
+                            "image": f"{HELLO}:v2",
+                            "environment": {"PORT": "8080"},
+                            "ports": {"8080": "HTTP"},
+                        }
+                    }
+                },
+            },
+        }
+        live.apply(live_namespace, private)
+        wait_running(live, live_namespace, "backend")
+        # busybox's own resolver asks the pod's nameserver (its static wget cannot resolve: glibc
+        # NSS does not work in a static binary, and its -T crashes); it retries while the zone
+        # reaches CoreDNS.
+        script = (
+            "for i in $(seq 60); do"
+            " ip=$(nslookup backend.service.local | awk '/^Name:/{n=1} n&&/^Address/{print $2}');"
+            ' [ -n "$ip" ] && echo "resolved to $ip"'
+            ' && timeout 5 wget -q -O - "http://$ip:8080/" && exit 0; sleep 1;'
+            " done; exit 1"
+        )
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "client"},
+            "spec": {
+                "restartPolicy": "Never",
+                "containers": [
+                    {
+                        "name": "client",
+                        "image": "berth.local/toolbox:1",
+                        "command": ["sh", "-c", script],
+                    }
+                ],
+            },
+        }
+        live.apply(client_namespace, pod)
+
+        def finished() -> str | None:
+            phase = live.cluster.kubectl(
+                "get", "pod", "client", "-n", client_namespace, "-o", "jsonpath={.status.phase}"
+            ).stdout
+            return phase if phase in ("Succeeded", "Failed") else None
+
+        phase = wait_for(finished, 90, "the client pod to finish")
+        log = live.cluster.kubectl("logs", "client", "-n", client_namespace, check=False).stdout
+        assert phase == "Succeeded", log
+        cluster_ip = live.cluster.kubectl(
+            "get", "service", "backend", "-n", live_namespace, "-o", "jsonpath={.spec.clusterIP}"
+        ).stdout
+        assert f"resolved to {cluster_ip}" in log
+        assert "hello from berth v2 on backend-" in log
+    finally:
+        live.cluster.kubectl("delete", "namespace", client_namespace, "--wait=false", check=False)

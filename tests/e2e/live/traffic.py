@@ -1,0 +1,166 @@
+"""Requests to the public endpoint as a browser would send them, and a sampler of them."""
+
+from __future__ import annotations
+
+import dataclasses
+import http.client
+import json
+import socket
+import ssl
+import threading
+import time
+import urllib.parse
+from typing import Any
+
+import yaml
+
+from berth.devcluster import Cluster
+from berth.devcluster.dataplane import DataPlane, Endpoints
+from berth.devcluster.operator_process import OperatorProcess
+
+
+@dataclasses.dataclass
+class Live:
+    cluster: Cluster
+    plane: DataPlane
+    endpoints: Endpoints
+    operator: OperatorProcess
+
+    def apply(self, namespace: str, *manifests: dict[str, Any]) -> None:
+        text = yaml.safe_dump_all(manifests)
+        self.cluster.kubectl("apply", "-n", namespace, "-f", "-", input=text)
+
+    def service(self, namespace: str, name: str) -> dict[str, Any]:
+        found = self.cluster.kubectl("get", "csvc", name, "-n", namespace, "-o", "json")
+        loaded: dict[str, Any] = json.loads(found.stdout)
+        return loaded
+
+    def status(self, namespace: str, name: str) -> dict[str, Any]:
+        return self.service(namespace, name).get("status") or {}
+
+    def version_states(self, namespace: str, service: str) -> dict[int, str]:
+        listed = json.loads(
+            self.cluster.kubectl("get", "csd", "-n", namespace, "-o", "json").stdout
+        )
+        return {
+            item["status"]["version"]: item["status"].get("state", "")
+            for item in listed["items"]
+            if item["spec"]["serviceName"] == service and (item.get("status") or {}).get("version")
+        }
+
+    def default_host(self, namespace: str, name: str) -> str:
+        url = self.status(namespace, name).get("url") or ""
+        host = urllib.parse.urlsplit(url).hostname
+        assert host, f"{name} has no public URL yet: {url!r}"
+        return host
+
+
+@dataclasses.dataclass(frozen=True)
+class Response:
+    status: int
+    body: str
+    headers: dict[str, str]
+    certificate: dict[str, Any] | None = None
+
+    @property
+    def names_in_certificate(self) -> list[str]:
+        if not self.certificate:
+            return []
+        return [
+            value for kind, value in self.certificate.get("subjectAltName", ()) if kind == "DNS"
+        ]
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to `host` (SNI, Host header, certificate check) at 127.0.0.1, like curl --resolve."""
+
+    def connect(self) -> None:
+        raw = socket.create_connection(("127.0.0.1", self.port), self.timeout)
+        context: ssl.SSLContext = self._context  # type: ignore[attr-defined]
+        self.sock = context.wrap_socket(raw, server_hostname=self.host)
+
+
+def https_get(endpoints: Endpoints, host: str, path: str = "/", timeout: float = 5.0) -> Response:
+    """Raises ssl.SSLCertVerificationError unless the certificate is for `host`, from the local CA."""
+    context = ssl.create_default_context(cafile=endpoints.ca_file)
+    connection = _PinnedHTTPSConnection(
+        host, endpoints.https_port, timeout=timeout, context=context
+    )
+    try:
+        connection.request("GET", path)
+        answer = connection.getresponse()
+        certificate = connection.sock.getpeercert() if connection.sock else None
+        return Response(
+            answer.status,
+            answer.read().decode(errors="replace"),
+            {k.lower(): v for k, v in answer.getheaders()},
+            certificate,
+        )
+    finally:
+        connection.close()
+
+
+def http_get(endpoints: Endpoints, host: str, path: str = "/", timeout: float = 5.0) -> Response:
+    connection = http.client.HTTPConnection("127.0.0.1", endpoints.http_port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers={"Host": host})
+        answer = connection.getresponse()
+        return Response(
+            answer.status,
+            answer.read().decode(errors="replace"),
+            {k.lower(): v for k, v in answer.getheaders()},
+        )
+    finally:
+        connection.close()
+
+
+def first_success(endpoints: Endpoints, host: str, timeout: float = 90.0) -> Response:
+    """Polls until HTTPS to `host` answers 200; the certificate may still be on its way."""
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            answer = https_get(endpoints, host)
+            if answer.status == 200:
+                return answer
+            last = answer
+        except (OSError, ssl.SSLError, http.client.HTTPException) as error:
+            last = error
+        time.sleep(0.25)
+    raise AssertionError(f"no 200 from https://{host}/ within {timeout}s; last: {last!r}")
+
+
+class TrafficSampler:
+    """Sends HTTPS requests back to back in the background and keeps every outcome."""
+
+    def __init__(self, endpoints: Endpoints, host: str, interval: float = 0.02) -> None:
+        self.endpoints, self.host, self.interval = endpoints, host, interval
+        self.bodies: list[str] = []
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="traffic")
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                answer = https_get(self.endpoints, self.host)
+            except (OSError, ssl.SSLError, http.client.HTTPException) as error:
+                self.failures.append(f"{time.strftime('%X')} {error!r}")
+            else:
+                if answer.status == 200:
+                    self.bodies.append(answer.body)
+                else:
+                    self.failures.append(f"{time.strftime('%X')} {answer.status} {answer.body!r}")
+            time.sleep(self.interval)
+
+    @property
+    def count(self) -> int:
+        return len(self.bodies) + len(self.failures)
+
+    def __enter__(self) -> TrafficSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
