@@ -11,10 +11,10 @@ from berth.handlers import networking, runtime
 from berth.handlers.context import Context
 from berth.handlers.queue import WorkQueue
 from berth.handlers.reconcile import reconcile
-from berth.handlers.store import Store
+from berth.handlers.store import Store, trimmed
 from berth.handlers.watch import MANAGED, slim_pod
 from berth.kube import resources
-from berth.kube.client import Kube, connect
+from berth.kube.client import LIST_PAGE, Kube, connect
 from berth.settings import ResourcesMode, Settings
 
 logger = logging.getLogger(__name__)
@@ -41,19 +41,35 @@ async def prime(kube: Kube, store: Store, namespaces: list[str]) -> None:
     """
     selector = ",".join(f"{k}={v}" for k, v in MANAGED.items())
     scopes: list[str | None] = list(namespaces) or [None]
-    for body in await kube.list(resources.POWER):
+    for body in await kube.list(resources.POWER, keep=trimmed):
         store.put(resources.POWER.kind, body)
     for scope in scopes:
         for resource in (resources.SERVICE, resources.VERSION):
-            for body in await kube.list(resource, namespace=scope):
+            for body in await kube.list(resource, namespace=scope, keep=trimmed):
                 store.put(resource.kind, body)
         for resource in (resources.DEPLOYMENT, resources.KUBE_SERVICE):
-            for body in await kube.list(resource, namespace=scope, selector=selector):
+            for body in await kube.list(resource, namespace=scope, selector=selector, keep=trimmed):
                 store.put(resource.kind, body)
-        for body in await kube.list(resources.POD, namespace=scope, selector=selector):
-            store.put("Pod", slim_pod(body))
+        for body in await kube.list(
+            resources.POD, namespace=scope, selector=selector, keep=slim_pod
+        ):
+            store.put("Pod", body)
     await networking.prime(kube, store, selector, settings_module.load().namespace, scopes)
     store.primed = True
+
+
+class NoDiffBase(kopf.DiffBaseStorage):
+    """Berth has only watch handlers, which never see a diff: kopf need not deep-copy every body
+    of every event (twice) to compute one, nor keep a diff base anywhere."""
+
+    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> kopf.BodyEssence:
+        return kopf.BodyEssence()
+
+    def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
+        return None
+
+    def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence) -> None:
+        return None
 
 
 @kopf.on.startup()
@@ -63,6 +79,9 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.posting.enabled = False
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
+    settings.persistence.diffbase_storage = NoDiffBase()
+    # kopf's own initial listing, a page at a time like start-up's, rather than all in one.
+    settings.watching.chunk_size = LIST_PAGE
     api = connect(config.api_threads)
     kube = Kube(api, config.api_threads)
     config = await resolve_resources_mode(kube, config)

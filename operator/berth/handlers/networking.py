@@ -7,7 +7,7 @@ from berth.api.objects import ContainerServiceObject, VersionObject
 from berth.handlers import claims, zone
 from berth.handlers.context import Context
 from berth.handlers.owned import apply_owned
-from berth.handlers.store import Store
+from berth.handlers.store import Store, trimmed
 from berth.kube import resources
 from berth.kube.client import Kube, NotFound
 from berth.render import ingress, names
@@ -73,9 +73,11 @@ async def prime(
     Namespaced kinds only in `scopes` (the watched namespaces, or [None] for all of them).
     """
     for scope in scopes:
-        for body in await kube.list(resources.INGRESS, namespace=scope, selector=selector):
+        for body in await kube.list(
+            resources.INGRESS, namespace=scope, selector=selector, keep=trimmed
+        ):
             store.put("Ingress", body)
-    for body in await kube.list(resources.DOMAIN_CLAIM):
+    for body in await kube.list(resources.DOMAIN_CLAIM, keep=trimmed):
         store.put("DomainClaim", body)
     zone_map = await kube.get(resources.CONFIG_MAP, namespace, names.PRIVATE_ZONE_CONFIGMAP)
     if zone_map is not None:

@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import json
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +17,7 @@ from berth.kube import resources
 from berth.kube.resources import Resource
 
 FIELD_MANAGER = "berth"
+LIST_PAGE = 500
 Body = dict[str, Any]
 
 
@@ -95,15 +97,28 @@ class Kube:
         return found
 
     async def list(
-        self, resource: Resource, namespace: str | None = None, selector: str | None = None
+        self,
+        resource: Resource,
+        namespace: str | None = None,
+        selector: str | None = None,
+        keep: Callable[[Body], Body] | None = None,
     ) -> list[Body]:
+        """Every object, read a page at a time; `keep` slims each one before the next page, so
+        thousands of full bodies are never held at once."""
         query = [("labelSelector", selector)] if selector else []
-        answer = await self._call("GET", resource.path(namespace), query=query)
-        items: list[Body] = answer.get("items") or []
-        for item in items:
-            item.setdefault("apiVersion", resource.api_version)
-            item.setdefault("kind", resource.kind)
-        return items
+        query.append(("limit", str(LIST_PAGE)))
+        found: list[Body] = []
+        token = ""
+        while True:
+            page = query + ([("continue", token)] if token else [])
+            answer = await self._call("GET", resource.path(namespace), query=page)
+            for item in answer.get("items") or []:
+                item.setdefault("apiVersion", resource.api_version)
+                item.setdefault("kind", resource.kind)
+                found.append(keep(item) if keep else item)
+            token = (answer.get("metadata") or {}).get("continue") or ""
+            if not token:
+                return found
 
     async def apply(self, manifest: Body) -> Body:
         """Server-side apply as field manager `berth`, taking over fields edited by hand."""
