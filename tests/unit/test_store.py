@@ -141,3 +141,18 @@ def test_claims_are_found_by_holder_and_purpose() -> None:
     assert sorted(c["metadata"]["name"] for c in held) == ["private-1", "public-1"]
     private = store.find("DomainClaim", "purpose", "Private")
     assert [c["metadata"]["name"] for c in private] == ["private-1"]
+
+
+def test_stored_bodies_share_their_keys_and_short_strings_and_keep_their_values() -> None:
+    store = Store()
+    # Built at run time, as a JSON decoder builds them: equal, but not the same objects.
+    first = body("web", "1", spec={"image": "".join(["nginx:", "1.27"]), "ports": [80]})
+    second = body("api", "1", spec={"image": "".join(["nginx:", "1.27"]), "ports": [80]})
+    store.put("Deployment", first)
+    store.put("Deployment", second)
+
+    web = store.get("Deployment", ("ns", "web"))
+    api = store.get("Deployment", ("ns", "api"))
+    assert web == first
+    assert web is not None and api is not None
+    assert web["spec"]["image"] is api["spec"]["image"]

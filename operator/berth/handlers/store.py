@@ -1,5 +1,6 @@
 """The operator's view of the cluster: the latest body of every watched object, by kind and key."""
 
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
@@ -11,6 +12,8 @@ Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped kind
 
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+# Strings up to this length are interned: keys, images, label values, reasons, timestamps.
+INTERN_UP_TO = 64
 
 
 def trimmed(body: Body) -> Body:
@@ -26,6 +29,22 @@ def trimmed(body: Body) -> Body:
     if LAST_APPLIED in annotations:
         meta["annotations"] = {k: v for k, v in annotations.items() if k != LAST_APPLIED}
     return {**body, "metadata": meta}
+
+
+def compact(value: Any) -> Any:
+    """`value` with its keys and short strings interned.
+
+    Each JSON document gets its own copy of every string, so thousands of stored bodies hold
+    thousands of copies of "metadata", "nginx:1.27" or "True": interned, they share one, which
+    halves the store (measured on 1,000 services' objects).
+    """
+    if isinstance(value, dict):
+        return {sys.intern(k): compact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [compact(v) for v in value]
+    if isinstance(value, str) and len(value) <= INTERN_UP_TO:
+        return sys.intern(value)
+    return value
 
 
 def key_of(body: Body) -> Key:
@@ -119,6 +138,7 @@ class Store:
             if _same_version(body, old) or not _newer_or_equal(body, old):
                 return False
             self._unindex(kind, key, old)
+        body = compact(body)
         self.objects[kind][key] = body
         for name, values in INDEXES.get(kind, {}).items():
             table = self.indexes[(kind, name)]
