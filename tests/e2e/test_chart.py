@@ -53,6 +53,7 @@ ALL_VALUES: dict[str, Any] = {
     "clusterIssuer": "letsencrypt",
     "ingressAnnotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "8m"},
     "progressDeadlineSeconds": 300,
+    "drainSeconds": 10,
     "privateDomainSuffix": "svc.internal",
     "coredns": {
         "mode": "stub",
@@ -255,6 +256,7 @@ def test_every_value_reaches_the_operator_as_the_setting_it_names(
     assert settings.cluster_issuer == "letsencrypt"
     assert settings.ingress_annotations == {"nginx.ingress.kubernetes.io/proxy-body-size": "8m"}
     assert settings.progress_deadline_seconds == 300
+    assert settings.drain_seconds == 10
     assert settings.private_domain_suffix == "svc.internal"
     assert settings.resources_mode.value == "container"
     assert (settings.workers, settings.api_threads) == (4, 8)
@@ -420,6 +422,7 @@ def test_optional_objects_render_only_when_enabled(helm: pathlib.Path) -> None:
         ("replicaCount=2", "/replicaCount"),
         ("coredns.mode=forward", "/coredns/mode"),
         ("progressDeadlineSeconds=1", "/progressDeadlineSeconds"),
+        ("drainSeconds=26", "/drainSeconds"),
         ("region=Not_A_Label", "/region"),
         ("resourcesMode=half", "/resourcesMode"),
         ("regoin=eu", "regoin"),
