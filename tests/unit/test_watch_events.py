@@ -70,4 +70,4 @@ def test_a_service_listed_again_after_a_restart_is_queued_only_once_it_changed()
     asyncio.run(watch.service_changed(event=event("ContainerService", "4")))
 
     assert ctx.queue.queued == {("ns", "web")}
-    assert ctx.queue.queue.qsize() == 1
+    assert ctx.queue.tokens.qsize() == 1

@@ -19,10 +19,10 @@ class FastQueue(WorkQueue):
         super().__init__(handle, workers)
         self.delays: list[float] = []
 
-    def add(self, key: Hashable, delay: float = 0.0) -> None:
+    def add(self, key: Hashable, delay: float = 0.0, background: bool = False) -> None:
         if delay > 0:
             self.delays.append(delay)
-        super().add(key, delay * SCALE)
+        super().add(key, delay * SCALE, background)
 
 
 async def settle(wq: WorkQueue, timeout: float = 2.0) -> None:
@@ -305,3 +305,25 @@ def test_stop_cancels_workers_and_pending_retries() -> None:
 
     asyncio.run(scenario())
     assert calls == 1
+
+
+def test_a_changed_key_runs_before_the_background_resync_and_jumps_it_when_added_again() -> None:
+    ran: list[str] = []
+
+    async def handle(key: Hashable) -> float | None:
+        ran.append(str(key))
+        return None
+
+    async def scenario() -> None:
+        wq = FastQueue(handle, workers=1)
+        for key in ("r1", "r2", "r3"):
+            wq.add(key, background=True)
+        wq.add("new")
+        wq.add("r3")  # r3 changed while waiting for the resync
+        wq.start()
+        await settle(wq)
+        await wq.stop()
+
+    asyncio.run(scenario())
+
+    assert ran == ["new", "r3", "r1", "r2"]

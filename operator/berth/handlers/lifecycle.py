@@ -100,9 +100,10 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     ctx = Context(kube=kube, store=store, settings=config, queue=queue)
     ctx_holder.append(ctx)
     runtime.install(ctx)
+    # Every service once, in the background lane: whatever changes meanwhile goes first.
     for body in store.all("ContainerService"):
         meta = body["metadata"]
-        queue.add((meta["namespace"], meta["name"]))
+        queue.add((meta["namespace"], meta["name"]), background=True)
     queue.start()
     metrics.count_services(lambda: store.all("ContainerService"))
     metrics.serve(config.metrics_host, config.metrics_port)

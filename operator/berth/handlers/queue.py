@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 
 logger = logging.getLogger(__name__)
@@ -10,12 +11,20 @@ MAX_BACKOFF_SECONDS = 60.0
 
 
 class WorkQueue:
-    """Keys wait here until a worker is free; a key added while it is being handled runs again."""
+    """Keys wait here until a worker is free; a key added while it is being handled runs again.
+
+    Two lanes: keys added as `background` (the resync of every service at start-up) run only
+    when no other key waits, so a service that changed is not queued behind a thousand that
+    did not.
+    """
 
     def __init__(self, handle: Callable[[Hashable], Awaitable[float | None]], workers: int) -> None:
         self.handle = handle
         self.workers = workers
-        self.queue: asyncio.Queue[Hashable] = asyncio.Queue()
+        # One token per queued key; a worker holding one takes the first urgent key, if any.
+        self.tokens: asyncio.Queue[None] = asyncio.Queue()
+        self.urgent: deque[Hashable] = deque()
+        self.background: deque[Hashable] = deque()
         self.queued: set[Hashable] = set()
         self.running: set[Hashable] = set()
         self.dirty: set[Hashable] = set()
@@ -23,7 +32,7 @@ class WorkQueue:
         self.tasks: list[asyncio.Task[None]] = []
         self.timers: dict[Hashable, asyncio.TimerHandle] = {}
 
-    def add(self, key: Hashable, delay: float = 0.0) -> None:
+    def add(self, key: Hashable, delay: float = 0.0, background: bool = False) -> None:
         if delay > 0:
             if key in self.timers:
                 return
@@ -34,7 +43,15 @@ class WorkQueue:
             self.dirty.add(key)
         elif key not in self.queued:
             self.queued.add(key)
-            self.queue.put_nowait(key)
+            (self.background if background else self.urgent).append(key)
+            self.tokens.put_nowait(None)
+        elif not background and key in self.background:
+            self.background.remove(key)  # it changed meanwhile: it jumps the resync
+            self.urgent.append(key)
+
+    async def _next(self) -> Hashable:
+        await self.tokens.get()
+        return self.urgent.popleft() if self.urgent else self.background.popleft()
 
     def _fire(self, key: Hashable) -> None:
         self.timers.pop(key, None)
@@ -55,7 +72,7 @@ class WorkQueue:
 
     async def _work(self) -> None:
         while True:
-            key = await self.queue.get()
+            key = await self._next()
             self.queued.discard(key)
             self.running.add(key)
             retry: float | None = None
