@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Hashable
 from typing import Any, cast
 
@@ -83,3 +84,34 @@ def test_a_service_without_a_name_in_the_zone_needs_no_sync_while_it_has_no_reco
     ctx.zone_synced = ({}, "7")
 
     assert zone.up_to_date_for(ctx, "other")
+
+
+class CountingKube:
+    """Answers every apply with the manifest itself, at a new resourceVersion."""
+
+    def __init__(self) -> None:
+        self.applied: list[dict[str, Any]] = []
+
+    async def apply(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        self.applied.append(manifest)
+        meta = {**manifest["metadata"], "resourceVersion": str(100 + len(self.applied))}
+        return {**manifest, "metadata": meta}
+
+
+def test_a_burst_of_requests_is_one_write_made_without_the_requesters_waiting() -> None:
+    ctx = cluster()
+    kube = CountingKube()
+    ctx.kube = cast(Kube, kube)
+
+    async def burst() -> None:
+        for _ in range(20):
+            zone.request(ctx)
+        assert kube.applied == []  # nobody waited for the write
+        assert ctx.zone_writer is not None
+        await ctx.zone_writer
+
+    asyncio.run(burst())
+
+    assert len(kube.applied) == 1
+    assert "10.96.0.10" in next(iter(kube.applied[0]["data"].values()))
+    assert zone.up_to_date_for(ctx, "web")

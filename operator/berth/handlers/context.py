@@ -26,3 +26,5 @@ class Context:
     # The records the zone ConfigMap was last found or written with, and its resourceVersion
     # then: a reconcile whose own record is unchanged since needs no sync of every name.
     zone_synced: tuple[dict[str, str], str | None] | None = None
+    # The task that writes the zone a moment after reconciles asked for it (zone.request).
+    zone_writer: asyncio.Task[None] | None = None

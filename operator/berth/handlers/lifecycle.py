@@ -112,4 +112,7 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
 
 @kopf.on.cleanup()
 async def stop(**_: Any) -> None:
-    await runtime.context().queue.stop()
+    ctx = runtime.context()
+    await ctx.queue.stop()
+    if ctx.zone_writer is not None:
+        ctx.zone_writer.cancel()

@@ -42,7 +42,7 @@ async def reconcile_network(
     desired = ingress.ingress(service, content, default, admitted, settings)
     await apply_owned(ctx, "Ingress", key, desired)
     if not zone.up_to_date_for(ctx, service.name):
-        await zone.sync(ctx)
+        zone.request(ctx)
     secrets = ingress.tls_secret_names(desired)
     found = {
         name: body

@@ -46,7 +46,7 @@ async def reconcile(ctx: Context, key: Key) -> float | None:
     if body is None:
         await _wait_for_service(ctx, key)
         if not zone.up_to_date_for(ctx, key[1]):
-            await zone.sync(ctx)  # a service gone without its finalizer leaves its name behind
+            zone.request(ctx)  # a service gone without its finalizer leaves its name behind
         return None
     with metrics.RECONCILE_SECONDS.labels(kind="ContainerService").time():
         try:

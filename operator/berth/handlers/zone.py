@@ -2,8 +2,11 @@
 
 One ConfigMap holds every service's name, so it is never patched per service: each sync renders
 the whole zone from what the store knows now, under a lock, and writes only when it differs.
+Reconciles do not wait for it: they ask for a sync soon, and the requests of a burst of new
+services become one write.
 """
 
+import asyncio
 import logging
 
 from berth.api.claim import ClaimPurpose
@@ -14,6 +17,9 @@ from berth.kube.compare import APPLIED_HASH_ANNOTATION, stamped, up_to_date
 from berth.render import names, zone
 
 logger = logging.getLogger(__name__)
+# Requests closer together than this are written together.
+BATCH_SECONDS = 0.25
+MAX_BACKOFF_SECONDS = 60.0
 # Namespaces already reported missing: one warning, not one per reconcile.
 _reported_missing: set[str] = set()
 # The zone that could not be written for want of its namespace: not retried until it changes,
@@ -64,6 +70,27 @@ def up_to_date_for(ctx: Context, service: str) -> bool:
     record = _record(ctx, claim) if claim is not None else None
     expected = record[1] if record is not None and record[0] == service else None
     return synced.get(service) == expected
+
+
+def request(ctx: Context) -> None:
+    """Have the zone synced soon, without waiting for it."""
+    ctx.zone_dirty = True
+    if ctx.zone_writer is None or ctx.zone_writer.done():
+        ctx.zone_writer = asyncio.create_task(_sync_soon(ctx))
+
+
+async def _sync_soon(ctx: Context) -> None:
+    failures = 0
+    while ctx.zone_dirty:
+        await asyncio.sleep(BATCH_SECONDS)
+        try:
+            await sync(ctx)
+            failures = 0
+        except Exception:
+            failures += 1
+            delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2**failures)
+            logger.exception("writing the private zone failed; again in %.1fs", delay)
+            await asyncio.sleep(delay)
 
 
 async def sync(ctx: Context) -> None:
