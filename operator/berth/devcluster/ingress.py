@@ -37,8 +37,8 @@ DEFAULT_CLASS = "traefik"
 DEFAULT_CLASS_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
 NAMESPACE = "berth-system"
 SERVICE_ACCOUNT = "berth-ingress"
-TOKEN_DURATION = "24h"
-"""Traefik reads the token once, at start: a controller running longer needs a restart."""
+TOKEN_DURATION = "8760h"
+"""Traefik reads the token once, at start, so it must outlive any `make run`: a year."""
 
 # Exactly what the kubernetesIngress provider of Traefik v3 calls: informers (list, watch) on
 # Ingresses, Services, EndpointSlices and Secrets in the watched namespaces (all of them here)
