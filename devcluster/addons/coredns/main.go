@@ -1,5 +1,6 @@
-// CoreDNS with only the plugins Berth's private zone needs: the same plugin code as the stock
-// binary, without the cloud and Kubernetes plugins that would triple the build.
+// CoreDNS with only the plugins Berth needs: the private zone (file), and cluster.local for pods
+// on the real node (kubernetes). The same plugin code as the stock binary, without the cloud
+// plugins that would triple the build.
 package main
 
 import (
@@ -10,13 +11,14 @@ import (
 	_ "github.com/coredns/coredns/plugin/errors"
 	_ "github.com/coredns/coredns/plugin/file"
 	_ "github.com/coredns/coredns/plugin/hosts"
+	_ "github.com/coredns/coredns/plugin/kubernetes"
 	_ "github.com/coredns/coredns/plugin/log"
 	_ "github.com/coredns/coredns/plugin/ready"
 	_ "github.com/coredns/coredns/plugin/reload"
 )
 
 // The order in which plugins see a query, as in CoreDNS's plugin.cfg.
-var directives = []string{"reload", "bind", "ready", "errors", "log", "hosts", "file"}
+var directives = []string{"reload", "bind", "ready", "errors", "log", "hosts", "kubernetes", "file"}
 
 func init() {
 	dnsserver.Directives = directives

@@ -15,6 +15,7 @@ from berth.devcluster.binaries import devcluster_dir
 from berth.devcluster.components import LOOPBACK
 from berth.devcluster.external import KubeCluster
 from berth.devcluster.processes import Child, ChildFailed, spawn, stop_all
+from berth.render.zone import TTL_SECONDS
 
 ADDONS = ("coredns", "cert-manager-controller", "cert-manager-crds")
 SELF_SIGNED_ISSUER = """\
@@ -52,10 +53,7 @@ def free_port() -> int:
                 return port
 
 
-def soa_only_zone(name: str) -> str:
-    """A zone with no names in it: CoreDNS answers NXDOMAIN for everything below `name`."""
-    origin = f"{name.rstrip('.')}."
-    return f"$ORIGIN {origin}\n@ 30 IN SOA ns.{origin} hostmaster.{origin} 1 60 30 86400 30\n"
+CLUSTER_DOMAIN = "cluster.local"
 
 
 class CoreDNS:
@@ -73,7 +71,7 @@ class CoreDNS:
         *,
         address: str = LOOPBACK,
         port: int | None = None,
-        empty_zones: tuple[str, ...] = (),
+        cluster_kubeconfig: pathlib.Path | None = None,
     ) -> None:
         self.bin_dir = bin_dir
         self.work_dir = work_dir
@@ -82,9 +80,9 @@ class CoreDNS:
         self.address = address
         self.port = port or free_port()
         self.ready_port = free_port()
-        # Zones answered with NXDOMAIN rather than REFUSED, so resolvers walking a search list
-        # (a pod's `<ns>.svc.cluster.local ...`) go on to the next name instead of giving up.
-        self.empty_zones = tuple(name.rstrip(".") for name in empty_zones)
+        # With a kubeconfig CoreDNS is also the cluster's DNS: `cluster.local` from the API, as
+        # in any cluster (and a pod walking its search list gets NXDOMAIN, not REFUSED).
+        self.cluster_kubeconfig = cluster_kubeconfig
         self.child: Child | None = None
 
     def corefile(self) -> str:
@@ -101,11 +99,15 @@ class CoreDNS:
             "    log\n"
             "}\n"
         ]
-        for empty in self.empty_zones:
+        if self.cluster_kubeconfig is not None:
             blocks.append(
-                f"{empty}:{self.port} {{\n"
+                f"{CLUSTER_DOMAIN}:{self.port} {{\n"
                 f"    bind {self.address}\n"
-                f"    file {self.work_dir / f'db.{empty}'} {empty}\n"
+                f"    kubernetes {CLUSTER_DOMAIN} {{\n"
+                f"        kubeconfig {self.cluster_kubeconfig}\n"
+                "        pods insecure\n"
+                f"        ttl {TTL_SECONDS}\n"
+                "    }\n"
                 "    errors\n"
                 "}\n"
             )
@@ -120,8 +122,6 @@ class CoreDNS:
     def start(self, initial_zone: str, timeout: float = 30.0) -> CoreDNS:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.write_zone(initial_zone)
-        for empty in self.empty_zones:
-            (self.work_dir / f"db.{empty}").write_text(soa_only_zone(empty))
         corefile = self.work_dir / "Corefile"
         corefile.write_text(self.corefile())
         argv = [str(self.bin_dir / "coredns"), "-conf", str(corefile)]

@@ -1,7 +1,7 @@
 """Everything that makes a deployed service answer on this machine, beside the control plane.
 
-A real node (berth.devcluster.node) runs the pods; CoreDNS on the node's bridge serves the private
-zone to them; cert-manager issues every public endpoint's certificate from a local CA; Traefik
+A real node (berth.devcluster.node) runs the pods; CoreDNS on the node's bridge is their DNS
+(`cluster.local` and the private zone); cert-manager issues every public endpoint's certificate from a local CA; Traefik
 serves the Ingresses on loopback ports. `endpoints.json` tells a terminal how to reach it all:
 
     curl --cacert <ca> --resolve <host>:<https>:127.0.0.1 https://<host>:<https>/
@@ -35,8 +35,6 @@ from berth.settings import Settings
 __all__ = ["DataPlane", "Endpoints", "NodeUnavailable", "image_cache_dir", "missing_requirements"]
 
 DNS_PORT = 53
-# Queries for these get NXDOMAIN, so a pod's resolver walks its search list to the private name.
-EMPTY_ZONES = ("cluster.local",)
 
 
 def image_cache_dir() -> pathlib.Path:
@@ -124,7 +122,7 @@ class DataPlane:
             suffix,
             address=BRIDGE_IP,
             port=DNS_PORT,
-            empty_zones=EMPTY_ZONES,
+            cluster_kubeconfig=self.cluster.kubeconfig,
         ).start(zone.zone_file(suffix, {}))
         self._api = kubernetes.config.new_client_from_config(str(self.cluster.kubeconfig))
         self.mirror = ZoneMirror(self._api, self.dns, self.settings.namespace, suffix).start()

@@ -197,12 +197,16 @@ def test_a_pod_in_another_namespace_reaches_the_private_name(
         # busybox's own resolver asks the pod's nameserver (its static wget cannot resolve: glibc
         # NSS does not work in a static binary, and its -T crashes); it retries while the zone
         # reaches CoreDNS.
+        cluster_name = f"backend.{live_namespace}.svc.cluster.local"
         script = (
             "for i in $(seq 60); do"
             " ip=$(nslookup backend.service.local | awk '/^Name:/{n=1} n&&/^Address/{print $2}');"
             ' [ -n "$ip" ] && echo "resolved to $ip"'
-            ' && timeout 5 wget -q -O - "http://$ip:8080/" && exit 0; sleep 1;'
-            " done; exit 1"
+            ' && timeout 5 wget -q -O - "http://$ip:8080/" && break; sleep 1;'
+            " done;"
+            # The cluster's own names resolve too: CoreDNS is the node's cluster DNS.
+            f" nslookup {cluster_name} | awk '/^Name:/{{n=1}} n&&/^Address/{{print \"cluster name: \" $2}}';"
+            ' [ -n "$ip" ]'
         )
         pod = {
             "apiVersion": "v1",
@@ -234,6 +238,7 @@ def test_a_pod_in_another_namespace_reaches_the_private_name(
             "get", "service", "backend", "-n", live_namespace, "-o", "jsonpath={.spec.clusterIP}"
         ).stdout
         assert f"resolved to {cluster_ip}" in log
+        assert f"cluster name: {cluster_ip}" in log
         assert "hello from berth v2 on backend-" in log
     finally:
         live.cluster.kubectl("delete", "namespace", client_namespace, "--wait=false", check=False)
