@@ -17,7 +17,6 @@ import pathlib
 import shutil
 import time
 from collections.abc import Callable
-from typing import Any
 
 import kubernetes
 
@@ -26,8 +25,13 @@ from berth.devcluster.certs import write_ca
 from berth.devcluster.cluster import Cluster
 from berth.devcluster.images import import_images, standard_images
 from berth.devcluster.ingress import IngressController, ensure_traefik, ingress_class_for
-from berth.devcluster.node import BRIDGE_IP, NodeUnavailable, RealNode, missing_requirements
-from berth.devcluster.node import free_tcp_ports as _free_ports
+from berth.devcluster.node import (
+    BRIDGE_IP,
+    NodeUnavailable,
+    RealNode,
+    free_tcp_ports,
+    missing_requirements,
+)
 from berth.devcluster.zone_mirror import ZoneMirror
 from berth.render import zone
 from berth.settings import Settings
@@ -134,7 +138,7 @@ class DataPlane:
         self.cert_manager.start(self.settings.cluster_issuer, ca=(ca_cert, ca_key))
         mark("cert_manager")
 
-        http_port, https_port = _free_ports(2)
+        http_port, https_port = free_tcp_ports(2)
         ingress_class, default = ingress_class_for(self.settings)
         self.ingress = IngressController(
             self.cluster,
@@ -177,6 +181,3 @@ class DataPlane:
             with contextlib.suppress(Exception):
                 self._api.close()
             self._api = None
-
-    def describe(self) -> dict[str, Any]:
-        return {"timings": self.timings, "node": self.node.timings if self.node else {}}
