@@ -277,6 +277,8 @@ class RealNode:
         self._lock: IO[bytes] | None = None
         self._saved_sysctls: dict[str, str] = {}
         self._netns_before: set[str] = set()
+        self.drained = False
+        """Whether stop() saw the kubelet stop every pod itself, before the sweep."""
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -397,18 +399,20 @@ class RealNode:
         alive = {c.name for c in self.children if c.alive()}
         if not {"kubelet", "containerd"} <= alive:
             return
+        # Cordoned first, or controllers would put replacements on the node as fast as we delete.
+        self.kubectl("cordon", NODE_NAME, check=False)
         self.kubectl(
             "delete",
             "pods",
             "--all-namespaces",
             f"--field-selector=spec.nodeName={NODE_NAME}",
-            "--all",
             "--grace-period=1",
             "--wait=false",
             check=False,
         )
         with contextlib.suppress(TimeoutError):
             wait_until("pod sandboxes gone", self._no_sandboxes, 30.0, interval=0.5)
+            self.drained = True
 
     def _no_sandboxes(self) -> bool:
         tasks = self.ctr("tasks", "ls", "-q", check=False)

@@ -59,11 +59,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             if operator is not None:
                 operator.stop()
             if plane is not None:
-                node_paths = plane.node.paths if plane.node else None
+                node = plane.node
                 plane.stop()
-                if node_paths is not None:
-                    left = leftovers(node_paths)
+                if node is not None:
+                    left = leftovers(node.paths)
                     assert not left, f"the real node left things behind: {left}"
+                    assert node.drained, "the kubelet did not stop the pods; the sweep had to"
     print(f"real-node logs: {work}")
 
 
