@@ -8,13 +8,12 @@ from __future__ import annotations
 import pathlib
 import socket
 import subprocess
-import urllib.request
 
-from berth.devcluster.admin import wait_until
+from berth.devcluster.admin import http_ok, wait_until
 from berth.devcluster.binaries import devcluster_dir
 from berth.devcluster.components import LOOPBACK
 from berth.devcluster.external import KubeCluster
-from berth.devcluster.processes import Child, ChildFailed, spawn, stop_all
+from berth.devcluster.processes import Child, OwnedChild, spawn
 from berth.render.zone import TTL_SECONDS
 
 ADDONS = ("coredns", "cert-manager-controller", "cert-manager-crds")
@@ -56,7 +55,7 @@ def free_port() -> int:
 CLUSTER_DOMAIN = "cluster.local"
 
 
-class CoreDNS:
+class CoreDNS(OwnedChild):
     """CoreDNS on a loopback port, serving one zone file with the `file` plugin, as in a cluster.
 
     In a cluster the zone ConfigMap is mounted into CoreDNS's pod; here whoever starts this
@@ -130,17 +129,7 @@ class CoreDNS:
         return self
 
     def _ready(self) -> bool:
-        with urllib.request.urlopen(f"http://{LOOPBACK}:{self.ready_port}/ready", timeout=2) as r:
-            return bool(r.status == 200)
-
-    def check(self) -> None:
-        if self.child is not None and not self.child.alive():
-            raise ChildFailed(self.child)
-
-    def stop(self) -> None:
-        if self.child is not None:
-            stop_all([self.child])
-            self.child = None
+        return http_ok(f"http://{LOOPBACK}:{self.ready_port}/ready")
 
 
 CA_ISSUER = """\
@@ -156,7 +145,7 @@ spec:
 CLUSTER_RESOURCE_NAMESPACE = "kube-system"
 
 
-class CertManager:
+class CertManager(OwnedChild):
     """cert-manager's CRDs, its controller against `cluster`, and a self-signed ClusterIssuer."""
 
     def __init__(self, cluster: KubeCluster, bin_dir: pathlib.Path, log_dir: pathlib.Path) -> None:
@@ -224,12 +213,3 @@ class CertManager:
             "get", "clusterissuer", issuer, "-o", f"jsonpath={jsonpath}", check=False
         )
         return found.stdout.strip() == "True"
-
-    def check(self) -> None:
-        if self.child is not None and not self.child.alive():
-            raise ChildFailed(self.child)
-
-    def stop(self) -> None:
-        if self.child is not None:
-            stop_all([self.child])
-            self.child = None

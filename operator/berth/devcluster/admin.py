@@ -6,6 +6,7 @@ import http.client
 import json
 import ssl
 import time
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -57,6 +58,12 @@ class AdminClient:
 def _raise_for(status: int, data: bytes, path: str) -> None:
     if status >= 300:
         raise RuntimeError(f"{path}: HTTP {status}: {data[:500].decode(errors='replace')}")
+
+
+def http_ok(url: str) -> bool:
+    """Whether a plain-HTTP health endpoint answers 200 (raises OSError while it cannot)."""
+    with urllib.request.urlopen(url, timeout=2) as answer:
+        return bool(answer.status == 200)
 
 
 def wait_until(

@@ -29,15 +29,20 @@ class Ports:
 
     @classmethod
     def pick(cls) -> Ports:
-        # All sockets stay open until every port is chosen, so no two fields get the same one.
-        sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(5)]
-        try:
-            for sock in sockets:
-                sock.bind((LOOPBACK, 0))
-            return cls(*(sock.getsockname()[1] for sock in sockets))
-        finally:
-            for sock in sockets:
-                sock.close()
+        return cls(*free_tcp_ports(5))
+
+
+def free_tcp_ports(count: int) -> list[int]:
+    """`count` different free TCP ports on loopback."""
+    # All sockets stay open until every port is chosen, so no two get the same one.
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind((LOOPBACK, 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 @dataclasses.dataclass(frozen=True)

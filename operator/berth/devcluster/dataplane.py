@@ -23,14 +23,15 @@ import kubernetes
 from berth.devcluster.addons import CertManager, CoreDNS, ensure_addons
 from berth.devcluster.certs import write_ca
 from berth.devcluster.cluster import Cluster
+from berth.devcluster.components import free_tcp_ports
 from berth.devcluster.images import import_images, standard_images
 from berth.devcluster.ingress import IngressController, ensure_traefik, ingress_class_for
 from berth.devcluster.node import (
     BRIDGE_IP,
     NodeUnavailable,
     RealNode,
-    free_tcp_ports,
     missing_requirements,
+    require_node,
 )
 from berth.devcluster.zone_mirror import ZoneMirror
 from berth.render import zone
@@ -96,9 +97,8 @@ class DataPlane:
         self.timings[phase] = round(time.monotonic() - began, 2)
 
     def _start(self, mark: Callable[[str], None]) -> None:
-        missing = missing_requirements()
-        if missing:
-            raise NodeUnavailable("a real node needs: " + "; ".join(missing))
+        # Before the builds below, which take minutes the first time.
+        require_node()
         addons_bin = ensure_addons()
         traefik_bin = ensure_traefik()
         mark("binaries")

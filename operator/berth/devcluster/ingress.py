@@ -16,18 +16,16 @@ from __future__ import annotations
 import base64
 import dataclasses
 import pathlib
-import socket
 import subprocess
-import urllib.request
 from typing import Any
 
 import yaml
 
-from berth.devcluster.admin import wait_until
+from berth.devcluster.admin import http_ok, wait_until
 from berth.devcluster.binaries import devcluster_dir
-from berth.devcluster.components import LOOPBACK
+from berth.devcluster.components import LOOPBACK, free_tcp_ports
 from berth.devcluster.external import KubeCluster
-from berth.devcluster.processes import Child, ChildFailed, spawn, stop_all
+from berth.devcluster.processes import Child, OwnedChild, spawn
 from berth.settings import Settings
 
 CONTROLLER = "traefik.io/ingress-controller"
@@ -281,7 +279,7 @@ def traefik_argv(bin_dir: pathlib.Path, config_file: pathlib.Path) -> list[str]:
     ]
 
 
-class IngressController:
+class IngressController(OwnedChild):
     """Traefik against `cluster`: RBAC, IngressClass, token, config, then the process.
 
     Its files (config, token, CA, traefik.log, traefik-access.log) go to `work_dir`, typically
@@ -306,7 +304,7 @@ class IngressController:
         self.https_port = https_port
         self.ingress_class = ingress_class
         self.default_class = default_class
-        self.ping_port = ping_port if ping_port is not None else _free_tcp_port()
+        self.ping_port = ping_port if ping_port is not None else free_tcp_ports(1)[0]
         self.config_file = work_dir / "traefik.yml"
         self.log = work_dir / "traefik.log"
         self.child: Child | None = None
@@ -337,21 +335,4 @@ class IngressController:
         return self
 
     def _ready(self) -> bool:
-        with urllib.request.urlopen(f"http://{LOOPBACK}:{self.ping_port}/ping", timeout=2) as r:
-            return bool(r.status == 200)
-
-    def check(self) -> None:
-        if self.child is not None and not self.child.alive():
-            raise ChildFailed(self.child)
-
-    def stop(self) -> None:
-        if self.child is not None:
-            stop_all([self.child])
-            self.child = None
-
-
-def _free_tcp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        return http_ok(f"http://{LOOPBACK}:{self.ping_port}/ping")

@@ -19,14 +19,13 @@ import os
 import pathlib
 import shlex
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from typing import IO
 
 from berth.devcluster.admin import wait_until
-from berth.devcluster.components import LOOPBACK
+from berth.devcluster.components import LOOPBACK, free_tcp_ports
 from berth.devcluster.processes import Child, ChildFailed, spawn, stop_all
 
 NODE_NAME = "berth-node"
@@ -74,15 +73,11 @@ def missing_requirements() -> list[str]:
     return missing
 
 
-def free_tcp_ports(count: int) -> list[int]:
-    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
-    try:
-        for sock in sockets:
-            sock.bind((LOOPBACK, 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
+def require_node() -> None:
+    """Raises NodeUnavailable, saying what is missing, unless a real node can run here."""
+    missing = missing_requirements()
+    if missing:
+        raise NodeUnavailable("a real node needs: " + "; ".join(missing))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -283,9 +278,7 @@ class RealNode:
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self, timeout: float = 120.0) -> RealNode:
-        missing = missing_requirements()
-        if missing:
-            raise NodeUnavailable("a real node needs: " + "; ".join(missing))
+        require_node()
         began = time.monotonic()
         self._take_lock()
         try:

@@ -6,20 +6,14 @@ import os
 import pathlib
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 
+from berth.devcluster.components import free_tcp_ports
+
 WRITES = re.compile(r'^berth_api_writes_total\{kind="([^"]+)",verb="([^"]+)"\} ([0-9.e+]+)$', re.M)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class OperatorProcess:
@@ -31,7 +25,7 @@ class OperatorProcess:
         self.kubeconfig = kubeconfig
         self.log = log
         self.extra_env = env or {}
-        self.metrics_port = free_port()
+        self.metrics_port = free_tcp_ports(1)[0]
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -44,7 +38,7 @@ class OperatorProcess:
             "KUBECONFIG": str(self.kubeconfig),
             "BERTH_METRICS_HOST": "127.0.0.1",
             "BERTH_METRICS_PORT": str(self.metrics_port),
-            "BERTH_HEALTH_PORT": str(free_port()),
+            "BERTH_HEALTH_PORT": str(free_tcp_ports(1)[0]),
             **self.extra_env,
         }
         with self.log.open("ab") as out:
@@ -89,5 +83,5 @@ class OperatorProcess:
 
     def restart(self) -> OperatorProcess:
         self.kill()
-        self.metrics_port = free_port()
+        self.metrics_port = free_tcp_ports(1)[0]
         return self.start()

@@ -50,6 +50,22 @@ class ChildFailed(RuntimeError):
         )
 
 
+class OwnedChild:
+    """A component that runs as one child process, started by a subclass into `child`."""
+
+    child: Child | None = None
+
+    def check(self) -> None:
+        """Raises ChildFailed once the process has exited."""
+        if self.child is not None and not self.child.alive():
+            raise ChildFailed(self.child)
+
+    def stop(self) -> None:
+        if self.child is not None:
+            stop_all([self.child])
+            self.child = None
+
+
 def spawn(name: str, argv: list[str], log_dir: pathlib.Path) -> Child:
     """Starts `argv` in its own process group, stdout and stderr going to `<log_dir>/<name>.log`."""
     log = log_dir / f"{name}.log"
