@@ -8,10 +8,10 @@ machine cannot run a node (not root, no containerd...); in CI that is a failure.
 from __future__ import annotations
 
 import os
-import pathlib
 import uuid
 from collections.abc import Iterator
 
+import kubernetes
 import pytest
 from tests.e2e.live.traffic import Live
 
@@ -54,7 +54,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             print(
                 f"data plane up: {plane.timings}, node {plane.node.timings if plane.node else {}}"
             )
-            yield Live(cluster, plane, plane.endpoints, operator)
+            api = kubernetes.config.new_client_from_config(str(cluster.kubeconfig))
+            yield Live(cluster, plane, plane.endpoints, operator, api)
+            api.close()
         finally:
             if operator is not None:
                 operator.stop()
@@ -74,8 +76,3 @@ def live_namespace(live: Live) -> Iterator[str]:
     live.cluster.kubectl("create", "namespace", name)
     yield name
     live.cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
-
-
-@pytest.fixture
-def repo() -> pathlib.Path:
-    return pathlib.Path(__file__).resolve().parents[3]

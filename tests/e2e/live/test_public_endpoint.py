@@ -42,14 +42,6 @@ def hello_service(name: str, image: str = f"{HELLO}:v1", **spec: Any) -> dict[st
     }
 
 
-def wait_running(live: Live, namespace: str, name: str, timeout: float = 120.0) -> None:
-    wait_for(
-        lambda: live.status(namespace, name).get("state") == "RUNNING",
-        timeout,
-        f"{namespace}/{name} RUNNING",
-    )
-
-
 @pytest.fixture(scope="module")
 def hello(live: Live) -> Iterator[tuple[str, str]]:
     """examples/hello.yaml applied once in its own namespace: (namespace, default host)."""
@@ -58,7 +50,7 @@ def hello(live: Live) -> Iterator[tuple[str, str]]:
     example = pathlib.Path(__file__).resolve().parents[3] / "examples" / "hello.yaml"
     began = time.monotonic()
     live.cluster.kubectl("apply", "-n", namespace, "-f", str(example))
-    wait_running(live, namespace, "hello")
+    live.wait_running(namespace, "hello")
     host = live.default_host(namespace, "hello")
     first_success(live.endpoints, host)
     print(f"examples/hello.yaml: apply -> first HTTPS 200 in {time.monotonic() - began:.1f}s")
@@ -138,16 +130,16 @@ def test_a_custom_domain_is_served_and_a_refused_one_is_not_routed(
     try:
         domain = f"shop-{uuid.uuid4().hex[:6]}.example.test"
         live.apply(live_namespace, hello_service("shop", publicDomainNames={"shop-cert": [domain]}))
-        wait_running(live, live_namespace, "shop")
+        live.wait_running(live_namespace, "shop")
         # Another tenant asks for the same domain later: the API refuses it to them.
         live.apply(
             other, hello_service("thief", image=f"{HELLO}:v2", publicDomainNames={"c": [domain]})
         )
-        wait_running(live, other, "thief")
+        live.wait_running(other, "thief")
         wait_for(
             lambda: any(
                 c["type"] == "DomainsAdmitted" and c["status"] == "False"
-                for c in live.status(other, "thief").get("conditions", [])
+                for c in live.berth(other).status("thief").get("conditions", [])
             ),
             30,
             "thief's domain refused",
@@ -193,7 +185,7 @@ def test_a_pod_in_another_namespace_reaches_the_private_name(
             },
         }
         live.apply(live_namespace, private)
-        wait_running(live, live_namespace, "backend")
+        live.wait_running(live_namespace, "backend")
         # busybox's own resolver asks the pod's nameserver (its static wget cannot resolve: glibc
         # NSS does not work in a static binary, and its -T crashes); it retries while the zone
         # reaches CoreDNS.

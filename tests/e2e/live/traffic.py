@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import http.client
-import json
 import socket
 import ssl
 import threading
@@ -12,7 +11,8 @@ import time
 import urllib.parse
 from typing import Any
 
-import yaml
+import kubernetes
+from tests.e2e.support import Berth, apply
 
 from berth.devcluster import Cluster
 from berth.devcluster.dataplane import DataPlane, Endpoints
@@ -25,31 +25,19 @@ class Live:
     plane: DataPlane
     endpoints: Endpoints
     operator: OperatorProcess
+    api: kubernetes.client.ApiClient
+
+    def berth(self, namespace: str) -> Berth:
+        return Berth(self.api, namespace)
 
     def apply(self, namespace: str, *manifests: dict[str, Any]) -> None:
-        text = yaml.safe_dump_all(manifests)
-        self.cluster.kubectl("apply", "-n", namespace, "-f", "-", input=text)
+        apply(self.cluster, namespace, *manifests)
 
-    def service(self, namespace: str, name: str) -> dict[str, Any]:
-        found = self.cluster.kubectl("get", "csvc", name, "-n", namespace, "-o", "json")
-        loaded: dict[str, Any] = json.loads(found.stdout)
-        return loaded
-
-    def status(self, namespace: str, name: str) -> dict[str, Any]:
-        return self.service(namespace, name).get("status") or {}
-
-    def version_states(self, namespace: str, service: str) -> dict[int, str]:
-        listed = json.loads(
-            self.cluster.kubectl("get", "csd", "-n", namespace, "-o", "json").stdout
-        )
-        return {
-            item["status"]["version"]: item["status"].get("state", "")
-            for item in listed["items"]
-            if item["spec"]["serviceName"] == service and (item.get("status") or {}).get("version")
-        }
+    def wait_running(self, namespace: str, name: str) -> None:
+        self.berth(namespace).wait_state(name, "RUNNING", timeout=120)
 
     def default_host(self, namespace: str, name: str) -> str:
-        url = self.status(namespace, name).get("url") or ""
+        url = self.berth(namespace).status(name).get("url") or ""
         host = urllib.parse.urlsplit(url).hostname
         assert host, f"{name} has no public URL yet: {url!r}"
         return host
