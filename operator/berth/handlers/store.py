@@ -69,9 +69,15 @@ def _version_service(body: Body) -> Iterable[Hashable]:
     return [(_namespace(body), (body.get("spec") or {}).get("serviceName") or "")]
 
 
-def _labelled_service(body: Body) -> Iterable[Hashable]:
+def labelled_service(body: Body) -> Key | None:
+    """The service an owned object belongs to, by its service label; None without one."""
     service = ((body.get("metadata") or {}).get("labels") or {}).get(names.SERVICE_LABEL)
-    return [(_namespace(body), service)] if service else []
+    return (_namespace(body), service) if service else None
+
+
+def _labelled_service(body: Body) -> Iterable[Hashable]:
+    key = labelled_service(body)
+    return [key] if key else []
 
 
 def _power(body: Body) -> Iterable[Hashable]:

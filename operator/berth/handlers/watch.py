@@ -7,8 +7,7 @@ import kopf
 
 from berth.api import limits
 from berth.handlers import runtime
-from berth.handlers.store import Body, key_of
-from berth.render import names
+from berth.handlers.store import Body, key_of, labelled_service
 
 logger = logging.getLogger(__name__)
 MANAGED = {"app.kubernetes.io/managed-by": "berth"}
@@ -30,11 +29,7 @@ def record(kind: str, event: kopf.RawEvent | dict[str, Any]) -> Body | None:
 
 
 def owner_key(body: Body | None) -> tuple[str, str] | None:
-    if body is None:
-        return None
-    meta = body.get("metadata") or {}
-    service = (meta.get("labels") or {}).get(names.SERVICE_LABEL)
-    return (meta.get("namespace") or "", service) if service else None
+    return None if body is None else labelled_service(body)
 
 
 @kopf.on.event(limits.GROUP, limits.VERSION, "containerservices")
