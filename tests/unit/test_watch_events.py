@@ -18,10 +18,11 @@ async def never(_: Hashable) -> float | None:
     return None
 
 
-def installed() -> Context:
+def installed(primed: bool = True) -> Context:
     ctx = Context(
         kube=cast(Kube, None), store=Store(), settings=Settings(), queue=WorkQueue(never, 1)
     )
+    ctx.store.primed = primed
     runtime.install(ctx)
     return ctx
 
@@ -71,3 +72,24 @@ def test_a_service_listed_again_after_a_restart_is_queued_only_once_it_changed()
 
     assert ctx.queue.queued == {("ns", "web")}
     assert ctx.queue.tokens.qsize() == 1
+
+
+def test_events_before_the_first_lists_are_in_fill_the_store_and_queue_nothing() -> None:
+    ctx = installed(primed=False)
+
+    asyncio.run(watch.deployment_changed(event=deployment_event("7")))
+
+    assert ctx.queue.queued == set()
+    assert ctx.store.get("Deployment", ("ns", "web")) is not None
+
+
+def test_a_deletion_found_on_a_relist_queues_the_service_the_store_knew_it_by() -> None:
+    ctx = installed()
+    ctx.store.put("Deployment", deployment_event("7")["object"])
+    # An informer that finds an object gone on a relist knows only its name.
+    gone = {"type": "DELETED", "object": {"metadata": {"namespace": "ns", "name": "web"}}}
+
+    asyncio.run(watch.deployment_changed(event=gone))
+
+    assert ctx.queue.queued == {("ns", "web")}
+    assert ctx.store.get("Deployment", ("ns", "web")) is None

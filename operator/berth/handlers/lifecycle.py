@@ -1,5 +1,6 @@
 """Operator start-up and shut-down: settings, API client, a primed store, the work queue."""
 
+import asyncio
 import logging
 from typing import Any
 
@@ -9,12 +10,13 @@ from berth import metrics
 from berth import settings as settings_module
 from berth.handlers import networking, runtime
 from berth.handlers.context import Context
+from berth.handlers.informers import first_lists, informers
 from berth.handlers.queue import WorkQueue
 from berth.handlers.reconcile import reconcile
-from berth.handlers.store import Store, trimmed
-from berth.handlers.watch import MANAGED, slim_pod
-from berth.kube import resources
+from berth.handlers.store import Store
+from berth.handlers.watch import MANAGED_SELECTOR
 from berth.kube.client import LIST_PAGE, Kube, connect
+from berth.kube.informer import endpoint_of, session_for
 from berth.settings import ResourcesMode, Settings
 
 logger = logging.getLogger(__name__)
@@ -31,31 +33,6 @@ async def resolve_resources_mode(kube: Kube, settings: Settings) -> Settings:
     mode = ResourcesMode.POD if supported else ResourcesMode.CONTAINER
     logger.info("Kubernetes %s.%s: %s-level resources", version.get("major"), minor, mode.value)
     return settings.model_copy(update={"resources_mode": mode})
-
-
-async def prime(kube: Kube, store: Store, namespaces: list[str]) -> None:
-    """List everything once, so that no reconcile decides on a half-filled store.
-
-    Only the watched namespaces (all when `namespaces` is empty), as the RBAC of a
-    namespaced install allows.
-    """
-    selector = ",".join(f"{k}={v}" for k, v in MANAGED.items())
-    scopes: list[str | None] = list(namespaces) or [None]
-    for body in await kube.list(resources.POWER, keep=trimmed):
-        store.put(resources.POWER.kind, body)
-    for scope in scopes:
-        for resource in (resources.SERVICE, resources.VERSION):
-            for body in await kube.list(resource, namespace=scope, keep=trimmed):
-                store.put(resource.kind, body)
-        for resource in (resources.DEPLOYMENT, resources.KUBE_SERVICE):
-            for body in await kube.list(resource, namespace=scope, selector=selector, keep=trimmed):
-                store.put(resource.kind, body)
-        for body in await kube.list(
-            resources.POD, namespace=scope, selector=selector, keep=slim_pod
-        ):
-            store.put("Pod", body)
-    await networking.prime(kube, store, selector, settings_module.load().namespace, scopes)
-    store.primed = True
 
 
 class NoDiffBase(kopf.DiffBaseStorage):
@@ -80,17 +57,14 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.persistence.diffbase_storage = NoDiffBase()
-    # kopf's own initial listing, a page at a time like start-up's, rather than all in one.
+    # kopf follows only cert-manager's kinds (one Certificate per custom domain at most), but
+    # it keeps a worker per object holding its last body: a page at a time, and let go soon.
     settings.watching.chunk_size = LIST_PAGE
-    # kopf keeps a worker per object, holding that object's last body, until it has been idle
-    # this long: after a listing that is every object at once (at 1,000 services, 5 s of them
-    # were ~120 MB of the peak; 0.5 s makes it a short wave).
     settings.queueing.idle_timeout = 0.5
     api = connect(config.api_threads)
     kube = Kube(api, config.api_threads)
     config = await resolve_resources_mode(kube, config)
     store = Store()
-    await prime(kube, store, config.watch_namespaces)
     ctx_holder: list[Context] = []
 
     async def handle(key: Any) -> float | None:
@@ -100,6 +74,15 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     ctx = Context(kube=kube, store=store, settings=config, queue=queue)
     ctx_holder.append(ctx)
     runtime.install(ctx)
+    # The informers' first lists fill the store, so that no reconcile decides on half of it.
+    endpoint = endpoint_of(api.configuration)
+    ctx.session = session_for(endpoint)
+    followed = informers(endpoint, ctx.session, config)
+    ctx.followers = [asyncio.create_task(i.run(), name=repr(i)) for i in followed]
+    await first_lists(followed)
+    scopes: list[str | None] = list(config.watch_namespaces) or [None]
+    await networking.prime_certificates(kube, store, MANAGED_SELECTOR, scopes)
+    store.primed = True
     # Every service once, in the background lane: whatever changes meanwhile goes first.
     for body in store.all("ContainerService"):
         meta = body["metadata"]
@@ -113,6 +96,11 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
 @kopf.on.cleanup()
 async def stop(**_: Any) -> None:
     ctx = runtime.context()
+    for task in ctx.followers:
+        task.cancel()
+    await asyncio.gather(*ctx.followers, return_exceptions=True)
     await ctx.queue.stop()
+    if ctx.session is not None:
+        await ctx.session.close()
     if ctx.zone_writer is not None:
         ctx.zone_writer.cancel()

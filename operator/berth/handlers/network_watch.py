@@ -1,28 +1,26 @@
-"""kopf watch handlers for networking: Ingresses, DomainClaims, the zone ConfigMap, cert-manager."""
+"""Watch handlers for networking: Ingresses, DomainClaims, the zone ConfigMap (from informers),
+and cert-manager's Certificates and CRD (from kopf, which follows an API that comes and goes)."""
 
 import logging
 from typing import Any
 
 import kopf
 
-from berth.api import limits
 from berth.handlers import claims, runtime, zone
 from berth.handlers.networking import CERTIFICATE_CRD
-from berth.handlers.watch import MANAGED, owner_key, record
+from berth.handlers.watch import MANAGED, Event, owner_key, record
 from berth.render import names
 
 logger = logging.getLogger(__name__)
 
 
-@kopf.on.event("networking.k8s.io", "v1", "ingresses", labels=MANAGED)
-async def ingress_changed(event: kopf.RawEvent, **_: Any) -> None:
+async def ingress_changed(event: Event, **_: Any) -> None:
     key = owner_key(record("Ingress", event))
     if key:
         runtime.context().queue.add(key)
 
 
-@kopf.on.event(limits.GROUP, limits.VERSION, "domainclaims")
-async def claim_changed(event: kopf.RawEvent, **_: Any) -> None:
+async def claim_changed(event: Event, **_: Any) -> None:
     """A claim taken or released: every service asking for that name may have a new answer."""
     body = record("DomainClaim", event)
     if body is None:
@@ -32,8 +30,7 @@ async def claim_changed(event: kopf.RawEvent, **_: Any) -> None:
         ctx.queue.add(key)
 
 
-@kopf.on.event("", "v1", "configmaps", labels=MANAGED)
-async def zone_changed(event: kopf.RawEvent, **_: Any) -> None:
+async def zone_changed(event: Event, **_: Any) -> None:
     """The zone edited or deleted by hand is written again (no write when it is ours)."""
     body = record("ConfigMap", event)
     if body is None:

@@ -65,29 +65,19 @@ async def release(ctx: Context, service: ContainerServiceObject) -> None:
     await zone.sync(ctx)
 
 
-async def prime(
-    kube: Kube, store: Store, selector: str, namespace: str, scopes: list[str | None]
+async def prime_certificates(
+    kube: Kube, store: Store, selector: str, scopes: list[str | None]
 ) -> None:
-    """List what networking reads, so the first reconciles decide on a full store.
+    """Whether cert-manager is there, and its Certificates of ours, before the first reconciles.
 
     Namespaced kinds only in `scopes` (the watched namespaces, or [None] for all of them).
     """
-    for scope in scopes:
-        for body in await kube.list(
-            resources.INGRESS, namespace=scope, selector=selector, keep=trimmed
-        ):
-            store.put("Ingress", body)
-    for body in await kube.list(resources.DOMAIN_CLAIM, keep=trimmed):
-        store.put("DomainClaim", body)
-    zone_map = await kube.get(resources.CONFIG_MAP, namespace, names.PRIVATE_ZONE_CONFIGMAP)
-    if zone_map is not None:
-        store.put("ConfigMap", zone_map)
     store.certificates_served = await kube.get(resources.CRD, None, CERTIFICATE_CRD) is not None
     if store.certificates_served:
         try:
             for scope in scopes:
                 for body in await kube.list(
-                    resources.CERTIFICATE, namespace=scope, selector=selector
+                    resources.CERTIFICATE, namespace=scope, selector=selector, keep=trimmed
                 ):
                     store.put("Certificate", body)
         except NotFound:

@@ -152,11 +152,13 @@ class Store:
                 table.setdefault(value, {})[key] = body
         return True
 
-    def remove(self, kind: str, body: Body) -> None:
+    def remove(self, kind: str, body: Body) -> Body | None:
+        """Forget `body`'s object; the body the store had for it, if any."""
         key = key_of(body)
         old = self.objects[kind].pop(key, None)
         if old is not None:
             self._unindex(kind, key, old)
+        return old
 
     def _unindex(self, kind: str, key: Key, body: Body) -> None:
         for name, values in INDEXES.get(kind, {}).items():

@@ -1,30 +1,40 @@
-"""kopf watch handlers: keep the store current and queue the services an event concerns."""
+"""Watch handlers: keep the store current and queue the services an event concerns.
+
+Each gets events as `{"type": ..., "object": ...}`, from Berth's informers (berth.kube.informer)
+or, for cert-manager's kinds, whose API may come and go, from kopf.
+"""
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import kopf
-
-from berth.api import limits
 from berth.handlers import runtime
 from berth.handlers.store import Body, key_of, labelled_service
 
 logger = logging.getLogger(__name__)
 MANAGED = {"app.kubernetes.io/managed-by": "berth"}
+MANAGED_SELECTOR = ",".join(f"{k}={v}" for k, v in MANAGED.items())
+Event = Mapping[str, Any]
+Handler = Callable[..., Awaitable[None]]
 
 
-def record(kind: str, event: kopf.RawEvent | dict[str, Any]) -> Body | None:
+def record(kind: str, event: Event) -> Body | None:
     """Store the event's object; None when it brings nothing new, so nothing is queued.
 
     Nothing new: the store already holds this resourceVersion (or a newer one). That is the echo
-    of every write of ours, and all of kopf's initial listing after a restart, which start-up
-    listed already. A deletion is always news.
+    of every write of ours. A deletion is always news, and brings the last body the store had
+    (one found missing on a relist carries only its name).
+
+    Until the store is primed (the informers' first lists are in), events only fill it:
+    start-up then queues every service once, in the background lane.
     """
     body: Body = dict(event["object"])
     ctx = runtime.context()
     if event.get("type") == "DELETED":
-        ctx.store.remove(kind, body)
-        return body
+        return ctx.store.remove(kind, body) or body
+    if not ctx.store.primed:
+        ctx.store.put(kind, body)
+        return None
     return body if ctx.store.put(kind, body) else None
 
 
@@ -32,15 +42,13 @@ def owner_key(body: Body | None) -> tuple[str, str] | None:
     return None if body is None else labelled_service(body)
 
 
-@kopf.on.event(limits.GROUP, limits.VERSION, "containerservices")
-async def service_changed(event: kopf.RawEvent, **_: Any) -> None:
+async def service_changed(event: Event, **_: Any) -> None:
     body = record("ContainerService", event)
     if body is not None:
         runtime.context().queue.add(key_of(body))
 
 
-@kopf.on.event(limits.GROUP, limits.VERSION, "containerservicedeployments")
-async def version_changed(event: kopf.RawEvent, **_: Any) -> None:
+async def version_changed(event: Event, **_: Any) -> None:
     body = record("ContainerServiceDeployment", event)
     if body is None:
         return
@@ -49,8 +57,7 @@ async def version_changed(event: kopf.RawEvent, **_: Any) -> None:
     runtime.context().queue.add((namespace, service))
 
 
-@kopf.on.event(limits.GROUP, limits.VERSION, "containerservicepowers")
-async def power_changed(event: kopf.RawEvent, **_: Any) -> None:
+async def power_changed(event: Event, **_: Any) -> None:
     body = record("ContainerServicePower", event)
     if body is None:
         return
@@ -59,24 +66,21 @@ async def power_changed(event: kopf.RawEvent, **_: Any) -> None:
         ctx.queue.add(key)
 
 
-@kopf.on.event("apps", "v1", "deployments", labels=MANAGED)
-async def deployment_changed(event: kopf.RawEvent, **_: Any) -> None:
+async def deployment_changed(event: Event, **_: Any) -> None:
     key = owner_key(record("Deployment", event))
     if key:
         runtime.context().queue.add(key)
 
 
-@kopf.on.event("", "v1", "services", labels=MANAGED)
-async def kube_service_changed(event: kopf.RawEvent, **_: Any) -> None:
+async def kube_service_changed(event: Event, **_: Any) -> None:
     key = owner_key(record("Service", event))
     if key:
         runtime.context().queue.add(key)
 
 
-@kopf.on.event("", "v1", "pods", labels=MANAGED)
-async def pod_changed(event: kopf.RawEvent, **_: Any) -> None:
-    slim = {"type": event["type"], "object": slim_pod(dict(event["object"]))}
-    key = owner_key(record("Pod", slim))
+async def pod_changed(event: Event, **_: Any) -> None:
+    """Its informer slims every pod (`slim_pod`) before it comes here."""
+    key = owner_key(record("Pod", event))
     if key:
         runtime.context().queue.add(key)
 

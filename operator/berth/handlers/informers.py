@@ -1,0 +1,73 @@
+"""What the operator follows with its own informers, and which handler hears each kind.
+
+Everything but cert-manager's kinds, whose API may appear or vanish while the operator runs:
+kopf follows those (network_watch).
+"""
+
+import asyncio
+
+import aiohttp
+
+from berth.handlers import network_watch, watch
+from berth.handlers.store import trimmed
+from berth.kube import resources
+from berth.kube.informer import Endpoint, Informer
+from berth.render import names
+from berth.settings import Settings
+
+
+def informers(
+    endpoint: Endpoint, session: aiohttp.ClientSession, settings: Settings
+) -> list[Informer]:
+    def follow(resource: resources.Resource, handler: watch.Handler, **options: object) -> Informer:
+        options.setdefault("keep", trimmed)
+        return Informer(endpoint, session, resource, handler, **options)  # type: ignore[arg-type]
+
+    made = [
+        follow(resources.POWER, watch.power_changed),
+        follow(resources.DOMAIN_CLAIM, network_watch.claim_changed),
+        follow(
+            resources.CONFIG_MAP,
+            network_watch.zone_changed,
+            namespace=settings.namespace,
+            field_selector=f"metadata.name={names.PRIVATE_ZONE_CONFIGMAP}",
+        ),
+    ]
+    managed = watch.MANAGED_SELECTOR
+    scopes: list[str | None] = list(settings.watch_namespaces) or [None]
+    for scope in scopes:
+        made += [
+            follow(resources.SERVICE, watch.service_changed, namespace=scope),
+            follow(resources.VERSION, watch.version_changed, namespace=scope),
+            follow(
+                resources.DEPLOYMENT,
+                watch.deployment_changed,
+                namespace=scope,
+                label_selector=managed,
+            ),
+            follow(
+                resources.KUBE_SERVICE,
+                watch.kube_service_changed,
+                namespace=scope,
+                label_selector=managed,
+            ),
+            follow(
+                resources.POD,
+                watch.pod_changed,
+                namespace=scope,
+                label_selector=managed,
+                keep=watch.slim_pod,
+            ),
+            follow(
+                resources.INGRESS,
+                network_watch.ingress_changed,
+                namespace=scope,
+                label_selector=managed,
+            ),
+        ]
+    return made
+
+
+async def first_lists(followed: list[Informer]) -> None:
+    """Returns once every informer has listed its kind once."""
+    await asyncio.gather(*(informer.synced.wait() for informer in followed))

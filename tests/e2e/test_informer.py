@@ -1,0 +1,127 @@
+"""berth.kube.informer against the real API server: list, watch, selectors, and a relist that
+finds deletions it missed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import kubernetes
+
+from berth.kube import resources
+from berth.kube.informer import Informer, endpoint_of, session_for
+
+Seen = list[tuple[str, str, str]]  # (event type, name, the "step" label or "")
+
+
+def configmap(name: str, step: str, **labels: str) -> dict[str, Any]:
+    return {"metadata": {"name": name, "labels": {"step": step, **labels}}, "data": {}}
+
+
+async def until(check: Callable[[], bool], timeout: float = 15.0) -> None:
+    async def poll() -> None:
+        while not check():
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(poll(), timeout)
+
+
+def follow(
+    api: kubernetes.client.ApiClient, namespace: str, scenario: Callable[..., Awaitable[None]]
+) -> None:
+    async def main() -> None:
+        endpoint = endpoint_of(api.configuration)
+        async with session_for(endpoint) as session:
+            await scenario(endpoint, session)
+
+    asyncio.run(main())
+
+
+def recorder(seen: Seen) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    async def handle(event: dict[str, Any]) -> None:
+        meta = event["object"]["metadata"]
+        seen.append((event["type"], meta["name"], (meta.get("labels") or {}).get("step", "")))
+
+    return handle
+
+
+def test_it_lists_then_follows_changes_of_the_selected_objects_only(
+    kube_api: kubernetes.client.ApiClient, namespace: str
+) -> None:
+    core = kubernetes.client.CoreV1Api(kube_api)
+    core.create_namespaced_config_map(namespace, configmap("before", "1", team="a"))
+    core.create_namespaced_config_map(namespace, configmap("other-team", "1", team="b"))
+    seen: Seen = []
+
+    async def scenario(endpoint: Any, session: Any) -> None:
+        informer = Informer(
+            endpoint,
+            session,
+            resources.CONFIG_MAP,
+            recorder(seen),
+            namespace=namespace,
+            label_selector="team=a",
+        )
+        task = asyncio.create_task(informer.run())
+        await asyncio.wait_for(informer.synced.wait(), 15)
+        assert seen == [("ADDED", "before", "1")]
+        await asyncio.to_thread(
+            core.create_namespaced_config_map, namespace, configmap("after", "1", team="a")
+        )
+        await asyncio.to_thread(
+            core.patch_namespaced_config_map,
+            "before",
+            namespace,
+            {"metadata": {"labels": {"step": "2"}}},
+        )
+        await asyncio.to_thread(core.delete_namespaced_config_map, "after", namespace)
+        await asyncio.to_thread(
+            core.create_namespaced_config_map, namespace, configmap("ignored", "1", team="b")
+        )
+        await until(lambda: len(seen) >= 4)
+        await asyncio.sleep(0.5)  # anything unwanted would arrive meanwhile
+        task.cancel()
+
+    follow(kube_api, namespace, scenario)
+
+    assert seen == [
+        ("ADDED", "before", "1"),
+        ("ADDED", "after", "1"),
+        ("MODIFIED", "before", "2"),
+        ("DELETED", "after", "1"),
+    ]
+
+
+def test_a_relist_hands_over_objects_deleted_while_it_was_not_watching(
+    kube_api: kubernetes.client.ApiClient, namespace: str
+) -> None:
+    core = kubernetes.client.CoreV1Api(kube_api)
+    for name in ("stays", "goes"):
+        core.create_namespaced_config_map(namespace, configmap(name, "1"))
+    seen: Seen = []
+
+    async def scenario(endpoint: Any, session: Any) -> None:
+        informer = Informer(
+            endpoint, session, resources.CONFIG_MAP, recorder(seen), namespace=namespace
+        )
+        first = asyncio.create_task(informer.run())
+        await asyncio.wait_for(informer.synced.wait(), 15)
+        first.cancel()
+        await asyncio.gather(first, return_exceptions=True)
+        # Disconnected: what happens now reaches it only through the next list.
+        await asyncio.to_thread(core.delete_namespaced_config_map, "goes", namespace)
+        await asyncio.to_thread(core.create_namespaced_config_map, namespace, configmap("new", "1"))
+        seen.clear()
+        informer.synced.clear()
+        second = asyncio.create_task(informer.run())
+        await asyncio.wait_for(informer.synced.wait(), 15)
+        second.cancel()
+
+    follow(kube_api, namespace, scenario)
+
+    # The namespace's own kube-root-ca.crt is listed too; the deletion comes after the list.
+    assert ("DELETED", "goes", "") in seen
+    assert seen.index(("DELETED", "goes", "")) == len(seen) - 1
+    assert {name for kind, name, _ in seen if kind == "ADDED"} >= {"stays", "new"}
+    assert "goes" not in {name for kind, name, _ in seen if kind == "ADDED"}
