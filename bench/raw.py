@@ -1,4 +1,6 @@
-"""The raw bound: the same owned objects created directly with a plain, parallel client."""
+"""The raw bound: every object the operator would create for the services, created directly with
+a plain, parallel client on a cluster with no operator; and that client, which also submits the
+services themselves in the Berth run, so that both sides send their objects the same way."""
 
 from __future__ import annotations
 
@@ -8,50 +10,93 @@ from typing import Any
 
 import kubernetes
 
+from berth.api.claim import ClaimPurpose
 from berth.api.objects import parse_service
 from berth.api.power import DEFAULT_POWERS
-from berth.render import network, workload
+from berth.handlers import claims
+from berth.handlers.versions import content_hash, inline_version
+from berth.render import ingress, names, network, workload
 from berth.settings import ResourcesMode, Settings
+
+THREADS = 32
+GUID = "benchbenchbe"
 
 
 def owned_objects(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """What the operator would own for `body`, rendered by the same pure functions."""
-    body = {**body, "metadata": {**body["metadata"], "uid": "00000000-0000-0000-0000-000000000000"}}
-    service = parse_service(body)
+    """What the operator creates for `body`, rendered by the same pure functions: its version,
+    Deployment, Service, Ingress and a DomainClaim for each name it holds."""
+    uid = "00000000-0000-0000-0000-000000000000"
+    service = parse_service({**body, "metadata": {**body["metadata"], "uid": uid}})
     content = service.spec.deployment
     assert content is not None
     settings = Settings(resources_mode=ResourcesMode.POD)
-    objects = [workload.deployment(service, 1, content, DEFAULT_POWERS["nano"], settings)]
-    kube_service = network.kube_service(service, content)
-    if kube_service is not None:
-        objects.append(kube_service)
-    for obj in objects:
+    version = names.version(service.name, 1)
+    default = names.default_domain(service.name, GUID, settings.region, settings.base_domain)
+    private = names.private_domain(service.name, settings.private_domain_suffix)
+    public = {
+        certificate: [d.lower() for d in domains]
+        for certificate, domains in (service.spec.public_domain_names or {}).items()
+    }
+    objects = [
+        inline_version(service, version, content_hash(content)),
+        workload.deployment(service, 1, content, DEFAULT_POWERS["nano"], settings),
+        network.kube_service(service, content),
+        ingress.ingress(service, content, default, public, settings),
+        claims.manifest(
+            names.domain_claim(ClaimPurpose.PRIVATE, private),
+            private,
+            ClaimPurpose.PRIVATE,
+            service,
+        ),
+    ]
+    for domain in (d for domains in public.values() for d in domains):
+        claim = names.domain_claim(ClaimPurpose.PUBLIC, domain)
+        objects.append(claims.manifest(claim, domain, ClaimPurpose.PUBLIC, service))
+    kept = [obj for obj in objects if obj is not None]
+    for obj in kept:
         obj["metadata"].pop("ownerReferences", None)
-    return objects
+    return kept
 
 
-def create_all(
-    api: kubernetes.client.ApiClient, bodies: list[dict[str, Any]], threads: int
-) -> float:
-    """Seconds to create every owned object and see every Deployment available."""
+def create_all(api: kubernetes.client.ApiClient, objects: list[dict[str, Any]]) -> None:
+    """POSTs every object, THREADS at a time."""
     apps = kubernetes.client.AppsV1Api(api)
     core = kubernetes.client.CoreV1Api(api)
-    objects = [obj for body in bodies for obj in owned_objects(body)]
-    namespace = bodies[0]["metadata"]["namespace"]
+    networking = kubernetes.client.NetworkingV1Api(api)
+    custom = kubernetes.client.CustomObjectsApi(api)
 
     def create(obj: dict[str, Any]) -> None:
-        if obj["kind"] == "Deployment":
+        namespace = obj["metadata"].get("namespace")
+        kind = obj["kind"]
+        if kind == "Deployment":
             apps.create_namespaced_deployment(namespace, obj)
-        else:
+        elif kind == "Service":
             core.create_namespaced_service(namespace, obj)
+        elif kind == "Ingress":
+            networking.create_namespaced_ingress(namespace, obj)
+        else:
+            group, version = obj["apiVersion"].split("/")
+            plural = f"{kind.lower()}s"
+            if namespace:
+                custom.create_namespaced_custom_object(group, version, namespace, plural, obj)
+            else:
+                custom.create_cluster_custom_object(group, version, plural, obj)
 
-    started = time.monotonic()
-    with ThreadPoolExecutor(threads) as pool:
+    with ThreadPoolExecutor(THREADS) as pool:
         list(pool.map(create, objects))
+
+
+def bound(api: kubernetes.client.ApiClient, bodies: list[dict[str, Any]]) -> float:
+    """Seconds to create every owned object and see every Deployment available."""
+    apps = kubernetes.client.AppsV1Api(api)
+    objects = [obj for body in bodies for obj in owned_objects(body)]
+    namespace = bodies[0]["metadata"]["namespace"]
+    started = time.monotonic()
+    create_all(api, objects)
     wanted = len(bodies)
     while True:
         listed = apps.list_namespaced_deployment(namespace)
         ready = sum(1 for d in listed.items if (d.status.available_replicas or 0) >= 1)
         if ready >= wanted:
             return time.monotonic() - started
-        time.sleep(0.25)
+        time.sleep(0.5)

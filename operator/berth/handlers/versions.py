@@ -129,6 +129,24 @@ async def number(
     return service, list(numbered.values()), ledger
 
 
+def inline_version(service: ContainerServiceObject, name: str, digest: str) -> Body:
+    """The version a service's `spec.deployment` becomes, named `name`."""
+    content = service.spec.deployment
+    assert content is not None
+    return {
+        "apiVersion": limits.API_VERSION,
+        "kind": "ContainerServiceDeployment",
+        "metadata": {
+            "name": name,
+            "namespace": service.namespace,
+            "labels": {names.SERVICE_LABEL: service.name},
+            "annotations": {names.INLINE_ANNOTATION: digest},
+            "ownerReferences": [owner_reference(service)],
+        },
+        "spec": {"serviceName": service.name, **content.to_wire()},
+    }
+
+
 async def materialize_inline(
     ctx: Context, service: ContainerServiceObject, versions: list[VersionObject]
 ) -> ContainerServiceObject:
@@ -154,19 +172,8 @@ async def materialize_inline(
             }
         )
         service = await save_ledger(ctx, service, ledger)
-    manifest = {
-        "apiVersion": limits.API_VERSION,
-        "kind": "ContainerServiceDeployment",
-        "metadata": {
-            "name": ledger.last_name,
-            "namespace": service.namespace,
-            "labels": {names.SERVICE_LABEL: service.name},
-            "annotations": {names.INLINE_ANNOTATION: digest},
-            "ownerReferences": [owner_reference(service)],
-        },
-        "spec": {"serviceName": service.name, **content.to_wire()},
-    }
-    live = await ctx.kube.create(manifest)
+    name = ledger.last_name or names.version(service.name, ledger.last_version)
+    live = await ctx.kube.create(inline_version(service, name, digest))
     ctx.store.put("ContainerServiceDeployment", live)
     return service
 
