@@ -19,8 +19,11 @@ from berth.settings import Settings
 def informers(
     endpoint: Endpoint, session: aiohttp.ClientSession, settings: Settings
 ) -> list[Informer]:
+    one_list_at_a_time = asyncio.Semaphore(1)
+
     def follow(resource: resources.Resource, handler: watch.Handler, **options: object) -> Informer:
         options.setdefault("keep", trimmed)
+        options["list_gate"] = one_list_at_a_time
         return Informer(endpoint, session, resource, handler, **options)  # type: ignore[arg-type]
 
     made = [
