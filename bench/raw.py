@@ -10,6 +10,7 @@ from typing import Any
 
 import kubernetes
 
+from bench.waiting import available, wait_for_all
 from berth.api.claim import ClaimPurpose
 from berth.api.objects import parse_service
 from berth.api.power import DEFAULT_POWERS
@@ -88,15 +89,9 @@ def create_all(api: kubernetes.client.ApiClient, objects: list[dict[str, Any]]) 
 
 def bound(api: kubernetes.client.ApiClient, bodies: list[dict[str, Any]]) -> float:
     """Seconds to create every owned object and see every Deployment available."""
-    apps = kubernetes.client.AppsV1Api(api)
     objects = [obj for body in bodies for obj in owned_objects(body)]
     namespace = bodies[0]["metadata"]["namespace"]
     started = time.monotonic()
     create_all(api, objects)
-    wanted = len(bodies)
-    while True:
-        listed = apps.list_namespaced_deployment(namespace)
-        ready = sum(1 for d in listed.items if (d.status.available_replicas or 0) >= 1)
-        if ready >= wanted:
-            return time.monotonic() - started
-        time.sleep(0.5)
+    wait_for_all(api, "apps/v1", "deployments", namespace, len(bodies), available)
+    return time.monotonic() - started

@@ -22,6 +22,7 @@ import yaml
 
 from bench import raw, workload
 from bench.stage import staged
+from bench.waiting import running, wait_for_all
 from berth.devcluster.operator_process import OperatorProcess
 
 RESULTS = pathlib.Path(__file__).with_name("results.json")
@@ -48,13 +49,6 @@ def reconciles(operator: OperatorProcess) -> float:
     return sum(float(n) for n in RECONCILES.findall(operator.metrics()))
 
 
-def running_count(custom: Any, namespace: str) -> int:
-    items = custom.list_namespaced_custom_object(GROUP, VERSION, namespace, "containerservices")[
-        "items"
-    ]
-    return sum(1 for i in items if (i.get("status") or {}).get("state") == "RUNNING")
-
-
 def wait_quiet(operator: OperatorProcess, quiet: float = 5.0, limit: float = 600.0) -> float:
     """Seconds until the operator's write counter stopped moving for `quiet` seconds."""
     started = time.monotonic()
@@ -77,7 +71,6 @@ def raw_bound(n: int) -> float:
 def measure(n: int, idle_seconds: float, samples: int, workdir: pathlib.Path) -> dict[str, Any]:
     raw_seconds = raw_bound(n)
     with staged("bench") as (cluster, api):
-        custom = kubernetes.client.CustomObjectsApi(api)
         operator = OperatorProcess(cluster.kubeconfig, workdir / f"operator-{n}.log").start()
         try:
             bodies = [workload.service(i, "bench") for i in range(n)]
@@ -85,8 +78,7 @@ def measure(n: int, idle_seconds: float, samples: int, workdir: pathlib.Path) ->
             started = time.monotonic()
             # Submitted as the raw bound sends its objects (kubectl would send one at a time).
             raw.create_all(api, bodies)
-            while running_count(custom, "bench") < n:
-                time.sleep(0.5)
+            wait_for_all(api, f"{GROUP}/{VERSION}", "containerservices", "bench", n, running)
             berth_seconds = time.monotonic() - started
             wait_quiet(operator)
             writes = {

@@ -183,6 +183,28 @@ def test_version_superseded_while_activating_becomes_inactive(
     )
 
 
+def test_an_activating_version_is_deleted_only_once_it_is_no_longer_rolling_out(
+    cluster: KubeCluster, berth: Berth
+) -> None:
+    running_service(cluster, berth, "roll")
+    apply(
+        cluster,
+        berth.namespace,
+        version_manifest("roll-slow", "roll", web_content("x/never-ready:1")),
+    )
+    wait_for(lambda: berth.version_states("roll").get(2) == "ACTIVATING", what="v2 activating")
+
+    cluster.kubectl("delete", "-n", berth.namespace, "csd", "roll-slow", "--wait=false")
+
+    time.sleep(1)
+    held = berth.versions("roll")["roll-slow"]
+    assert held["metadata"]["deletionTimestamp"]
+    assert held["status"]["state"] == "ACTIVATING"
+    apply(cluster, berth.namespace, version_manifest("roll-fix", "roll", web_content(FIX="1")))
+    wait_for(lambda: "roll-slow" not in berth.versions("roll"), what="v2 gone once superseded")
+    wait_for(lambda: berth.version_states("roll") == {1: "INACTIVE", 3: "ACTIVE"}, what="v3")
+
+
 def test_unchanged_inline_deployment_reapplied_creates_no_version(
     cluster: KubeCluster, berth: Berth
 ) -> None:

@@ -34,6 +34,7 @@ from berth.status.network import Network
 logger = logging.getLogger(__name__)
 Body = dict[str, Any]
 GUID_ALPHABET = string.ascii_lowercase + string.digits
+SERVING_OR_NEXT = (VersionState.ACTIVE, VersionState.ACTIVATING)
 
 
 def new_guid() -> str:
@@ -179,7 +180,7 @@ async def _write_versions(
             ctx.store.put("ContainerServiceDeployment", live)
             version = parse_version(live)
             await _announce(ctx, body, version.number or 0, state, message)
-        await version_ops.set_finalizer(ctx, version, state == VersionState.ACTIVE)
+        await version_ops.set_finalizer(ctx, version, state in SERVING_OR_NEXT)
         protected = version.metadata.deleting and state == VersionState.ACTIVE
         if protected and version.metadata.uid not in ctx.warned_deletions:
             ctx.warned_deletions.add(version.metadata.uid)

@@ -142,6 +142,8 @@ def inline_version(service: ContainerServiceObject, name: str, digest: str) -> B
             "labels": {names.SERVICE_LABEL: service.name},
             "annotations": {names.INLINE_ANNOTATION: digest},
             "ownerReferences": [owner_reference(service)],
+            # The newest version is the next to activate: born protected, one write fewer.
+            "finalizers": [names.ACTIVE_VERSION_FINALIZER],
         },
         "spec": {"serviceName": service.name, **content.to_wire()},
     }
@@ -194,7 +196,8 @@ async def prune(ctx: Context, versions: list[VersionObject], plan: VersionPlan) 
 
 
 async def set_finalizer(ctx: Context, version: VersionObject, wanted: bool) -> None:
-    """The ACTIVE version carries a finalizer, so it cannot be deleted while it serves."""
+    """The ACTIVE and the ACTIVATING version carry a finalizer, so that neither is deleted
+    while it serves or rolls out (SPEC: only INACTIVE and FAILED versions may be deleted)."""
     finalizers = list(version.metadata.finalizers)
     has = names.ACTIVE_VERSION_FINALIZER in finalizers
     if has == wanted:
