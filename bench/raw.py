@@ -5,6 +5,7 @@ services themselves in the Berth run, so that both sides send their objects the 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -59,8 +60,8 @@ def owned_objects(body: dict[str, Any]) -> list[dict[str, Any]]:
     return kept
 
 
-def create_all(api: kubernetes.client.ApiClient, objects: list[dict[str, Any]]) -> None:
-    """POSTs every object, THREADS at a time."""
+def sender(api: kubernetes.client.ApiClient) -> Callable[[dict[str, Any]], None]:
+    """A function that POSTs one object of any kind the operator creates."""
     apps = kubernetes.client.AppsV1Api(api)
     core = kubernetes.client.CoreV1Api(api)
     networking = kubernetes.client.NetworkingV1Api(api)
@@ -83,8 +84,21 @@ def create_all(api: kubernetes.client.ApiClient, objects: list[dict[str, Any]]) 
             else:
                 custom.create_cluster_custom_object(group, version, plural, obj)
 
+    return create
+
+
+def create_all(api: kubernetes.client.ApiClient, objects: list[dict[str, Any]]) -> None:
+    """POSTs every object, THREADS at a time."""
     with ThreadPoolExecutor(THREADS) as pool:
-        list(pool.map(create, objects))
+        list(pool.map(sender(api), objects))
+
+
+def create_all_sequentially(
+    api: kubernetes.client.ApiClient, objects: list[dict[str, Any]]
+) -> None:
+    create = sender(api)
+    for obj in objects:
+        create(obj)
 
 
 def bound(api: kubernetes.client.ApiClient, bodies: list[dict[str, Any]]) -> float:
@@ -93,5 +107,69 @@ def bound(api: kubernetes.client.ApiClient, bodies: list[dict[str, Any]]) -> flo
     namespace = bodies[0]["metadata"]["namespace"]
     started = time.monotonic()
     create_all(api, objects)
+    wait_for_all(api, "apps/v1", "deployments", namespace, len(bodies), available)
+    return time.monotonic() - started
+
+
+def same_writes(api: kubernetes.client.ApiClient, bodies: list[dict[str, Any]]) -> float:
+    """Berth's writes without Berth: each service's own write sequence, sent by the plain client.
+
+    Per service, in order: the service, its finalizer, its version, the version's number, the
+    owned objects and claims, three status writes, the version's ACTIVE, three events. What is
+    left between this and Berth's time is the operator itself: watching, deciding, waiting.
+    """
+    custom = kubernetes.client.CustomObjectsApi(api)
+    core = kubernetes.client.CoreV1Api(api)
+    namespace = bodies[0]["metadata"]["namespace"]
+    group, version = "berth.dev", "v1alpha1"
+
+    def status(plural: str, name: str, patch: dict[str, Any]) -> None:
+        custom.patch_namespaced_custom_object_status(
+            group, version, namespace, plural, name, {"status": patch}
+        )
+
+    def event(body: dict[str, Any], reason: str) -> None:
+        meta = body["metadata"]
+        core.create_namespaced_event(
+            namespace,
+            {
+                "metadata": {"generateName": f"{meta['name']}.", "namespace": namespace},
+                "involvedObject": {"kind": body["kind"], "name": meta["name"], "uid": meta["uid"]},
+                "type": "Normal",
+                "reason": reason,
+                "message": reason,
+                "source": {"component": "bench"},
+            },
+        )
+
+    def one(body: dict[str, Any]) -> None:
+        name = body["metadata"]["name"]
+        created = custom.create_namespaced_custom_object(
+            group, version, namespace, "containerservices", body
+        )
+        custom.patch_namespaced_custom_object(
+            group,
+            version,
+            namespace,
+            "containerservices",
+            name,
+            {"metadata": {"finalizers": ["berth.dev/cleanup"]}},
+        )
+        status("containerservices", name, {"versions": {"lastVersion": 1}})
+        objects = owned_objects(body)
+        create_all_sequentially(api, objects[:1])
+        csd = objects[0]["metadata"]["name"]
+        status("containerservicedeployments", csd, {"version": 1, "state": "ACTIVATING"})
+        create_all_sequentially(api, objects[1:])
+        status("containerservices", name, {"state": "DEPLOYING"})
+        event(created, "StateDeploying")
+        status("containerservicedeployments", csd, {"state": "ACTIVE"})
+        event(created, "VersionActive")
+        status("containerservices", name, {"state": "RUNNING"})
+        event(created, "StateRunning")
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(one, bodies))
     wait_for_all(api, "apps/v1", "deployments", namespace, len(bodies), available)
     return time.monotonic() - started

@@ -2,9 +2,10 @@
 
 Prints a table and writes bench/results.json. Measures, per N: time until all services are
 RUNNING; the raw bound (every object the operator would create for them, created directly on a
-cluster of their own) and the ratio; API writes per service, by kind and verb; writes in an idle
-window; operator peak RSS; convergence after a restart (and its writes); and the latency from one
-`kubectl apply` to its Deployment while the N services idle.
+cluster of their own) and the ratio; Berth's own sequence of writes sent by the plain client with
+no operator (how much of the ratio the writes alone explain); API writes per service, by kind and
+verb; writes in an idle window; operator peak RSS; convergence after a restart (and its writes);
+and the latency from one `kubectl apply` to its Deployment while the N services idle.
 """
 
 from __future__ import annotations
@@ -68,8 +69,15 @@ def raw_bound(n: int) -> float:
         return raw.bound(api, [workload.service(i, "raw") for i in range(n)])
 
 
+def same_writes_bound(n: int) -> float:
+    """Berth's writes sent by the plain client, on a cluster of its own with no operator."""
+    with staged("same") as (_, api):
+        return raw.same_writes(api, [workload.service(i, "same") for i in range(n)])
+
+
 def measure(n: int, idle_seconds: float, samples: int, workdir: pathlib.Path) -> dict[str, Any]:
     raw_seconds = raw_bound(n)
+    same_writes_seconds = same_writes_bound(n)
     with staged("bench") as (cluster, api):
         operator = OperatorProcess(cluster.kubeconfig, workdir / f"operator-{n}.log").start()
         try:
@@ -121,6 +129,10 @@ def measure(n: int, idle_seconds: float, samples: int, workdir: pathlib.Path) ->
         "berth_seconds": round(berth_seconds, 2),
         "raw_seconds": round(raw_seconds, 2),
         "ratio": round(berth_seconds / raw_seconds, 2),
+        # How much of the ratio the writes alone explain, and what the operator adds to them.
+        "same_writes_seconds": round(same_writes_seconds, 2),
+        "same_writes_ratio": round(same_writes_seconds / raw_seconds, 2),
+        "berth_over_same_writes": round(berth_seconds / same_writes_seconds, 2),
         "writes_per_service": round(writes_per_service, 2),
         "writes_per_service_by_kind": writes,
         "idle_seconds": idle_seconds,
