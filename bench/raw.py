@@ -134,7 +134,13 @@ def same_writes(api: kubernetes.client.ApiClient, bodies: list[dict[str, Any]]) 
             namespace,
             {
                 "metadata": {"generateName": f"{meta['name']}.", "namespace": namespace},
-                "involvedObject": {"kind": body["kind"], "name": meta["name"], "uid": meta["uid"]},
+                "involvedObject": {
+                    "apiVersion": body["apiVersion"],
+                    "kind": body["kind"],
+                    "name": meta["name"],
+                    "namespace": namespace,
+                    "uid": meta["uid"],
+                },
                 "type": "Normal",
                 "reason": reason,
                 "message": reason,
