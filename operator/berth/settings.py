@@ -41,7 +41,10 @@ class Settings(BaseSettings):
     metrics_host: str = "0.0.0.0"
     health_port: int = Field(default=8081, description="Port of /healthz; 0 turns it off.")
     workers: int = Field(default=32, ge=1, description="Services reconciled at the same time.")
-    api_threads: int = Field(default=32, ge=1, description="Threads talking to the API server.")
+    # The name is kept from when these were threads, so that charts and environments keep working.
+    api_threads: int = Field(
+        default=32, ge=1, description="Requests sent to the API server at the same time."
+    )
     external_kubeconfig: Path | None = Field(
         default=None,
         validation_alias="BERTH_KUBECONFIG",

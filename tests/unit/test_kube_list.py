@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, cast
-
-from kubernetes import client as k8s
+from typing import Any
 
 from berth.kube import resources
 from berth.kube.client import LIST_PAGE, Kube
@@ -15,7 +13,7 @@ class PagedKube(Kube):
     """A Kube whose API server answers from `pages`, recording each query."""
 
     def __init__(self, pages: list[dict[str, Any]]) -> None:
-        super().__init__(cast(k8s.ApiClient, None), threads=1)
+        super().__init__(None, None)
         self.pages = pages
         self.queries: list[dict[str, str]] = []
 

@@ -61,8 +61,9 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     # it keeps a worker per object holding its last body: a page at a time, and let go soon.
     settings.watching.chunk_size = LIST_PAGE
     settings.queueing.idle_timeout = 0.5
-    api = connect(config.api_threads)
-    kube = Kube(api, config.api_threads)
+    endpoint = endpoint_of(connect().configuration)
+    session = session_for(endpoint)
+    kube = Kube(endpoint, session, config.api_threads)
     config = await resolve_resources_mode(kube, config)
     store = Store()
     ctx_holder: list[Context] = []
@@ -71,13 +72,11 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
         return await reconcile(ctx_holder[0], key)
 
     queue = WorkQueue(handle, config.workers)
-    ctx = Context(kube=kube, store=store, settings=config, queue=queue)
+    ctx = Context(kube=kube, store=store, settings=config, queue=queue, session=session)
     ctx_holder.append(ctx)
     runtime.install(ctx)
     # The informers' first lists fill the store, so that no reconcile decides on half of it.
-    endpoint = endpoint_of(api.configuration)
-    ctx.session = session_for(endpoint)
-    followed = informers(endpoint, ctx.session, config)
+    followed = informers(endpoint, session, config)
     ctx.followers = [asyncio.create_task(i.run(), name=repr(i)) for i in followed]
     await first_lists(followed)
     scopes: list[str | None] = list(config.watch_namespaces) or [None]

@@ -1,23 +1,24 @@
-"""An asyncio face on the Kubernetes client: reads, server-side apply, patches, events."""
+"""The operator's API calls on aiohttp: reads, server-side apply, patches, events."""
 
 import asyncio
 import contextlib
 import json
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
-from kubernetes.client.rest import ApiException
 
 from berth import metrics
 from berth.kube import resources
+from berth.kube.informer import Endpoint
 from berth.kube.resources import Resource
 
 FIELD_MANAGER = "berth"
 LIST_PAGE = 500
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30)
 Body = dict[str, Any]
 
 
@@ -29,23 +30,43 @@ class Conflict(Exception):
     """Someone else changed the object first; read again and retry."""
 
 
-def connect(threads: int) -> k8s.ApiClient:
-    """In a pod, its service account; elsewhere $KUBECONFIG or ~/.kube/config, like kubectl."""
+def connect() -> k8s.ApiClient:
+    """In a pod, its service account; elsewhere $KUBECONFIG or ~/.kube/config, like kubectl.
+
+    Only its configuration is used: where the API server is and how to authenticate.
+    """
     configuration = k8s.Configuration()
     try:
         k8s_config.load_incluster_config(client_configuration=configuration)
     except k8s_config.ConfigException:
         k8s_config.load_kube_config(client_configuration=configuration)
-    configuration.connection_pool_maxsize = threads
     return k8s.ApiClient(configuration)
 
 
-class Kube:
-    """Every call the operator makes to the API server, counted when it writes."""
+class ApiError(Exception):
+    """The API server refused a request."""
 
-    def __init__(self, api: k8s.ApiClient, threads: int = 16) -> None:
-        self.api = api
-        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="kube")
+    def __init__(self, status: int, path: str, answer: bytes) -> None:
+        super().__init__(f"{status} on {path}: {answer[:500].decode(errors='replace')}")
+        self.status = status
+
+
+class Kube:
+    """Every call the operator makes to the API server, counted when it writes.
+
+    Requests go out on aiohttp, at most `concurrency` at a time, on the session the informers
+    share: no thread pool, no client models, one event loop.
+    """
+
+    def __init__(
+        self,
+        endpoint: Endpoint | None,
+        session: aiohttp.ClientSession | None,
+        concurrency: int = 16,
+    ) -> None:
+        self.endpoint = endpoint
+        self.session = session
+        self.in_flight = asyncio.Semaphore(concurrency)
 
     async def _call(
         self,
@@ -55,36 +76,28 @@ class Kube:
         query: list[tuple[str, str]] | None = None,
         content_type: str = "application/json",
     ) -> Any:
-        def send() -> Any:
-            method_, url, headers, payload, post = self.api.param_serialize(
-                method=method,
-                resource_path=path,
-                query_params=query or [],
-                header_params={"Content-Type": content_type, "Accept": "application/json"},
-                body=body,
-                auth_settings=["BearerToken"],
-            )
-            response = self.api.call_api(
-                method_,
-                url,
-                header_params=headers,
-                body=payload,
-                post_params=post,
-                _request_timeout=30,
-            )
-            response.read()
-            if response.status >= 400:
-                raise ApiException(http_resp=response)
-            return json.loads(response.data) if response.data else None
-
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self.pool, send)
-        except ApiException as error:
-            if error.status == 404:
-                raise NotFound(path) from error
-            if error.status == 409:
-                raise Conflict(path) from error
-            raise
+        assert self.endpoint is not None and self.session is not None
+        headers = {**self.endpoint.headers(), "Content-Type": content_type}
+        data = None if body is None else json.dumps(body)
+        async with (
+            self.in_flight,
+            self.session.request(
+                method,
+                self.endpoint.host + path,
+                params=query or [],
+                data=data,
+                headers=headers,
+                timeout=REQUEST_TIMEOUT,
+            ) as response,
+        ):
+            answer = await response.read()
+        if response.status == 404:
+            raise NotFound(path)
+        if response.status == 409:
+            raise Conflict(path)
+        if response.status >= 400:
+            raise ApiError(response.status, path, answer)
+        return json.loads(answer) if answer else None
 
     def _count(self, kind: str, verb: str) -> None:
         metrics.API_WRITES.labels(kind=kind, verb=verb).inc()
