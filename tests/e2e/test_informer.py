@@ -27,9 +27,7 @@ async def until(check: Callable[[], bool], timeout: float = 15.0) -> None:
     await asyncio.wait_for(poll(), timeout)
 
 
-def follow(
-    api: kubernetes.client.ApiClient, namespace: str, scenario: Callable[..., Awaitable[None]]
-) -> None:
+def follow(api: kubernetes.client.ApiClient, scenario: Callable[..., Awaitable[None]]) -> None:
     async def main() -> None:
         endpoint = endpoint_of(api.configuration)
         async with session_for(endpoint) as session:
@@ -83,7 +81,7 @@ def test_it_lists_then_follows_changes_of_the_selected_objects_only(
         await asyncio.sleep(0.5)  # anything unwanted would arrive meanwhile
         task.cancel()
 
-    follow(kube_api, namespace, scenario)
+    follow(kube_api, scenario)
 
     assert seen == [
         ("ADDED", "before", "1"),
@@ -118,10 +116,46 @@ def test_a_relist_hands_over_objects_deleted_while_it_was_not_watching(
         await asyncio.wait_for(informer.synced.wait(), 15)
         second.cancel()
 
-    follow(kube_api, namespace, scenario)
+    follow(kube_api, scenario)
 
     # The namespace's own kube-root-ca.crt is listed too; the deletion comes after the list.
     assert ("DELETED", "goes", "") in seen
     assert seen.index(("DELETED", "goes", "")) == len(seen) - 1
     assert {name for kind, name, _ in seen if kind == "ADDED"} >= {"stays", "new"}
     assert "goes" not in {name for kind, name, _ in seen if kind == "ADDED"}
+
+
+def test_a_handler_failing_on_one_object_does_not_stop_the_others(
+    kube_api: kubernetes.client.ApiClient, namespace: str
+) -> None:
+    core = kubernetes.client.CoreV1Api(kube_api)
+    core.create_namespaced_config_map(namespace, configmap("a-bad", "1", team="a"))
+    core.create_namespaced_config_map(namespace, configmap("b-good", "1", team="a"))
+    seen: Seen = []
+    record = recorder(seen)
+
+    async def fussy(event: dict[str, Any]) -> None:
+        await record(event)
+        if event["object"]["metadata"]["name"].endswith("bad"):
+            raise ValueError("a bug in a handler")
+
+    async def scenario(endpoint: Any, session: Any) -> None:
+        informer = Informer(
+            endpoint,
+            session,
+            resources.CONFIG_MAP,
+            fussy,
+            namespace=namespace,
+            label_selector="team=a",
+        )
+        task = asyncio.create_task(informer.run())
+        await asyncio.wait_for(informer.synced.wait(), 15)
+        await asyncio.to_thread(
+            core.create_namespaced_config_map, namespace, configmap("c-later", "1", team="a")
+        )
+        await until(lambda: len(seen) >= 3)
+        task.cancel()
+
+    follow(kube_api, scenario)
+
+    assert [name for _, name, _ in seen] == ["a-bad", "b-good", "c-later"]

@@ -167,14 +167,14 @@ class Informer:
                 item.setdefault("kind", self.resource.kind)
                 key = _key(item)
                 listed.add(key)
-                await self.handle({"type": "ADDED", "object": self.keep(item)})
+                await self._deliver("ADDED", item)
             meta = page.get("metadata") or {}
             token = meta.get("continue") or ""
             if not token:
                 break
         for namespace, name in self.known - listed:
             gone = {"metadata": {"namespace": namespace or None, "name": name}}
-            await self.handle({"type": "DELETED", "object": gone})
+            await self._deliver("DELETED", gone)
         self.known = listed
         return str(meta.get("resourceVersion") or "")
 
@@ -196,20 +196,27 @@ class Informer:
                 if not line.strip():
                     continue
                 event = json.loads(line)
-                kind, body = event.get("type"), event.get("object") or {}
-                if kind == "ERROR":
+                event_type, body = event.get("type"), event.get("object") or {}
+                if event_type == "ERROR":
                     if body.get("code") == 410:
                         raise Gone()
                     raise RuntimeError(f"watch error: {body.get('message')}")
                 version = (body.get("metadata") or {}).get("resourceVersion") or version
-                if kind == "BOOKMARK":
+                if event_type == "BOOKMARK":
                     continue
                 body.setdefault("apiVersion", self.resource.api_version)
                 body.setdefault("kind", self.resource.kind)
                 key = _key(body)
-                if kind == "DELETED":
+                if event_type == "DELETED":
                     self.known.discard(key)
                 else:
                     self.known.add(key)
-                await self.handle({"type": kind, "object": self.keep(body)})
+                await self._deliver(event_type, body)
         return version
+
+    async def _deliver(self, event_type: str, body: Body) -> None:
+        """A handler that fails on one object is logged; the stream goes on for the others."""
+        try:
+            await self.handle({"type": event_type, "object": self.keep(body)})
+        except Exception:
+            logger.exception("%r: handling %s %s failed", self, event_type, _key(body))
