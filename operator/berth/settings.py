@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         description="Use this cluster in tests and `make run` instead of the embedded one.",
     )
 
+    def scopes(self) -> list[str | None]:
+        """Where namespaced kinds are listed and watched: each watched namespace, or None for
+        all of them."""
+        return list(self.watch_namespaces) or [None]
+
 
 def load() -> Settings:
     return Settings()

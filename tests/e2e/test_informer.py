@@ -10,7 +10,8 @@ from typing import Any
 import kubernetes
 
 from berth.kube import resources
-from berth.kube.informer import Informer, endpoint_of, session_for
+from berth.kube.client import Kube, endpoint_of, session_for
+from berth.kube.informer import Informer
 
 Seen = list[tuple[str, str, str]]  # (event type, name, the "step" label or "")
 
@@ -27,13 +28,19 @@ async def until(check: Callable[[], bool], timeout: float = 15.0) -> None:
     await asyncio.wait_for(poll(), timeout)
 
 
-def follow(api: kubernetes.client.ApiClient, scenario: Callable[..., Awaitable[None]]) -> None:
+def follow(api: kubernetes.client.ApiClient, scenario: Callable[[Kube], Awaitable[None]]) -> None:
+    """Runs `scenario` with a Kube on `api`'s cluster."""
+
     async def main() -> None:
         endpoint = endpoint_of(api.configuration)
         async with session_for(endpoint) as session:
-            await scenario(endpoint, session)
+            await scenario(Kube(endpoint, session))
 
     asyncio.run(main())
+
+
+def configmaps_in(kube: Kube, namespace: str, handle: Any, **options: Any) -> Informer:
+    return Informer(kube, resources.CONFIG_MAP, handle, namespace=namespace, **options)
 
 
 def recorder(seen: Seen) -> Callable[[dict[str, Any]], Awaitable[None]]:
@@ -52,15 +59,8 @@ def test_it_lists_then_follows_changes_of_the_selected_objects_only(
     core.create_namespaced_config_map(namespace, configmap("other-team", "1", team="b"))
     seen: Seen = []
 
-    async def scenario(endpoint: Any, session: Any) -> None:
-        informer = Informer(
-            endpoint,
-            session,
-            resources.CONFIG_MAP,
-            recorder(seen),
-            namespace=namespace,
-            label_selector="team=a",
-        )
+    async def scenario(kube: Kube) -> None:
+        informer = configmaps_in(kube, namespace, recorder(seen), label_selector="team=a")
         task = asyncio.create_task(informer.run())
         await asyncio.wait_for(informer.synced.wait(), 15)
         assert seen == [("ADDED", "before", "1")]
@@ -99,10 +99,8 @@ def test_a_relist_hands_over_objects_deleted_while_it_was_not_watching(
         core.create_namespaced_config_map(namespace, configmap(name, "1"))
     seen: Seen = []
 
-    async def scenario(endpoint: Any, session: Any) -> None:
-        informer = Informer(
-            endpoint, session, resources.CONFIG_MAP, recorder(seen), namespace=namespace
-        )
+    async def scenario(kube: Kube) -> None:
+        informer = configmaps_in(kube, namespace, recorder(seen))
         first = asyncio.create_task(informer.run())
         await asyncio.wait_for(informer.synced.wait(), 15)
         first.cancel()
@@ -139,15 +137,8 @@ def test_a_handler_failing_on_one_object_does_not_stop_the_others(
         if event["object"]["metadata"]["name"].endswith("bad"):
             raise ValueError("a bug in a handler")
 
-    async def scenario(endpoint: Any, session: Any) -> None:
-        informer = Informer(
-            endpoint,
-            session,
-            resources.CONFIG_MAP,
-            fussy,
-            namespace=namespace,
-            label_selector="team=a",
-        )
+    async def scenario(kube: Kube) -> None:
+        informer = configmaps_in(kube, namespace, fussy, label_selector="team=a")
         task = asyncio.create_task(informer.run())
         await asyncio.wait_for(informer.synced.wait(), 15)
         await asyncio.to_thread(

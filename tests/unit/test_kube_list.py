@@ -14,7 +14,7 @@ class PagedKube(Kube):
 
     def __init__(self, pages: list[dict[str, Any]]) -> None:
         super().__init__(None, None)
-        self.pages = pages
+        self.answers = pages
         self.queries: list[dict[str, str]] = []
 
     async def _call(
@@ -26,7 +26,7 @@ class PagedKube(Kube):
         content_type: str = "application/json",
     ) -> Any:
         self.queries.append(dict(query or []))
-        return self.pages.pop(0)
+        return self.answers.pop(0)
 
 
 def item(name: str) -> dict[str, Any]:

@@ -3,8 +3,6 @@
 import asyncio
 from dataclasses import dataclass, field
 
-import aiohttp
-
 from berth.handlers.queue import WorkQueue
 from berth.handlers.store import Store
 from berth.kube.client import Kube
@@ -30,6 +28,5 @@ class Context:
     zone_synced: tuple[dict[str, str], str | None] | None = None
     # The task that writes the zone a moment after reconciles asked for it (zone.request).
     zone_writer: asyncio.Task[None] | None = None
-    # The informers' tasks, and the HTTP session they share.
+    # The informers' tasks.
     followers: list[asyncio.Task[None]] = field(default_factory=list)
-    session: aiohttp.ClientSession | None = None

@@ -6,25 +6,22 @@ kopf follows those (network_watch).
 
 import asyncio
 
-import aiohttp
-
 from berth.handlers import network_watch, watch
 from berth.handlers.store import trimmed
 from berth.kube import resources
-from berth.kube.informer import Endpoint, Informer
+from berth.kube.client import Kube
+from berth.kube.informer import Informer
 from berth.render import names
 from berth.settings import Settings
 
 
-def informers(
-    endpoint: Endpoint, session: aiohttp.ClientSession, settings: Settings
-) -> list[Informer]:
+def informers(kube: Kube, settings: Settings) -> list[Informer]:
     one_list_at_a_time = asyncio.Semaphore(1)
 
     def follow(resource: resources.Resource, handler: watch.Handler, **options: object) -> Informer:
         options.setdefault("keep", trimmed)
         options["list_gate"] = one_list_at_a_time
-        return Informer(endpoint, session, resource, handler, **options)  # type: ignore[arg-type]
+        return Informer(kube, resource, handler, **options)  # type: ignore[arg-type]
 
     made = [
         follow(resources.POWER, watch.power_changed),
@@ -37,8 +34,7 @@ def informers(
         ),
     ]
     managed = watch.MANAGED_SELECTOR
-    scopes: list[str | None] = list(settings.watch_namespaces) or [None]
-    for scope in scopes:
+    for scope in settings.scopes():
         made += [
             follow(resources.SERVICE, watch.service_changed, namespace=scope),
             follow(resources.VERSION, watch.version_changed, namespace=scope),

@@ -15,8 +15,7 @@ from berth.handlers.queue import WorkQueue
 from berth.handlers.reconcile import reconcile
 from berth.handlers.store import Store
 from berth.handlers.watch import MANAGED_SELECTOR
-from berth.kube.client import LIST_PAGE, Kube, connect
-from berth.kube.informer import endpoint_of, session_for
+from berth.kube.client import LIST_PAGE, Kube, connect, endpoint_of, session_for
 from berth.settings import ResourcesMode, Settings
 
 logger = logging.getLogger(__name__)
@@ -62,8 +61,7 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.watching.chunk_size = LIST_PAGE
     settings.queueing.idle_timeout = 0.5
     endpoint = endpoint_of(connect().configuration)
-    session = session_for(endpoint)
-    kube = Kube(endpoint, session, config.api_threads)
+    kube = Kube(endpoint, session_for(endpoint), config.api_threads)
     config = await resolve_resources_mode(kube, config)
     store = Store()
     ctx_holder: list[Context] = []
@@ -72,15 +70,14 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
         return await reconcile(ctx_holder[0], key)
 
     queue = WorkQueue(handle, config.workers)
-    ctx = Context(kube=kube, store=store, settings=config, queue=queue, session=session)
+    ctx = Context(kube=kube, store=store, settings=config, queue=queue)
     ctx_holder.append(ctx)
     runtime.install(ctx)
     # The informers' first lists fill the store, so that no reconcile decides on half of it.
-    followed = informers(endpoint, session, config)
+    followed = informers(kube, config)
     ctx.followers = [asyncio.create_task(i.run(), name=repr(i)) for i in followed]
     await first_lists(followed)
-    scopes: list[str | None] = list(config.watch_namespaces) or [None]
-    await networking.prime_certificates(kube, store, MANAGED_SELECTOR, scopes)
+    await networking.prime_certificates(kube, store, MANAGED_SELECTOR, config.scopes())
     store.primed = True
     # Every service once, in the background lane: whatever changes meanwhile goes first.
     for body in store.all("ContainerService"):
@@ -99,7 +96,7 @@ async def stop(**_: Any) -> None:
         task.cancel()
     await asyncio.gather(*ctx.followers, return_exceptions=True)
     await ctx.queue.stop()
-    if ctx.session is not None:
-        await ctx.session.close()
+    if ctx.kube.session is not None:
+        await ctx.kube.session.close()
     if ctx.zone_writer is not None:
         ctx.zone_writer.cancel()

@@ -3,7 +3,9 @@
 import asyncio
 import contextlib
 import json
-from collections.abc import Callable
+import ssl
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,12 +15,18 @@ from kubernetes import config as k8s_config
 
 from berth import metrics
 from berth.kube import resources
-from berth.kube.informer import Endpoint
 from berth.kube.resources import Resource
 
 FIELD_MANAGER = "berth"
-LIST_PAGE = 500
+# Lists are read a page at a time and each page is let go before the next: after a restart every
+# informer lists, and a page of full bodies is held until its last object is handed over (at 1,000
+# services, concurrent pages of 500 were ~60 MB of the operator's peak).
+LIST_PAGE = 250
+# The largest object is 1.5 MiB; a watch line carries one object plus its envelope.
+MAX_LINE = 4 * 1024 * 1024
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30)
+# The server ends a watch after this long; whoever watches goes on from the last version seen.
+WATCH_SECONDS = 300
 Body = dict[str, Any]
 
 
@@ -28,6 +36,43 @@ class NotFound(Exception):
 
 class Conflict(Exception):
     """Someone else changed the object first; read again and retry."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """How to reach the API server: its address, TLS, and the headers that authenticate us."""
+
+    host: str
+    tls: ssl.SSLContext | bool
+    configuration: k8s.Configuration
+
+    def headers(self) -> dict[str, str]:
+        """As the kubernetes client authenticates; read per request, because in a pod its
+        refresh hook rotates the projected token."""
+        headers = {"Accept": "application/json"}
+        for setting in self.configuration.auth_settings().values():
+            if setting["in"] == "header" and setting["value"]:
+                headers[setting["key"]] = setting["value"]
+        return headers
+
+
+def endpoint_of(configuration: k8s.Configuration) -> Endpoint:
+    if not configuration.host.startswith("https"):
+        return Endpoint(configuration.host, False, configuration)
+    tls = ssl.create_default_context(cafile=configuration.ssl_ca_cert)
+    if configuration.cert_file:
+        tls.load_cert_chain(configuration.cert_file, configuration.key_file)
+    if not configuration.verify_ssl:
+        tls.check_hostname = False
+        tls.verify_mode = ssl.CERT_NONE
+    return Endpoint(configuration.host, tls, configuration)
+
+
+def session_for(endpoint: Endpoint) -> aiohttp.ClientSession:
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(ssl=endpoint.tls, limit=0),
+        read_bufsize=MAX_LINE // 2,
+    )
 
 
 def connect() -> k8s.ApiClient:
@@ -54,8 +99,8 @@ class ApiError(Exception):
 class Kube:
     """Every call the operator makes to the API server, counted when it writes.
 
-    Requests go out on aiohttp, at most `concurrency` at a time, on the session the informers
-    share: no thread pool, no client models, one event loop.
+    Requests go out on aiohttp, at most `concurrency` at a time (watches aside, which last):
+    no thread pool, no client models, one event loop. The informers list and watch through it.
     """
 
     def __init__(
@@ -109,6 +154,39 @@ class Kube:
             return None
         return found
 
+    async def pages(
+        self,
+        resource: Resource,
+        namespace: str | None = None,
+        query: list[tuple[str, str]] | None = None,
+    ) -> AsyncIterator[Body]:
+        """Each page of a list, in turn; its items say their apiVersion and kind."""
+        token = ""
+        while True:
+            params = [*(query or []), ("limit", str(LIST_PAGE))]
+            params += [("continue", token)] if token else []
+            page: Body = await self._call("GET", resource.path(namespace), query=params)
+            for item in page.get("items") or []:
+                item.setdefault("apiVersion", resource.api_version)
+                item.setdefault("kind", resource.kind)
+            yield page
+            token = (page.get("metadata") or {}).get("continue") or ""
+            if not token:
+                return
+
+    def watch(self, resource: Resource, namespace: str | None, query: list[tuple[str, str]]) -> Any:
+        """The streamed answer to a watch (`async with`), one JSON event per line. Not counted
+        against the requests in flight: a watch lasts minutes."""
+        assert self.endpoint is not None and self.session is not None
+        return self.session.get(
+            self.endpoint.host + resource.path(namespace),
+            params=[*query, ("watch", "1")],
+            headers=self.endpoint.headers(),
+            timeout=aiohttp.ClientTimeout(
+                total=None, sock_connect=30, sock_read=WATCH_SECONDS + 30
+            ),
+        )
+
     async def list(
         self,
         resource: Resource,
@@ -119,19 +197,10 @@ class Kube:
         """Every object, read a page at a time; `keep` slims each one before the next page, so
         thousands of full bodies are never held at once."""
         query = [("labelSelector", selector)] if selector else []
-        query.append(("limit", str(LIST_PAGE)))
         found: list[Body] = []
-        token = ""
-        while True:
-            page = query + ([("continue", token)] if token else [])
-            answer = await self._call("GET", resource.path(namespace), query=page)
-            for item in answer.get("items") or []:
-                item.setdefault("apiVersion", resource.api_version)
-                item.setdefault("kind", resource.kind)
-                found.append(keep(item) if keep else item)
-            token = (answer.get("metadata") or {}).get("continue") or ""
-            if not token:
-                return found
+        async for page in self.pages(resource, namespace, query):
+            found += [keep(item) if keep else item for item in page.get("items") or []]
+        return found
 
     async def apply(self, manifest: Body) -> Body:
         """Server-side apply as field manager `berth`, taking over fields edited by hand."""

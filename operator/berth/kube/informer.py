@@ -1,4 +1,4 @@
-"""List, then watch, one kind of object: a lean informer on aiohttp.
+"""List, then watch, one kind of object: a lean informer.
 
 Each watch event is decoded, slimmed by `keep` and handed to `handle` on the spot: nothing else
 holds the full body, and there is no per-object task or bookkeeping. After a (re)list, objects
@@ -9,71 +9,21 @@ during a deletion cannot leave a ghost behind.
 import asyncio
 import json
 import logging
-import ssl
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
-from kubernetes import client as k8s
-
+from berth.kube.client import WATCH_SECONDS, ApiError, Kube
 from berth.kube.resources import Resource
 
 logger = logging.getLogger(__name__)
 Body = dict[str, Any]
 Key = tuple[str, str]
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
-
-# Pages are small and lists go one at a time (`list_gate`): after a restart every informer lists
-# at once, and a page of full bodies is held until its last object is handed over (at 1,000
-# services, concurrent pages of 500 were ~60 MB of the operator's peak).
-LIST_PAGE = 250
-# The server ends a watch after this long; we then watch on from the last version seen.
-WATCH_SECONDS = 300
-# The largest object is 1.5 MiB; a watch line carries one object plus its envelope.
-MAX_LINE = 4 * 1024 * 1024
 MAX_BACKOFF_SECONDS = 30.0
 
 
 class Gone(Exception):
     """The resource version we would resume from is compacted away: list again."""
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """How to reach the API server: its address, TLS, and the headers that authenticate us."""
-
-    host: str
-    tls: ssl.SSLContext | bool
-    configuration: k8s.Configuration
-
-    def headers(self) -> dict[str, str]:
-        """As the kubernetes client authenticates; read per request, because in a pod its
-        refresh hook rotates the projected token."""
-        headers = {"Accept": "application/json"}
-        for setting in self.configuration.auth_settings().values():
-            if setting["in"] == "header" and setting["value"]:
-                headers[setting["key"]] = setting["value"]
-        return headers
-
-
-def endpoint_of(configuration: k8s.Configuration) -> Endpoint:
-    if not configuration.host.startswith("https"):
-        return Endpoint(configuration.host, False, configuration)
-    tls = ssl.create_default_context(cafile=configuration.ssl_ca_cert)
-    if configuration.cert_file:
-        tls.load_cert_chain(configuration.cert_file, configuration.key_file)
-    if not configuration.verify_ssl:
-        tls.check_hostname = False
-        tls.verify_mode = ssl.CERT_NONE
-    return Endpoint(configuration.host, tls, configuration)
-
-
-def session_for(endpoint: Endpoint) -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(ssl=endpoint.tls, limit=0),
-        read_bufsize=MAX_LINE // 2,
-    )
 
 
 def _key(body: Body) -> Key:
@@ -87,8 +37,7 @@ class Informer:
 
     def __init__(
         self,
-        endpoint: Endpoint,
-        session: aiohttp.ClientSession,
+        kube: Kube,
         resource: Resource,
         handle: Handler,
         *,
@@ -98,8 +47,7 @@ class Informer:
         keep: Callable[[Body], Body] = lambda body: body,
         list_gate: asyncio.Semaphore | None = None,
     ) -> None:
-        self.endpoint = endpoint
-        self.session = session
+        self.kube = kube
         self.resource = resource
         self.handle = handle
         self.namespace = namespace
@@ -139,14 +87,6 @@ class Informer:
                 logger.warning("%r failed (%s); again in %.1fs", self, error, delay)
                 await asyncio.sleep(delay)
 
-    def _get(self, params: list[tuple[str, str]], timeout: aiohttp.ClientTimeout) -> Any:
-        return self.session.get(
-            self.endpoint.host + self.resource.path(self.namespace),
-            params=self.selectors + params,
-            headers=self.endpoint.headers(),
-            timeout=timeout,
-        )
-
     async def _list(self) -> str:
         """Every object, a page at a time; returns the version to watch from."""
         async with self.list_gate:
@@ -154,41 +94,33 @@ class Informer:
 
     async def _list_pages(self) -> str:
         listed: set[Key] = set()
-        token = ""
-        while True:
-            params = [("limit", str(LIST_PAGE))] + ([("continue", token)] if token else [])
-            async with self._get(params, aiohttp.ClientTimeout(total=60)) as response:
-                if response.status == 410:
-                    raise Gone()
-                response.raise_for_status()
-                page = await response.json(loads=json.loads)
-            for item in page.get("items") or []:
-                item.setdefault("apiVersion", self.resource.api_version)
-                item.setdefault("kind", self.resource.kind)
-                key = _key(item)
-                listed.add(key)
-                await self._deliver("ADDED", item)
-            meta = page.get("metadata") or {}
-            token = meta.get("continue") or ""
-            if not token:
-                break
+        version = ""
+        try:
+            async for page in self.kube.pages(self.resource, self.namespace, self.selectors):
+                for item in page.get("items") or []:
+                    listed.add(_key(item))
+                    await self._deliver("ADDED", item)
+                version = str((page.get("metadata") or {}).get("resourceVersion") or "")
+        except ApiError as error:
+            if error.status == 410:  # the continue token expired
+                raise Gone() from error
+            raise
         for namespace, name in self.known - listed:
             gone = {"metadata": {"namespace": namespace or None, "name": name}}
             await self._deliver("DELETED", gone)
         self.known = listed
-        return str(meta.get("resourceVersion") or "")
+        return version
 
     async def _watch(self, version: str) -> str:
         """Follows changes from `version` until the server ends the watch; returns the last
         version seen, from which the next watch goes on."""
-        params = [
-            ("watch", "1"),
+        query = [
+            *self.selectors,
             ("resourceVersion", version),
             ("allowWatchBookmarks", "true"),
             ("timeoutSeconds", str(WATCH_SECONDS)),
         ]
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=WATCH_SECONDS + 30)
-        async with self._get(params, timeout) as response:
+        async with self.kube.watch(self.resource, self.namespace, query) as response:
             if response.status == 410:
                 raise Gone()
             response.raise_for_status()
