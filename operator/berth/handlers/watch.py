@@ -32,10 +32,8 @@ def record(kind: str, event: Event) -> Body | None:
     ctx = runtime.context()
     if event.get("type") == "DELETED":
         return ctx.store.remove(kind, body) or body
-    if not ctx.store.primed:
-        ctx.store.put(kind, body)
-        return None
-    return body if ctx.store.put(kind, body) else None
+    news = ctx.store.put(kind, body)
+    return body if news and ctx.store.primed else None
 
 
 def owner_key(body: Body | None) -> tuple[str, str] | None:
