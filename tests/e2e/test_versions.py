@@ -163,16 +163,18 @@ def test_failed_rollout_keeps_the_current_version_serving(
     assert any(e.reason == "VersionFailed" and e.type == "Warning" for e in berth.events("api"))
 
 
+def stuck_rolling_out(cluster: KubeCluster, berth: Berth, service: str) -> None:
+    """`service` RUNNING on v1, and v2 (`<service>-slow`) ACTIVATING for good: never ready."""
+    running_service(cluster, berth, service)
+    slow = version_manifest(f"{service}-slow", service, web_content("x/never-ready:1"))
+    apply(cluster, berth.namespace, slow)
+    wait_for(lambda: berth.version_states(service).get(2) == "ACTIVATING", what="v2 activating")
+
+
 def test_version_superseded_while_activating_becomes_inactive(
     cluster: KubeCluster, berth: Berth
 ) -> None:
-    running_service(cluster, berth, "blog")
-    apply(
-        cluster,
-        berth.namespace,
-        version_manifest("blog-slow", "blog", web_content("x/never-ready:1")),
-    )
-    wait_for(lambda: berth.version_states("blog").get(2) == "ACTIVATING", what="v2 activating")
+    stuck_rolling_out(cluster, berth, "blog")
     assert berth.status("blog")["state"] == "DEPLOYING"
 
     apply(cluster, berth.namespace, version_manifest("blog-fix", "blog", web_content(HOTFIX="1")))
@@ -186,13 +188,7 @@ def test_version_superseded_while_activating_becomes_inactive(
 def test_an_activating_version_is_deleted_only_once_it_is_no_longer_rolling_out(
     cluster: KubeCluster, berth: Berth
 ) -> None:
-    running_service(cluster, berth, "roll")
-    apply(
-        cluster,
-        berth.namespace,
-        version_manifest("roll-slow", "roll", web_content("x/never-ready:1")),
-    )
-    wait_for(lambda: berth.version_states("roll").get(2) == "ACTIVATING", what="v2 activating")
+    stuck_rolling_out(cluster, berth, "roll")
 
     cluster.kubectl("delete", "-n", berth.namespace, "csd", "roll-slow", "--wait=false")
 
