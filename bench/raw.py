@@ -17,6 +17,7 @@ from berth.api.objects import parse_service
 from berth.api.power import DEFAULT_POWERS
 from berth.handlers import claims
 from berth.handlers.versions import content_hash, inline_version
+from berth.kube import resources
 from berth.render import ingress, names, network, workload
 from berth.settings import ResourcesMode, Settings
 
@@ -77,8 +78,9 @@ def sender(api: kubernetes.client.ApiClient) -> Callable[[dict[str, Any]], None]
         elif kind == "Ingress":
             networking.create_namespaced_ingress(namespace, obj)
         else:
-            group, version = obj["apiVersion"].split("/")
-            plural = f"{kind.lower()}s"
+            resource = resources.BY_KIND[kind]
+            group, version = resource.api_version.split("/")
+            plural = resource.plural
             if namespace:
                 custom.create_namespaced_custom_object(group, version, namespace, plural, obj)
             else:
@@ -91,14 +93,6 @@ def create_all(api: kubernetes.client.ApiClient, objects: list[dict[str, Any]]) 
     """POSTs every object, THREADS at a time."""
     with ThreadPoolExecutor(THREADS) as pool:
         list(pool.map(sender(api), objects))
-
-
-def create_all_sequentially(
-    api: kubernetes.client.ApiClient, objects: list[dict[str, Any]]
-) -> None:
-    create = sender(api)
-    for obj in objects:
-        create(obj)
 
 
 def bound(api: kubernetes.client.ApiClient, bodies: list[dict[str, Any]]) -> float:
@@ -121,7 +115,9 @@ def same_writes(api: kubernetes.client.ApiClient, bodies: list[dict[str, Any]]) 
     custom = kubernetes.client.CustomObjectsApi(api)
     core = kubernetes.client.CoreV1Api(api)
     namespace = bodies[0]["metadata"]["namespace"]
-    group, version = "berth.dev", "v1alpha1"
+    group, version = resources.SERVICE.api_version.split("/")
+    services, versions = resources.SERVICE.plural, resources.VERSION.plural
+    create = sender(api)
 
     def status(plural: str, name: str, patch: dict[str, Any]) -> None:
         custom.patch_namespaced_custom_object_status(
@@ -150,28 +146,20 @@ def same_writes(api: kubernetes.client.ApiClient, bodies: list[dict[str, Any]]) 
 
     def one(body: dict[str, Any]) -> None:
         name = body["metadata"]["name"]
-        created = custom.create_namespaced_custom_object(
-            group, version, namespace, "containerservices", body
-        )
-        custom.patch_namespaced_custom_object(
-            group,
-            version,
-            namespace,
-            "containerservices",
-            name,
-            {"metadata": {"finalizers": ["berth.dev/cleanup"]}},
-        )
-        status("containerservices", name, {"versions": {"lastVersion": 1}})
-        objects = owned_objects(body)
-        create_all_sequentially(api, objects[:1])
-        csd = objects[0]["metadata"]["name"]
-        status("containerservicedeployments", csd, {"version": 1, "state": "ACTIVATING"})
-        create_all_sequentially(api, objects[1:])
-        status("containerservices", name, {"state": "DEPLOYING"})
+        created = custom.create_namespaced_custom_object(group, version, namespace, services, body)
+        finalizer = {"metadata": {"finalizers": [names.SERVICE_FINALIZER]}}
+        custom.patch_namespaced_custom_object(group, version, namespace, services, name, finalizer)
+        status(services, name, {"versions": {"lastVersion": 1}})
+        csd, *owned = owned_objects(body)
+        create(csd)
+        status(versions, csd["metadata"]["name"], {"version": 1, "state": "ACTIVATING"})
+        for obj in owned:
+            create(obj)
+        status(services, name, {"state": "DEPLOYING"})
         event(created, "StateDeploying")
-        status("containerservicedeployments", csd, {"state": "ACTIVE"})
+        status(versions, csd["metadata"]["name"], {"state": "ACTIVE"})
         event(created, "VersionActive")
-        status("containerservices", name, {"state": "RUNNING"})
+        status(services, name, {"state": "RUNNING"})
         event(created, "StateRunning")
 
     started = time.monotonic()
