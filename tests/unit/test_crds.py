@@ -117,6 +117,25 @@ def test_root_checks_the_object_name_and_requires_spec(definition: Schema) -> No
     assert "self.metadata.name" in name_rule["rule"]
 
 
+@pytest.mark.parametrize("definition", [SERVICE, VERSION], ids=["ContainerService", "Version"])
+def test_status_carries_no_rules_while_spec_keeps_them(definition: Schema) -> None:
+    properties = openapi(definition)["properties"]
+
+    def checks(schema: Schema) -> list[str]:
+        return [
+            path
+            for path, node in nodes(schema)
+            if "x-kubernetes-validations" in node or "pattern" in node
+        ]
+
+    assert checks(properties["status"]) == []
+    assert checks(properties["spec"]) != []
+    # The service's status repeats version content whose spec form has rules: types stay.
+    if definition is SERVICE:
+        current = properties["status"]["properties"]["currentDeployment"]
+        assert current["properties"]["containers"]["maxProperties"] == limits.MAX_CONTAINERS
+
+
 def test_container_service_deployment_spec_is_immutable() -> None:
     spec = openapi(VERSION)["properties"]["spec"]
 
