@@ -109,8 +109,9 @@ def same_writes(api: kubernetes.client.ApiClient, bodies: list[dict[str, Any]]) 
     """Berth's writes without Berth: each service's own write sequence, sent by the plain client.
 
     Per service, in order: the service, its finalizer, its version, the version's number, the
-    owned objects and claims, three status writes, the version's ACTIVE, three events. What is
-    left between this and Berth's time is the operator itself: watching, deciding, waiting.
+    owned objects and claims, two status writes (the first with the ledger), the version's
+    ACTIVE, three events. What is left between this and Berth's time is the operator itself:
+    watching, deciding, waiting.
     """
     custom = kubernetes.client.CustomObjectsApi(api)
     core = kubernetes.client.CoreV1Api(api)
@@ -149,13 +150,12 @@ def same_writes(api: kubernetes.client.ApiClient, bodies: list[dict[str, Any]]) 
         created = custom.create_namespaced_custom_object(group, version, namespace, services, body)
         finalizer = {"metadata": {"finalizers": [names.SERVICE_FINALIZER]}}
         custom.patch_namespaced_custom_object(group, version, namespace, services, name, finalizer)
-        status(services, name, {"versions": {"lastVersion": 1}})
         csd, *owned = owned_objects(body)
         create(csd)
         status(versions, csd["metadata"]["name"], {"version": 1, "state": "ACTIVATING"})
         for obj in owned:
             create(obj)
-        status(services, name, {"state": "DEPLOYING"})
+        status(services, name, {"state": "DEPLOYING", "versions": {"lastVersion": 1}})
         event(created, "StateDeploying")
         status(versions, csd["metadata"]["name"], {"state": "ACTIVE"})
         event(created, "VersionActive")

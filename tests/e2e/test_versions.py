@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -16,8 +17,10 @@ from tests.e2e.support import (
     web_content,
 )
 
+from berth.api.objects import content_hash, parse_service
 from berth.devcluster import KubeCluster
 from berth.devcluster.operator_process import OperatorProcess
+from berth.handlers.versions import inline_version
 
 pytestmark = pytest.mark.e2e
 
@@ -199,6 +202,38 @@ def test_an_activating_version_is_deleted_only_once_it_is_no_longer_rolling_out(
     apply(cluster, berth.namespace, version_manifest("roll-fix", "roll", web_content(FIX="1")))
     wait_for(lambda: "roll-slow" not in berth.versions("roll"), what="v2 gone once superseded")
     wait_for(lambda: berth.version_states("roll") == {1: "INACTIVE", 3: "ACTIVE"}, what="v3")
+
+
+@pytest.mark.parametrize("told", [False, True], ids=["created", "created-and-told"])
+def test_a_crash_before_the_ledger_records_an_inline_version_neither_skips_nor_repeats_it(
+    cluster: KubeCluster, berth: Berth, operator: OperatorProcess, told: bool
+) -> None:
+    # The operator creates an inline version, tells it its number, and only then records the
+    # number in the service's status. Here it dies in between, and the next one takes over.
+    name = f"ahead-{int(told)}"
+    running_service(cluster, berth, name)
+    operator.kill()
+    apply(cluster, berth.namespace, service_manifest(name, deployment=web_content(V="2")))
+    service = parse_service(berth.service(name))
+    assert service.spec.deployment is not None
+    digest = content_hash(service.spec.deployment)
+    apply(cluster, berth.namespace, inline_version(service, f"{name}-v2", digest))
+    if told:
+        cluster.kubectl(
+            "patch", "-n", berth.namespace, "csd", f"{name}-v2", "--subresource=status",
+            "--type=merge", "-p", json.dumps({"status": {"version": 2, "state": "ACTIVATING"}}),
+        )  # fmt: skip
+    assert berth.status(name)["versions"]["lastVersion"] == 1
+
+    operator.restart()
+
+    wait_for(lambda: berth.version_states(name) == {1: "INACTIVE", 2: "ACTIVE"}, what="v2")
+    assert sorted(berth.versions(name)) == [f"{name}-v1", f"{name}-v2"]
+    ledger = berth.status(name)["versions"]
+    assert (ledger["lastVersion"], ledger["inlineHash"]) == (2, digest)
+    assert ledger["lastUid"] == berth.versions(name)[f"{name}-v2"]["metadata"]["uid"]
+    apply(cluster, berth.namespace, version_manifest(f"{name}-by-hand", name, web_content(V="3")))
+    wait_for(lambda: berth.version_states(name).get(3) == "ACTIVE", what="v3 after the catch-up")
 
 
 def test_unchanged_inline_deployment_reapplied_creates_no_version(

@@ -34,7 +34,6 @@ from berth.status.network import Network
 logger = logging.getLogger(__name__)
 Body = dict[str, Any]
 GUID_ALPHABET = string.ascii_lowercase + string.digits
-SERVING_OR_NEXT = (VersionState.ACTIVE, VersionState.ACTIVATING)
 
 
 def new_guid() -> str:
@@ -110,10 +109,9 @@ async def _reconcile(ctx: Context, service: ContainerServiceObject) -> None:
     key = (service.namespace, service.name)
     if names.SERVICE_FINALIZER not in service.metadata.finalizers:
         service = await _add_finalizer(ctx, service)
-    versions = _versions(ctx, key)
-    await version_ops.adopt(ctx, service, versions)
-    service = await version_ops.materialize_inline(ctx, service, versions)
+    await version_ops.adopt(ctx, service, _versions(ctx, key))
     service, versions, ledger = await version_ops.number(ctx, service, _versions(ctx, key))
+    versions, ledger = await version_ops.materialize_inline(ctx, service, versions, ledger)
     power_body = ctx.store.get("ContainerServicePower", ("", service.spec.power))
     power = parse_power(power_body).spec if power_body else None
     pods = ctx.store.pods_of(key)
@@ -180,7 +178,8 @@ async def _write_versions(
             ctx.store.put("ContainerServiceDeployment", live)
             version = parse_version(live)
             await _announce(ctx, body, version.number or 0, state, message)
-        await version_ops.set_finalizer(ctx, version, state in SERVING_OR_NEXT)
+        keep = version_ops.keeps_finalizer(state, version.number, service.status.versions)
+        await version_ops.set_finalizer(ctx, version, keep)
         protected = version.metadata.deleting and state == VersionState.ACTIVE
         if protected and version.metadata.uid not in ctx.warned_deletions:
             ctx.warned_deletions.add(version.metadata.uid)

@@ -76,16 +76,60 @@ async def save_ledger(
     )
 
 
+def caught_up(stored: VersionLedger | None, versions: list[VersionObject]) -> VersionLedger:
+    """The ledger as stored, caught up with the inline versions numbered after its last write.
+
+    An inline version is created and numbered first, and the ledger follows in the status write
+    that ends the reconcile. A crash in between leaves the version ahead of the stored ledger.
+    It cannot be lost meanwhile: it is born with a finalizer, kept until the stored ledger covers
+    its number (`keeps_finalizer`), so its number is never handed out twice.
+    """
+    ledger = stored or VersionLedger()
+    ahead = sorted(
+        (v for v in versions if (v.number or 0) > ledger.last_version), key=lambda v: v.number or 0
+    )
+    if not ahead:
+        return ledger
+    newest = ahead[-1]
+    update: dict[str, Any] = {
+        "last_version": newest.number,
+        "last_uid": newest.metadata.uid,
+        "last_name": newest.name,
+    }
+    inline = [v for v in ahead if names.INLINE_ANNOTATION in v.metadata.annotations]
+    if inline:
+        update["inline_hash"] = inline[-1].metadata.annotations[names.INLINE_ANNOTATION]
+    return ledger.model_copy(update=update)
+
+
+def keeps_finalizer(state: VersionState, number: int | None, stored: VersionLedger | None) -> bool:
+    """The ACTIVE and the ACTIVATING version keep their finalizer (SPEC: only INACTIVE and FAILED
+    versions may be deleted), and so does one whose number the stored ledger does not cover yet."""
+    if state in (VersionState.ACTIVE, VersionState.ACTIVATING):
+        return True
+    return (number or 0) > (stored or VersionLedger()).last_version
+
+
+async def _tell_number(ctx: Context, namespace: str, name: str, number: int) -> VersionObject:
+    status = {"version": number, "state": VersionState.ACTIVATING.value, "conditions": []}
+    live = await ctx.kube.patch(resources.VERSION, namespace, name, {"status": status}, "status")
+    ctx.store.put("ContainerServiceDeployment", live)
+    return parse_version(live)
+
+
 async def number(
     ctx: Context, service: ContainerServiceObject, versions: list[VersionObject]
 ) -> tuple[ContainerServiceObject, list[VersionObject], VersionLedger]:
     """Give every unnumbered version the next number, oldest first, never reusing one.
 
-    The ledger in the service's status records the last number and who got it before the
-    version is told, so a crash between the two writes resumes instead of skipping a number.
-    Returns the service as stored, the versions, and the ledger the next status write carries.
+    A version applied by hand is recorded in the ledger (the last number and who got it) before
+    it is told, so a crash between the two writes resumes instead of skipping a number. An inline
+    version left unnumbered by a crash is recognised by its name, `<svc>-v<next>`, and needs no
+    record first (see `caught_up`). Returns the service as stored, the versions, and the ledger
+    the next status write carries.
     """
-    ledger = service.status.versions or VersionLedger()
+    ledger = caught_up(service.status.versions, versions)
+    next_inline = names.version(service.name, ledger.last_version + 1)
 
     def holds_reservation(version: VersionObject) -> bool:
         """The version the ledger already gave its last number to (an inline one by name)."""
@@ -93,39 +137,49 @@ async def number(
             return ledger.last_uid == version.metadata.uid
         return ledger.last_name == version.name
 
-    # The reserved version first: an inline <svc>-v<N> must get exactly N.
+    def is_next_inline(version: VersionObject) -> bool:
+        """An inline version created for the next number, with the finalizer it is born with."""
+        meta = version.metadata
+        return (
+            version.name == next_inline
+            and names.INLINE_ANNOTATION in meta.annotations
+            and names.ACTIVE_VERSION_FINALIZER in meta.finalizers
+        )
+
+    # The reserved version first, then the inline one: <svc>-v<N> must get exactly N.
     waiting = sorted(
         (v for v in versions if v.number is None),
-        key=lambda v: (not holds_reservation(v), v.metadata.creation_timestamp or 0, v.name),
+        key=lambda v: (
+            not holds_reservation(v),
+            not is_next_inline(v),
+            v.metadata.creation_timestamp or 0,
+            v.name,
+        ),
     )
     numbered = {v.name: v for v in versions}
     for version in waiting:
         uid = version.metadata.uid
-        resumed = holds_reservation(version)
-        if not resumed:
+        if holds_reservation(version):
+            if ledger.last_uid is None:
+                # Reserved by name; the UID can wait for the status write ending this reconcile.
+                ledger = ledger.model_copy(update={"last_uid": uid})
+        else:
+            inline = is_next_inline(version)
             ledger = ledger.model_copy(
                 update={
                     "last_version": ledger.last_version + 1,
                     "last_uid": uid,
                     "last_name": version.name,
+                    "inline_hash": version.metadata.annotations[names.INLINE_ANNOTATION]
+                    if inline
+                    else ledger.inline_hash,
                 }
             )
-        elif ledger.last_uid is None:
-            # An inline version already has its number by name; its UID can wait for the
-            # status write that ends this reconcile.
-            ledger = ledger.model_copy(update={"last_uid": uid})
-        if not resumed:
-            service = await save_ledger(ctx, service, ledger)
-        status = {
-            "version": ledger.last_version,
-            "state": VersionState.ACTIVATING.value,
-            "conditions": [],
-        }
-        live = await ctx.kube.patch(
-            resources.VERSION, service.namespace, version.name, {"status": status}, "status"
+            if not inline:
+                service = await save_ledger(ctx, service, ledger)
+        numbered[version.name] = await _tell_number(
+            ctx, service.namespace, version.name, ledger.last_version
         )
-        ctx.store.put("ContainerServiceDeployment", live)
-        numbered[version.name] = parse_version(live)
     return service, list(numbered.values()), ledger
 
 
@@ -142,7 +196,8 @@ def inline_version(service: ContainerServiceObject, name: str, digest: str) -> B
             "labels": {names.SERVICE_LABEL: service.name},
             "annotations": {names.INLINE_ANNOTATION: digest},
             "ownerReferences": [owner_reference(service)],
-            # The newest version is the next to activate: born protected, one write fewer.
+            # The newest version is the next to activate; the finalizer also guards its number
+            # until the ledger records it.
             "finalizers": [names.ACTIVE_VERSION_FINALIZER],
         },
         "spec": {"serviceName": service.name, **content.to_wire()},
@@ -150,34 +205,39 @@ def inline_version(service: ContainerServiceObject, name: str, digest: str) -> B
 
 
 async def materialize_inline(
-    ctx: Context, service: ContainerServiceObject, versions: list[VersionObject]
-) -> ContainerServiceObject:
-    """Each change of `spec.deployment` becomes a new CSD `<service>-v<N>`; no change, no version."""
+    ctx: Context,
+    service: ContainerServiceObject,
+    versions: list[VersionObject],
+    ledger: VersionLedger,
+) -> tuple[list[VersionObject], VersionLedger]:
+    """Each change of `spec.deployment` becomes a new CSD `<service>-v<N>`, numbered N at once;
+    no change, no version. The ledger records it in the status write ending the reconcile."""
     content = service.spec.deployment
     if content is None:
-        return service
+        return versions, ledger
     digest = content_hash(content)
-    ledger = service.status.versions or VersionLedger()
-    existing = {v.name for v in versions}
     if ledger.inline_hash == digest:
-        pending = ledger.last_uid is None and ledger.last_name and ledger.last_name not in existing
-        if not pending:
-            return service
+        # Only a number reserved by an earlier operator, which recorded it before creating the
+        # version, can still lack its version.
+        reserved = ledger.last_name if ledger.last_uid is None else None
+        if reserved is None or reserved in {v.name for v in versions}:
+            return versions, ledger
+        given, name = ledger.last_version, reserved
     else:
-        number = ledger.last_version + 1
-        ledger = ledger.model_copy(
-            update={
-                "last_version": number,
-                "last_uid": None,
-                "last_name": names.version(service.name, number),
-                "inline_hash": digest,
-            }
-        )
-        service = await save_ledger(ctx, service, ledger)
-    name = ledger.last_name or names.version(service.name, ledger.last_version)
+        given = ledger.last_version + 1
+        name = names.version(service.name, given)
     live = await ctx.kube.create(inline_version(service, name, digest))
     ctx.store.put("ContainerServiceDeployment", live)
-    return service
+    version = await _tell_number(ctx, service.namespace, name, given)
+    ledger = ledger.model_copy(
+        update={
+            "last_version": given,
+            "last_uid": version.metadata.uid,
+            "last_name": name,
+            "inline_hash": digest,
+        }
+    )
+    return [*versions, version], ledger
 
 
 async def prune(ctx: Context, versions: list[VersionObject], plan: VersionPlan) -> None:
@@ -196,8 +256,7 @@ async def prune(ctx: Context, versions: list[VersionObject], plan: VersionPlan) 
 
 
 async def set_finalizer(ctx: Context, version: VersionObject, wanted: bool) -> None:
-    """The ACTIVE and the ACTIVATING version carry a finalizer, so that neither is deleted
-    while it serves or rolls out (SPEC: only INACTIVE and FAILED versions may be deleted)."""
+    """Adds or removes the finalizer that keeps a version from being deleted."""
     finalizers = list(version.metadata.finalizers)
     has = names.ACTIVE_VERSION_FINALIZER in finalizers
     if has == wanted:
