@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit e2e lint crds bench chaos fuzz binaries clean
+.PHONY: run test unit e2e lint crds bench write-costs chaos fuzz binaries clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -46,6 +46,9 @@ crds: $(STAMP)
 
 bench: $(STAMP) binaries
 	$(PY) -m bench.run $(if $(BENCH_N),--n $(BENCH_N),)
+
+write-costs: $(STAMP) binaries
+	$(PY) -m bench.write_costs
 
 chaos: $(STAMP) binaries
 	$(PY) -m bench.chaos
