@@ -18,6 +18,7 @@ from berth.api.power import DEFAULT_POWERS
 from berth.handlers import claims
 from berth.handlers.versions import content_hash, inline_version
 from berth.kube import resources
+from berth.kube.client import FIELD_MANAGER
 from berth.render import ingress, names, network, workload
 from berth.settings import ResourcesMode, Settings
 
@@ -106,7 +107,7 @@ def applier(api: kubernetes.client.ApiClient) -> Callable[[dict[str, Any]], None
             meta["name"],
             meta["namespace"],
             obj,
-            field_manager=names.FIELD_MANAGER,
+            field_manager=FIELD_MANAGER,
             force=True,
             _content_type="application/apply-patch+yaml",
         )

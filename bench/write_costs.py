@@ -23,6 +23,7 @@ import kubernetes
 from bench import raw, workload
 from bench.stage import staged
 from berth.kube import resources
+from berth.kube.client import FIELD_MANAGER
 from berth.render import names
 
 NAMESPACE = "costs"
@@ -151,7 +152,7 @@ def steps(api: kubernetes.client.ApiClient, n: int) -> list[Step]:
                 "type": "Normal",
                 "reason": "StateRunning",
                 "message": "DEPLOYING → RUNNING",
-                "source": {"component": names.FIELD_MANAGER},
+                "source": {"component": FIELD_MANAGER},
             },
         )
 

@@ -4,7 +4,6 @@ import hashlib
 
 from berth.api import limits
 
-FIELD_MANAGER = "berth"
 SERVICE_FINALIZER = f"{limits.GROUP}/cleanup"
 ACTIVE_VERSION_FINALIZER = f"{limits.GROUP}/active-version"
 VERSION_LABEL = f"{limits.GROUP}/version"
