@@ -5,9 +5,10 @@ kopf follows those (network_watch).
 """
 
 import asyncio
+from collections.abc import Callable
 
 from berth.handlers import network_watch, watch
-from berth.handlers.store import trimmed
+from berth.handlers.store import Body, trimmed
 from berth.kube import resources
 from berth.kube.client import Kube
 from berth.kube.informer import Informer
@@ -18,10 +19,25 @@ from berth.settings import Settings
 def informers(kube: Kube, settings: Settings) -> list[Informer]:
     one_list_at_a_time = asyncio.Semaphore(1)
 
-    def follow(resource: resources.Resource, handler: watch.Handler, **options: object) -> Informer:
-        options.setdefault("keep", trimmed)
-        options["list_gate"] = one_list_at_a_time
-        return Informer(kube, resource, handler, **options)  # type: ignore[arg-type]
+    def follow(
+        resource: resources.Resource,
+        handler: watch.Handler,
+        *,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        keep: Callable[[Body], Body] = trimmed,
+    ) -> Informer:
+        return Informer(
+            kube,
+            resource,
+            handler,
+            namespace=namespace,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            keep=keep,
+            list_gate=one_list_at_a_time,
+        )
 
     made = [
         follow(resources.POWER, watch.power_changed),
