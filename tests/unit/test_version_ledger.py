@@ -2,13 +2,13 @@
 finalizer that guards a number the stored ledger does not cover yet."""
 
 import pytest
+from tests.unit.builders import version
 
 from berth.api.objects import VersionObject
 from berth.api.service import VersionLedger
 from berth.api.version import VersionState
 from berth.handlers.versions import caught_up, keeps_finalizer, ledger_patch
 from berth.render import names
-from tests.unit.builders import version
 
 
 def test_a_ledger_patch_clears_the_previous_uid_with_an_explicit_null() -> None:
