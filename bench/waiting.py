@@ -7,6 +7,7 @@ whichever side was measured. A watch costs one event per change.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,11 +21,13 @@ def wait_for_all(
     namespace: str,
     wanted: int,
     ready: Callable[[dict[str, Any]], bool],
-) -> None:
-    """Returns once `wanted` objects in `namespace` are `ready` at the same time."""
+) -> list[float]:
+    """Returns once `wanted` objects in `namespace` are `ready` at the same time: the moments
+    (time.monotonic) each of them was first seen ready."""
     group, _, version = api_version.rpartition("/")
     custom = kubernetes.client.CustomObjectsApi(api)
     done: set[str] = set()
+    first_ready: dict[str, float] = {}
     watch = kubernetes.watch.Watch()
     # Without a resourceVersion, the watch begins with every existing object, then follows.
     for event in watch.stream(
@@ -34,11 +37,12 @@ def wait_for_all(
         name = body["metadata"]["name"]
         if event["type"] != "DELETED" and ready(body):
             done.add(name)
+            first_ready.setdefault(name, time.monotonic())
         else:
             done.discard(name)
         if len(done) >= wanted:
             watch.stop()
-            return
+            return sorted(first_ready.values())
     raise RuntimeError(f"the watch of {plural} ended with {len(done)} of {wanted} ready")
 
 

@@ -15,8 +15,13 @@ SCALE = 0.001
 class FastQueue(WorkQueue):
     """A WorkQueue that records every delayed add and waits SCALE times as long."""
 
-    def __init__(self, handle: Callable[[Hashable], Awaitable[float | None]], workers: int) -> None:
-        super().__init__(handle, workers)
+    def __init__(
+        self,
+        handle: Callable[[Hashable], Awaitable[float | None]],
+        workers: int,
+        is_new: Callable[[Hashable], bool] = lambda _: False,
+    ) -> None:
+        super().__init__(handle, workers, is_new)
         self.delays: list[float] = []
 
     def add(self, key: Hashable, delay: float = 0.0, background: bool = False) -> None:
@@ -327,3 +332,51 @@ def test_a_changed_key_runs_before_the_background_resync_and_jumps_it_when_added
     asyncio.run(scenario())
 
     assert ran == ["new", "r3", "r1", "r2"]
+
+
+def test_new_keys_and_keys_under_way_take_turns_and_the_resync_waits_for_both() -> None:
+    # A burst of new services (n*) must not hold back those already under way (u*), whose
+    # Deployments became available meanwhile, nor be held back by them.
+    ran: list[str] = []
+
+    async def handle(key: Hashable) -> float | None:
+        ran.append(str(key))
+        return None
+
+    async def scenario() -> None:
+        wq = FastQueue(handle, workers=1, is_new=lambda key: str(key).startswith("n"))
+        wq.add("r1", background=True)
+        for key in ("n1", "n2", "n3", "n4", "u1", "u2"):
+            wq.add(key)
+        wq.start()
+        await settle(wq)
+        await wq.stop()
+
+    asyncio.run(scenario())
+
+    assert ran == ["n1", "u1", "n2", "u2", "n3", "n4", "r1"]
+
+
+def test_a_key_is_sorted_into_its_lane_when_added_and_when_it_jumps_the_resync() -> None:
+    ran: list[str] = []
+    new = {"n1", "r2"}
+
+    async def handle(key: Hashable) -> float | None:
+        ran.append(str(key))
+        return None
+
+    async def scenario() -> None:
+        wq = FastQueue(handle, workers=1, is_new=lambda key: key in new)
+        wq.add("r1", background=True)
+        wq.add("r2", background=True)
+        wq.add("n1")
+        wq.add("u1")
+        wq.add("u2")
+        wq.add("r2")  # changed while waiting for the resync: into the fresh lane
+        wq.start()
+        await settle(wq)
+        await wq.stop()
+
+    asyncio.run(scenario())
+
+    assert ran == ["n1", "u1", "r2", "u2", "r1"]

@@ -69,7 +69,12 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     async def handle(key: Any) -> float | None:
         return await reconcile(ctx_holder[0], key)
 
-    queue = WorkQueue(handle, config.workers)
+    def is_new(key: Any) -> bool:
+        """A service with no state yet, never reconciled: it waits in the fresh lane."""
+        body = store.get("ContainerService", key) or {}
+        return not (body.get("status") or {}).get("state")
+
+    queue = WorkQueue(handle, config.workers, is_new)
     ctx = Context(kube=kube, store=store, settings=config, queue=queue)
     ctx_holder.append(ctx)
     runtime.install(ctx)

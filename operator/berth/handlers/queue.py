@@ -13,18 +13,31 @@ MAX_BACKOFF_SECONDS = 60.0
 class WorkQueue:
     """Keys wait here until a worker is free; a key added while it is being handled runs again.
 
-    Two lanes: keys added as `background` (the resync of every service at start-up) run only
-    when no other key waits, so a service that changed is not queued behind a thousand that
-    did not.
+    Three lanes:
+    - `fresh`: keys `is_new` says were never handled (a service just created);
+    - `ongoing`: every other key added for a change (a service whose pods became ready);
+    - `background`: the resync of every service at start-up, run only when nothing else waits,
+      so a service that changed is not queued behind a thousand that did not.
+    While both fresh and ongoing keys wait, workers take from them in turn: a burst of new
+    services neither holds back the ones already under way (their Deployment became available
+    long ago, but RUNNING would wait for the whole burst) nor is held back by them.
     """
 
-    def __init__(self, handle: Callable[[Hashable], Awaitable[float | None]], workers: int) -> None:
+    def __init__(
+        self,
+        handle: Callable[[Hashable], Awaitable[float | None]],
+        workers: int,
+        is_new: Callable[[Hashable], bool] = lambda _: False,
+    ) -> None:
         self.handle = handle
         self.workers = workers
-        # One token per queued key; a worker holding one takes the first urgent key, if any.
+        self.is_new = is_new
+        # One token per queued key; a worker holding one takes a key from the lanes.
         self.tokens: asyncio.Queue[None] = asyncio.Queue()
-        self.urgent: deque[Hashable] = deque()
+        self.fresh: deque[Hashable] = deque()
+        self.ongoing: deque[Hashable] = deque()
         self.background: deque[Hashable] = deque()
+        self.fresh_turn = False
         self.queued: set[Hashable] = set()
         self.running: set[Hashable] = set()
         self.dirty: set[Hashable] = set()
@@ -43,15 +56,21 @@ class WorkQueue:
             self.dirty.add(key)
         elif key not in self.queued:
             self.queued.add(key)
-            (self.background if background else self.urgent).append(key)
+            (self.background if background else self._lane(key)).append(key)
             self.tokens.put_nowait(None)
         elif not background and key in self.background:
             self.background.remove(key)  # it changed meanwhile: it jumps the resync
-            self.urgent.append(key)
+            self._lane(key).append(key)
+
+    def _lane(self, key: Hashable) -> deque[Hashable]:
+        return self.fresh if self.is_new(key) else self.ongoing
 
     async def _next(self) -> Hashable:
         await self.tokens.get()
-        return self.urgent.popleft() if self.urgent else self.background.popleft()
+        if self.fresh and self.ongoing:
+            self.fresh_turn = not self.fresh_turn
+            return (self.fresh if self.fresh_turn else self.ongoing).popleft()
+        return (self.fresh or self.ongoing or self.background).popleft()
 
     def _fire(self, key: Hashable) -> None:
         self.timers.pop(key, None)
