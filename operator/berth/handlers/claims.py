@@ -11,9 +11,10 @@ from berth.api import limits
 from berth.api.claim import ClaimOwner, ClaimPurpose
 from berth.api.objects import ContainerServiceObject, Meta
 from berth.handlers.context import Context
-from berth.handlers.store import Body, Key
+from berth.handlers.store import Body
 from berth.kube import resources
 from berth.kube.client import Conflict
+from berth.kube.resources import Key
 from berth.render import names
 from berth.status.claims import Claimant, Decision, decide
 

@@ -4,9 +4,9 @@ import logging
 from typing import Any
 
 from berth.handlers.context import Context
-from berth.handlers.store import Key
 from berth.kube import resources
 from berth.kube.compare import stamped, up_to_date
+from berth.kube.resources import Key
 
 logger = logging.getLogger(__name__)
 Body = dict[str, Any]

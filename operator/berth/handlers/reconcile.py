@@ -22,9 +22,9 @@ from berth.handlers import networking, zone
 from berth.handlers import versions as version_ops
 from berth.handlers.context import Context
 from berth.handlers.owned import apply_owned
-from berth.handlers.store import Key
 from berth.kube import resources
 from berth.kube.compare import merge_patch
+from berth.kube.resources import Key
 from berth.render import labels, names, network, workload
 from berth.status import rollout as rollout_status
 from berth.status import service as service_status

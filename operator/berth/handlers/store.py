@@ -5,10 +5,10 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
+from berth.kube.resources import Key, key_of
 from berth.render import names
 
 Body = dict[str, Any]
-Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped kinds
 
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -45,11 +45,6 @@ def compact(value: Any) -> Any:
     if isinstance(value, str) and len(value) <= INTERN_UP_TO:
         return sys.intern(value)
     return value
-
-
-def key_of(body: Body) -> Key:
-    meta = body.get("metadata") or {}
-    return meta.get("namespace") or "", meta.get("name") or ""
 
 
 def _newer_or_equal(new: Body, old: Body) -> bool:

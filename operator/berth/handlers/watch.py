@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from berth.handlers import runtime
-from berth.handlers.store import Body, key_of, labelled_service
+from berth.handlers.store import Body, labelled_service
+from berth.kube.resources import key_of
 
 logger = logging.getLogger(__name__)
 MANAGED = {"app.kubernetes.io/managed-by": "berth"}

@@ -167,8 +167,7 @@ class Kube:
             params += [("continue", token)] if token else []
             page: Body = await self._call("GET", resource.path(namespace), query=params)
             for item in page.get("items") or []:
-                item.setdefault("apiVersion", resource.api_version)
-                item.setdefault("kind", resource.kind)
+                resource.stamp(item)
             yield page
             token = (page.get("metadata") or {}).get("continue") or ""
             if not token:

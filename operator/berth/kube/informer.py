@@ -13,22 +13,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from berth.kube.client import WATCH_SECONDS, ApiError, Kube
-from berth.kube.resources import Resource
+from berth.kube.resources import Key, Resource, key_of
 
 logger = logging.getLogger(__name__)
 Body = dict[str, Any]
-Key = tuple[str, str]
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 MAX_BACKOFF_SECONDS = 30.0
 
 
 class Gone(Exception):
     """The resource version we would resume from is compacted away: list again."""
-
-
-def _key(body: Body) -> Key:
-    meta = body.get("metadata") or {}
-    return meta.get("namespace") or "", meta.get("name") or ""
 
 
 class Informer:
@@ -98,7 +92,7 @@ class Informer:
         try:
             async for page in self.kube.pages(self.resource, self.namespace, self.selectors):
                 for item in page.get("items") or []:
-                    listed.add(_key(item))
+                    listed.add(key_of(item))
                     await self._deliver("ADDED", item)
                 version = str((page.get("metadata") or {}).get("resourceVersion") or "")
         except ApiError as error:
@@ -136,9 +130,8 @@ class Informer:
                 version = (body.get("metadata") or {}).get("resourceVersion") or version
                 if event_type == "BOOKMARK":
                     continue
-                body.setdefault("apiVersion", self.resource.api_version)
-                body.setdefault("kind", self.resource.kind)
-                key = _key(body)
+                self.resource.stamp(body)
+                key = key_of(body)
                 if event_type == "DELETED":
                     self.known.discard(key)
                 else:
@@ -151,4 +144,4 @@ class Informer:
         try:
             await self.handle({"type": event_type, "object": self.keep(body)})
         except Exception:
-            logger.exception("%r: handling %s %s failed", self, event_type, _key(body))
+            logger.exception("%r: handling %s %s failed", self, event_type, key_of(body))

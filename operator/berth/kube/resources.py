@@ -1,8 +1,17 @@
 """Where each kind lives in the API: group/version, plural, scope."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from berth.api import limits
+
+Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped kinds
+
+
+def key_of(body: dict[str, Any]) -> Key:
+    """Where an object is: its namespace ("" when cluster-scoped) and name."""
+    meta = body.get("metadata") or {}
+    return meta.get("namespace") or "", meta.get("name") or ""
 
 
 @dataclass(frozen=True)
@@ -18,6 +27,11 @@ class Resource:
             base += f"/namespaces/{namespace}"
         base += f"/{self.plural}"
         return f"{base}/{name}" if name else base
+
+    def stamp(self, body: dict[str, Any]) -> None:
+        """Lists and watch events leave out each item's apiVersion and kind: put them back."""
+        body.setdefault("apiVersion", self.api_version)
+        body.setdefault("kind", self.kind)
 
 
 SERVICE = Resource("ContainerService", limits.API_VERSION, "containerservices")
