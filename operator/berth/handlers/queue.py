@@ -5,6 +5,8 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 
+from berth.backoff import backoff
+
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 60.0
@@ -102,7 +104,7 @@ class WorkQueue:
                 raise
             except Exception:
                 count = self.failures[key] = self.failures.get(key, 0) + 1
-                retry = min(MAX_BACKOFF_SECONDS, 0.5 * 2**count)
+                retry = backoff(count, MAX_BACKOFF_SECONDS)
                 logger.exception(
                     "reconcile of %s failed (attempt %d), retrying in %.1fs", key, count, retry
                 )

@@ -10,6 +10,7 @@ import asyncio
 import logging
 
 from berth.api.claim import ClaimPurpose
+from berth.backoff import backoff
 from berth.handlers.context import Context
 from berth.handlers.store import Body
 from berth.kube.client import NotFound
@@ -88,7 +89,7 @@ async def _sync_soon(ctx: Context) -> None:
             failures = 0
         except Exception:
             failures += 1
-            delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2**failures)
+            delay = backoff(failures, MAX_BACKOFF_SECONDS)
             logger.exception("writing the private zone failed; again in %.1fs", delay)
             await asyncio.sleep(delay)
 

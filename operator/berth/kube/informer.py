@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from berth.backoff import backoff
 from berth.kube.client import WATCH_SECONDS, ApiError, Kube
 from berth.kube.resources import Key, Resource, key_of
 
@@ -77,7 +78,7 @@ class Informer:
                 raise
             except Exception as error:
                 failures += 1
-                delay = min(MAX_BACKOFF_SECONDS, 0.5 * 2**failures)
+                delay = backoff(failures, MAX_BACKOFF_SECONDS)
                 logger.warning("%r failed (%s); again in %.1fs", self, error, delay)
                 await asyncio.sleep(delay)
 
