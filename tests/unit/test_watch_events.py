@@ -13,6 +13,9 @@ from berth.handlers.store import Store
 from berth.kube.client import Kube
 from berth.settings import Settings
 
+# What the Deployments' informer hands its events to.
+deployment_changed = watch.owned_changed("Deployment")
+
 
 async def never(_: Hashable) -> float | None:
     return None
@@ -39,7 +42,7 @@ def deployment_event(rv: str, type_: str = "MODIFIED") -> dict[str, Any]:
 def test_a_change_of_an_owned_object_queues_its_service() -> None:
     ctx = installed()
 
-    asyncio.run(watch.deployment_changed(event=deployment_event("7")))
+    asyncio.run(deployment_changed(event=deployment_event("7")))
 
     assert ctx.queue.queued == {("ns", "web")}
 
@@ -48,7 +51,7 @@ def test_the_echo_of_a_stored_write_queues_nothing() -> None:
     ctx = installed()
     ctx.store.put("Deployment", deployment_event("7")["object"])
 
-    asyncio.run(watch.deployment_changed(event=deployment_event("7")))
+    asyncio.run(deployment_changed(event=deployment_event("7")))
 
     assert ctx.queue.queued == set()
 
@@ -57,7 +60,7 @@ def test_a_deletion_queues_its_service_even_at_a_known_resource_version() -> Non
     ctx = installed()
     ctx.store.put("Deployment", deployment_event("7")["object"])
 
-    asyncio.run(watch.deployment_changed(event=deployment_event("7", "DELETED")))
+    asyncio.run(deployment_changed(event=deployment_event("7", "DELETED")))
 
     assert ctx.queue.queued == {("ns", "web")}
     assert ctx.store.get("Deployment", ("ns", "web")) is None
@@ -77,7 +80,7 @@ def test_a_service_listed_again_after_a_restart_is_queued_only_once_it_changed()
 def test_events_before_the_first_lists_are_in_fill_the_store_and_queue_nothing() -> None:
     ctx = installed(primed=False)
 
-    asyncio.run(watch.deployment_changed(event=deployment_event("7")))
+    asyncio.run(deployment_changed(event=deployment_event("7")))
 
     assert ctx.queue.queued == set()
     assert ctx.store.get("Deployment", ("ns", "web")) is not None
@@ -89,7 +92,7 @@ def test_a_deletion_found_on_a_relist_queues_the_service_the_store_knew_it_by() 
     # An informer that finds an object gone on a relist knows only its name.
     gone = {"type": "DELETED", "object": {"metadata": {"namespace": "ns", "name": "web"}}}
 
-    asyncio.run(watch.deployment_changed(event=gone))
+    asyncio.run(deployment_changed(event=gone))
 
     assert ctx.queue.queued == {("ns", "web")}
     assert ctx.store.get("Deployment", ("ns", "web")) is None

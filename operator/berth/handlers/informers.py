@@ -15,6 +15,14 @@ from berth.kube.informer import Informer
 from berth.render import names
 from berth.settings import Settings
 
+# The kinds services own, and what of each the store keeps.
+OWNED: tuple[tuple[resources.Resource, Callable[[Body], Body]], ...] = (
+    (resources.DEPLOYMENT, trimmed),
+    (resources.KUBE_SERVICE, trimmed),
+    (resources.POD, watch.slim_pod),
+    (resources.INGRESS, trimmed),
+)
+
 
 def informers(kube: Kube, settings: Settings) -> list[Informer]:
     one_list_at_a_time = asyncio.Semaphore(1)
@@ -54,31 +62,16 @@ def informers(kube: Kube, settings: Settings) -> list[Informer]:
         made += [
             follow(resources.SERVICE, watch.service_changed, namespace=scope),
             follow(resources.VERSION, watch.version_changed, namespace=scope),
+        ]
+        made += [
             follow(
-                resources.DEPLOYMENT,
-                watch.deployment_changed,
+                resource,
+                watch.owned_changed(resource.kind),
                 namespace=scope,
                 label_selector=managed,
-            ),
-            follow(
-                resources.KUBE_SERVICE,
-                watch.kube_service_changed,
-                namespace=scope,
-                label_selector=managed,
-            ),
-            follow(
-                resources.POD,
-                watch.pod_changed,
-                namespace=scope,
-                label_selector=managed,
-                keep=watch.slim_pod,
-            ),
-            follow(
-                resources.INGRESS,
-                network_watch.ingress_changed,
-                namespace=scope,
-                label_selector=managed,
-            ),
+                keep=keep,
+            )
+            for resource, keep in OWNED
         ]
     return made
 

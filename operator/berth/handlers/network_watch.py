@@ -8,16 +8,10 @@ import kopf
 
 from berth.handlers import claims, runtime, zone
 from berth.handlers.networking import CERTIFICATE_CRD
-from berth.handlers.watch import MANAGED, Event, owner_key, record
+from berth.handlers.watch import MANAGED, Event, queue_owner, record
 from berth.render import names
 
 logger = logging.getLogger(__name__)
-
-
-async def ingress_changed(event: Event, **_: Any) -> None:
-    key = owner_key(record("Ingress", event))
-    if key:
-        runtime.context().queue.add(key)
 
 
 async def claim_changed(event: Event, **_: Any) -> None:
@@ -47,9 +41,7 @@ async def zone_changed(event: Event, **_: Any) -> None:
 @kopf.on.event("cert-manager.io", "v1", "certificates", labels=MANAGED)
 async def certificate_changed(event: kopf.RawEvent, **_: Any) -> None:
     """ingress-shim copies the Ingress's labels onto its Certificates, ours included."""
-    key = owner_key(record("Certificate", event))
-    if key:
-        runtime.context().queue.add(key)
+    await queue_owner("Certificate", event)
 
 
 @kopf.on.event(

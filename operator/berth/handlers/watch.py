@@ -37,8 +37,22 @@ def record(kind: str, event: Event) -> Body | None:
     return body if news and ctx.store.primed else None
 
 
-def owner_key(body: Body | None) -> tuple[str, str] | None:
-    return None if body is None else labelled_service(body)
+async def queue_owner(kind: str, event: Event) -> None:
+    """An object a service owns changed: that service is queued."""
+    body = record(kind, event)
+    key = None if body is None else labelled_service(body)
+    if key:
+        runtime.context().queue.add(key)
+
+
+def owned_changed(kind: str) -> Handler:
+    """The informer handler for `kind`, objects that services own (Deployments, Services,
+    Pods, Ingresses). Pods come slimmed by their informer (`slim_pod`)."""
+
+    async def changed(event: Event, **_: Any) -> None:
+        await queue_owner(kind, event)
+
+    return changed
 
 
 async def service_changed(event: Event, **_: Any) -> None:
@@ -63,25 +77,6 @@ async def power_changed(event: Event, **_: Any) -> None:
     ctx = runtime.context()
     for key in ctx.store.services_using_power(body["metadata"]["name"]):
         ctx.queue.add(key)
-
-
-async def deployment_changed(event: Event, **_: Any) -> None:
-    key = owner_key(record("Deployment", event))
-    if key:
-        runtime.context().queue.add(key)
-
-
-async def kube_service_changed(event: Event, **_: Any) -> None:
-    key = owner_key(record("Service", event))
-    if key:
-        runtime.context().queue.add(key)
-
-
-async def pod_changed(event: Event, **_: Any) -> None:
-    """Its informer slims every pod (`slim_pod`) before it comes here."""
-    key = owner_key(record("Pod", event))
-    if key:
-        runtime.context().queue.add(key)
 
 
 def slim_pod(pod: Body) -> Body:
