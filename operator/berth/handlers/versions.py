@@ -76,6 +76,20 @@ async def save_ledger(
     )
 
 
+def recorded(
+    ledger: VersionLedger, version: VersionObject, number: int, inline: bool
+) -> VersionLedger:
+    """`ledger` once `version` has `number`; an inline version's content hash goes with it."""
+    update: dict[str, Any] = {
+        "last_version": number,
+        "last_uid": version.metadata.uid,
+        "last_name": version.name,
+    }
+    if inline:
+        update["inline_hash"] = version.metadata.annotations[names.INLINE_ANNOTATION]
+    return ledger.model_copy(update=update)
+
+
 def caught_up(stored: VersionLedger | None, versions: list[VersionObject]) -> VersionLedger:
     """The ledger as stored, caught up with the inline versions numbered after its last write.
 
@@ -88,18 +102,10 @@ def caught_up(stored: VersionLedger | None, versions: list[VersionObject]) -> Ve
     ahead = sorted(
         (v for v in versions if (v.number or 0) > ledger.last_version), key=lambda v: v.number or 0
     )
-    if not ahead:
-        return ledger
-    newest = ahead[-1]
-    update: dict[str, Any] = {
-        "last_version": newest.number,
-        "last_uid": newest.metadata.uid,
-        "last_name": newest.name,
-    }
-    inline = [v for v in ahead if names.INLINE_ANNOTATION in v.metadata.annotations]
-    if inline:
-        update["inline_hash"] = inline[-1].metadata.annotations[names.INLINE_ANNOTATION]
-    return ledger.model_copy(update=update)
+    for version in ahead:
+        inline = names.INLINE_ANNOTATION in version.metadata.annotations
+        ledger = recorded(ledger, version, version.number or 0, inline)
+    return ledger
 
 
 def keeps_finalizer(state: VersionState, number: int | None, stored: VersionLedger | None) -> bool:
@@ -165,16 +171,7 @@ async def number(
                 ledger = ledger.model_copy(update={"last_uid": uid})
         else:
             inline = is_next_inline(version)
-            ledger = ledger.model_copy(
-                update={
-                    "last_version": ledger.last_version + 1,
-                    "last_uid": uid,
-                    "last_name": version.name,
-                    "inline_hash": version.metadata.annotations[names.INLINE_ANNOTATION]
-                    if inline
-                    else ledger.inline_hash,
-                }
-            )
+            ledger = recorded(ledger, version, ledger.last_version + 1, inline)
             if not inline:
                 service = await save_ledger(ctx, service, ledger)
         numbered[version.name] = await _tell_number(
@@ -229,15 +226,7 @@ async def materialize_inline(
     live = await ctx.kube.create(inline_version(service, name, digest))
     ctx.store.put("ContainerServiceDeployment", live)
     version = await _tell_number(ctx, service.namespace, name, given)
-    ledger = ledger.model_copy(
-        update={
-            "last_version": given,
-            "last_uid": version.metadata.uid,
-            "last_name": name,
-            "inline_hash": digest,
-        }
-    )
-    return [*versions, version], ledger
+    return [*versions, version], recorded(ledger, version, given, inline=True)
 
 
 async def prune(ctx: Context, versions: list[VersionObject], plan: VersionPlan) -> None:
