@@ -43,6 +43,13 @@ def configmaps_in(kube: Kube, namespace: str, handle: Any, **options: Any) -> In
     return Informer(kube, resources.CONFIG_MAP, handle, namespace=namespace, **options)
 
 
+async def running(informer: Informer) -> asyncio.Task[None]:
+    """The informer started, once its first list is in."""
+    task = asyncio.create_task(informer.run())
+    await asyncio.wait_for(informer.synced.wait(), 15)
+    return task
+
+
 def recorder(seen: Seen) -> Callable[[dict[str, Any]], Awaitable[None]]:
     async def handle(event: dict[str, Any]) -> None:
         meta = event["object"]["metadata"]
@@ -61,8 +68,7 @@ def test_it_lists_then_follows_changes_of_the_selected_objects_only(
 
     async def scenario(kube: Kube) -> None:
         informer = configmaps_in(kube, namespace, recorder(seen), label_selector="team=a")
-        task = asyncio.create_task(informer.run())
-        await asyncio.wait_for(informer.synced.wait(), 15)
+        task = await running(informer)
         assert seen == [("ADDED", "before", "1")]
         await asyncio.to_thread(
             core.create_namespaced_config_map, namespace, configmap("after", "1", team="a")
@@ -101,8 +107,7 @@ def test_a_relist_hands_over_objects_deleted_while_it_was_not_watching(
 
     async def scenario(kube: Kube) -> None:
         informer = configmaps_in(kube, namespace, recorder(seen))
-        first = asyncio.create_task(informer.run())
-        await asyncio.wait_for(informer.synced.wait(), 15)
+        first = await running(informer)
         first.cancel()
         await asyncio.gather(first, return_exceptions=True)
         # Disconnected: what happens now reaches it only through the next list.
@@ -110,8 +115,7 @@ def test_a_relist_hands_over_objects_deleted_while_it_was_not_watching(
         await asyncio.to_thread(core.create_namespaced_config_map, namespace, configmap("new", "1"))
         seen.clear()
         informer.synced.clear()
-        second = asyncio.create_task(informer.run())
-        await asyncio.wait_for(informer.synced.wait(), 15)
+        second = await running(informer)
         second.cancel()
 
     follow(kube_api, scenario)
@@ -139,8 +143,7 @@ def test_a_handler_failing_on_one_object_does_not_stop_the_others(
 
     async def scenario(kube: Kube) -> None:
         informer = configmaps_in(kube, namespace, fussy, label_selector="team=a")
-        task = asyncio.create_task(informer.run())
-        await asyncio.wait_for(informer.synced.wait(), 15)
+        task = await running(informer)
         await asyncio.to_thread(
             core.create_namespaced_config_map, namespace, configmap("c-later", "1", team="a")
         )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from berth.handlers import queue as queue_module
 from berth.handlers.queue import WorkQueue
@@ -15,13 +16,8 @@ SCALE = 0.001
 class FastQueue(WorkQueue):
     """A WorkQueue that records every delayed add and waits SCALE times as long."""
 
-    def __init__(
-        self,
-        handle: Callable[[Hashable], Awaitable[float | None]],
-        workers: int,
-        is_new: Callable[[Hashable], bool] = lambda _: False,
-    ) -> None:
-        super().__init__(handle, workers, is_new)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.delays: list[float] = []
 
     def add(self, key: Hashable, delay: float = 0.0, background: bool = False) -> None:
@@ -312,7 +308,10 @@ def test_stop_cancels_workers_and_pending_retries() -> None:
     assert calls == 1
 
 
-def test_a_changed_key_runs_before_the_background_resync_and_jumps_it_when_added_again() -> None:
+def handled_in_order(
+    adds: list[tuple[str, bool]], is_new: Callable[[Hashable], bool] = lambda _: False
+) -> list[str]:
+    """The order in which one worker handles keys added (key, background) before it starts."""
     ran: list[str] = []
 
     async def handle(key: Hashable) -> float | None:
@@ -320,16 +319,21 @@ def test_a_changed_key_runs_before_the_background_resync_and_jumps_it_when_added
         return None
 
     async def scenario() -> None:
-        wq = FastQueue(handle, workers=1)
-        for key in ("r1", "r2", "r3"):
-            wq.add(key, background=True)
-        wq.add("new")
-        wq.add("r3")  # r3 changed while waiting for the resync
+        wq = FastQueue(handle, workers=1, is_new=is_new)
+        for key, background in adds:
+            wq.add(key, background=background)
         wq.start()
         await settle(wq)
         await wq.stop()
 
     asyncio.run(scenario())
+    return ran
+
+
+def test_a_changed_key_runs_before_the_background_resync_and_jumps_it_when_added_again() -> None:
+    resync = [("r1", True), ("r2", True), ("r3", True)]
+    # r3 changed while waiting for the resync.
+    ran = handled_in_order([*resync, ("new", False), ("r3", False)])
 
     assert ran == ["new", "r3", "r1", "r2"]
 
@@ -337,46 +341,16 @@ def test_a_changed_key_runs_before_the_background_resync_and_jumps_it_when_added
 def test_new_keys_and_keys_under_way_take_turns_and_the_resync_waits_for_both() -> None:
     # A burst of new services (n*) must not hold back those already under way (u*), whose
     # Deployments became available meanwhile, nor be held back by them.
-    ran: list[str] = []
+    changed = [(key, False) for key in ("n1", "n2", "n3", "n4", "u1", "u2")]
 
-    async def handle(key: Hashable) -> float | None:
-        ran.append(str(key))
-        return None
-
-    async def scenario() -> None:
-        wq = FastQueue(handle, workers=1, is_new=lambda key: str(key).startswith("n"))
-        wq.add("r1", background=True)
-        for key in ("n1", "n2", "n3", "n4", "u1", "u2"):
-            wq.add(key)
-        wq.start()
-        await settle(wq)
-        await wq.stop()
-
-    asyncio.run(scenario())
+    ran = handled_in_order([("r1", True), *changed], is_new=lambda key: str(key).startswith("n"))
 
     assert ran == ["n1", "u1", "n2", "u2", "n3", "n4", "r1"]
 
 
 def test_a_key_is_sorted_into_its_lane_when_added_and_when_it_jumps_the_resync() -> None:
-    ran: list[str] = []
-    new = {"n1", "r2"}
-
-    async def handle(key: Hashable) -> float | None:
-        ran.append(str(key))
-        return None
-
-    async def scenario() -> None:
-        wq = FastQueue(handle, workers=1, is_new=lambda key: key in new)
-        wq.add("r1", background=True)
-        wq.add("r2", background=True)
-        wq.add("n1")
-        wq.add("u1")
-        wq.add("u2")
-        wq.add("r2")  # changed while waiting for the resync: into the fresh lane
-        wq.start()
-        await settle(wq)
-        await wq.stop()
-
-    asyncio.run(scenario())
+    adds = [("r1", True), ("r2", True), ("n1", False), ("u1", False), ("u2", False)]
+    # r2 changed while waiting for the resync: into the fresh lane.
+    ran = handled_in_order([*adds, ("r2", False)], is_new=lambda key: key in {"n1", "r2"})
 
     assert ran == ["n1", "u1", "r2", "u2", "r1"]
