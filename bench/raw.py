@@ -18,7 +18,7 @@ from berth.api.power import DEFAULT_POWERS
 from berth.handlers import claims
 from berth.handlers.versions import content_hash, inline_version
 from berth.kube import resources
-from berth.kube.client import FIELD_MANAGER
+from berth.kube.client import FIELD_MANAGER, event_manifest
 from berth.render import ingress, names, network, workload
 from berth.settings import ResourcesMode, Settings
 
@@ -90,8 +90,12 @@ def sender(api: kubernetes.client.ApiClient) -> Callable[[dict[str, Any]], None]
     return create
 
 
+# What Berth server-side applies; everything else it creates.
+APPLIED_KINDS = ("Deployment", "Service", "Ingress")
+
+
 def applier(api: kubernetes.client.ApiClient) -> Callable[[dict[str, Any]], None]:
-    """A function that server-side applies one Deployment, Service or Ingress, as Berth does."""
+    """A function that server-side applies one object of APPLIED_KINDS, as Berth does."""
     apps = kubernetes.client.AppsV1Api(api)
     core = kubernetes.client.CoreV1Api(api)
     networking = kubernetes.client.NetworkingV1Api(api)
@@ -100,6 +104,7 @@ def applier(api: kubernetes.client.ApiClient) -> Callable[[dict[str, Any]], None
         "Service": core.patch_namespaced_service,
         "Ingress": networking.patch_namespaced_ingress,
     }
+    assert set(by_kind) == set(APPLIED_KINDS)
 
     def apply(obj: dict[str, Any]) -> None:
         meta = obj["metadata"]
@@ -115,10 +120,15 @@ def applier(api: kubernetes.client.ApiClient) -> Callable[[dict[str, Any]], None
     return apply
 
 
+def in_parallel(send: Callable[[Any], Any], items: list[Any]) -> None:
+    """`send` for every item, THREADS at a time."""
+    with ThreadPoolExecutor(THREADS) as pool:
+        list(pool.map(send, items))
+
+
 def create_all(api: kubernetes.client.ApiClient, objects: list[dict[str, Any]]) -> None:
     """POSTs every object, THREADS at a time."""
-    with ThreadPoolExecutor(THREADS) as pool:
-        list(pool.map(sender(api), objects))
+    in_parallel(sender(api), objects)
 
 
 def bound(api: kubernetes.client.ApiClient, bodies: list[dict[str, Any]]) -> float:
@@ -131,6 +141,38 @@ def bound(api: kubernetes.client.ApiClient, bodies: list[dict[str, Any]]) -> flo
     return time.monotonic() - started
 
 
+class ServiceWrites:
+    """The writes Berth makes on services and their versions in `namespace`, sent by the plain
+    client: the finalizer, status patches, Events (the operator's own Event manifest)."""
+
+    def __init__(self, api: kubernetes.client.ApiClient, namespace: str) -> None:
+        self.custom = kubernetes.client.CustomObjectsApi(api)
+        self.core = kubernetes.client.CoreV1Api(api)
+        self.namespace = namespace
+        self.group, self.version = resources.SERVICE.api_version.split("/")
+
+    def create_service(self, body: dict[str, Any]) -> dict[str, Any]:
+        created: dict[str, Any] = self.custom.create_namespaced_custom_object(
+            self.group, self.version, self.namespace, resources.SERVICE.plural, body
+        )
+        return created
+
+    def finalizer(self, service: str) -> None:
+        patch = {"metadata": {"finalizers": [names.SERVICE_FINALIZER]}}
+        self.custom.patch_namespaced_custom_object(
+            self.group, self.version, self.namespace, resources.SERVICE.plural, service, patch
+        )
+
+    def status(self, resource: resources.Resource, name: str, status: dict[str, Any]) -> None:
+        self.custom.patch_namespaced_custom_object_status(
+            self.group, self.version, self.namespace, resource.plural, name, {"status": status}
+        )
+
+    def event(self, regarding: dict[str, Any], reason: str, message: str) -> None:
+        manifest = event_manifest(regarding, False, reason, message)
+        self.core.create_namespaced_event(self.namespace, manifest)
+
+
 def same_writes(api: kubernetes.client.ApiClient, bodies: list[dict[str, Any]]) -> float:
     """Berth's writes without Berth: each service's own write sequence, sent by the plain client.
 
@@ -140,57 +182,28 @@ def same_writes(api: kubernetes.client.ApiClient, bodies: list[dict[str, Any]]) 
     What is left between this and Berth's time is mostly the operator itself: watching,
     deciding, waiting.
     """
-    custom = kubernetes.client.CustomObjectsApi(api)
-    core = kubernetes.client.CoreV1Api(api)
     namespace = bodies[0]["metadata"]["namespace"]
-    group, version = resources.SERVICE.api_version.split("/")
-    services, versions = resources.SERVICE.plural, resources.VERSION.plural
+    writes = ServiceWrites(api, namespace)
     create, apply = sender(api), applier(api)
-
-    def status(plural: str, name: str, patch: dict[str, Any]) -> None:
-        custom.patch_namespaced_custom_object_status(
-            group, version, namespace, plural, name, {"status": patch}
-        )
-
-    def event(body: dict[str, Any], reason: str) -> None:
-        meta = body["metadata"]
-        core.create_namespaced_event(
-            namespace,
-            {
-                "metadata": {"generateName": f"{meta['name']}.", "namespace": namespace},
-                "involvedObject": {
-                    "apiVersion": body["apiVersion"],
-                    "kind": body["kind"],
-                    "name": meta["name"],
-                    "namespace": namespace,
-                    "uid": meta["uid"],
-                },
-                "type": "Normal",
-                "reason": reason,
-                "message": reason,
-                "source": {"component": "bench"},
-            },
-        )
+    service, version = resources.SERVICE, resources.VERSION
 
     def one(body: dict[str, Any]) -> None:
         name = body["metadata"]["name"]
-        created = custom.create_namespaced_custom_object(group, version, namespace, services, body)
-        finalizer = {"metadata": {"finalizers": [names.SERVICE_FINALIZER]}}
-        custom.patch_namespaced_custom_object(group, version, namespace, services, name, finalizer)
+        created = writes.create_service(body)
+        writes.finalizer(name)
         csd, *owned = owned_objects(body)
         create(csd)
-        status(versions, csd["metadata"]["name"], {"version": 1, "state": "ACTIVATING"})
+        writes.status(version, csd["metadata"]["name"], {"version": 1, "state": "ACTIVATING"})
         for obj in owned:
-            (apply if obj["kind"] in ("Deployment", "Service", "Ingress") else create)(obj)
-        status(services, name, {"state": "DEPLOYING", "versions": {"lastVersion": 1}})
-        event(created, "StateDeploying")
-        status(versions, csd["metadata"]["name"], {"state": "ACTIVE"})
-        event(created, "VersionActive")
-        status(services, name, {"state": "RUNNING"})
-        event(created, "StateRunning")
+            (apply if obj["kind"] in APPLIED_KINDS else create)(obj)
+        writes.status(service, name, {"state": "DEPLOYING", "versions": {"lastVersion": 1}})
+        writes.event(created, "StateDeploying", "new → DEPLOYING")
+        writes.status(version, csd["metadata"]["name"], {"state": "ACTIVE"})
+        writes.event(created, "VersionActive", "version 1 is ACTIVE")
+        writes.status(service, name, {"state": "RUNNING"})
+        writes.event(created, "StateRunning", "DEPLOYING → RUNNING")
 
     started = time.monotonic()
-    with ThreadPoolExecutor(THREADS) as pool:
-        list(pool.map(one, bodies))
+    in_parallel(one, bodies)
     wait_for_all(api, "apps/v1", "deployments", namespace, len(bodies), available)
     return time.monotonic() - started

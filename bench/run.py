@@ -24,6 +24,7 @@ import yaml
 
 from bench import raw, workload
 from bench.stage import staged
+from bench.text import columns
 from bench.waiting import running, wait_for_all
 from berth.devcluster.operator_process import OperatorProcess
 
@@ -155,11 +156,7 @@ def measure(n: int, idle_seconds: float, samples: int, workdir: pathlib.Path) ->
 
 def table(results: list[dict[str, Any]]) -> str:
     keys = [key for key, value in results[0].items() if not isinstance(value, dict)]
-    rows = [[key, *(str(r[key]) for r in results)] for key in keys]
-    width = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(row, width, strict=True)) for row in rows
-    )
+    return columns([[key, *(str(r[key]) for r in results)] for key in keys])
 
 
 def main() -> None:

@@ -15,15 +15,14 @@ import os
 import pathlib
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import kubernetes
 
 from bench import raw, workload
 from bench.stage import staged
+from bench.text import columns
 from berth.kube import resources
-from berth.kube.client import FIELD_MANAGER
 from berth.render import names
 
 NAMESPACE = "costs"
@@ -86,14 +85,12 @@ Step = tuple[str, list[Any], Callable[[Any], None]]
 
 
 def steps(api: kubernetes.client.ApiClient, n: int) -> list[Step]:
-    custom = kubernetes.client.CustomObjectsApi(api)
-    core = kubernetes.client.CoreV1Api(api)
-    group, version = resources.SERVICE.api_version.split("/")
-    services, versions = resources.SERVICE.plural, resources.VERSION.plural
+    writes = raw.ServiceWrites(api, NAMESPACE)
     create, apply = raw.sender(api), raw.applier(api)
     bodies = [workload.service(i, NAMESPACE) for i in range(n)]
     owned = [raw.owned_objects(body) for body in bodies]
-    uids: dict[str, str] = {}
+    created: dict[int, Body] = {}
+    service, version = resources.SERVICE, resources.VERSION
 
     def of_kind(kind: str) -> list[Body]:
         return [o for objects in owned for o in objects if o["kind"] == kind]
@@ -108,58 +105,28 @@ def steps(api: kubernetes.client.ApiClient, n: int) -> list[Step]:
             (f"{kind} apply", objects[middle:], apply),
         ]
 
-    def create_service(body: Body) -> None:
-        live = custom.create_namespaced_custom_object(group, version, NAMESPACE, services, body)
-        uids[body["metadata"]["name"]] = live["metadata"]["uid"]
+    def name(index: int) -> str:
+        return str(bodies[index]["metadata"]["name"])
 
-    def finalizer(index: int) -> None:
-        patch = {"metadata": {"finalizers": [names.SERVICE_FINALIZER]}}
-        name = f"svc-{index:04d}"
-        custom.patch_namespaced_custom_object(group, version, NAMESPACE, services, name, patch)
+    def create_service(index: int) -> None:
+        created[index] = writes.create_service(bodies[index])
 
     def service_status(index: int) -> None:
-        name, patch = f"svc-{index:04d}", {"status": running_status(index)}
-        custom.patch_namespaced_custom_object_status(
-            group, version, NAMESPACE, services, name, patch
-        )
+        writes.status(service, name(index), running_status(index))
 
     def service_state(index: int) -> None:
-        name, patch = f"svc-{index:04d}", {"status": {"state": "UPDATING"}}
-        custom.patch_namespaced_custom_object_status(
-            group, version, NAMESPACE, services, name, patch
-        )
+        writes.status(service, name(index), {"state": "UPDATING"})
 
     def version_status(index: int) -> None:
-        name = names.version(f"svc-{index:04d}", 1)
-        patch = {"status": {"version": 1, "state": "ACTIVATING"}}
-        custom.patch_namespaced_custom_object_status(
-            group, version, NAMESPACE, versions, name, patch
-        )
+        writes.status(version, names.version(name(index), 1), {"version": 1, "state": "ACTIVATING"})
 
     def event(index: int) -> None:
-        name = f"svc-{index:04d}"
-        core.create_namespaced_event(
-            NAMESPACE,
-            {
-                "metadata": {"generateName": f"{name}.", "namespace": NAMESPACE},
-                "involvedObject": {
-                    "apiVersion": workload.GROUP_VERSION,
-                    "kind": "ContainerService",
-                    "name": name,
-                    "namespace": NAMESPACE,
-                    "uid": uids[name],
-                },
-                "type": "Normal",
-                "reason": "StateRunning",
-                "message": "DEPLOYING → RUNNING",
-                "source": {"component": FIELD_MANAGER},
-            },
-        )
+        writes.event(created[index], "StateRunning", "DEPLOYING → RUNNING")
 
     indexes = list(range(n))
     return [
-        ("ContainerService create", bodies, create_service),
-        ("ContainerService finalizer patch", indexes, finalizer),
+        ("ContainerService create", indexes, create_service),
+        ("ContainerService finalizer patch", indexes, lambda i: writes.finalizer(name(i))),
         ("ContainerService status patch (first, whole)", indexes, service_status),
         ("ContainerService status patch (one field)", indexes, service_state),
         ("ContainerServiceDeployment create", of_kind("ContainerServiceDeployment"), create),
@@ -175,8 +142,7 @@ def steps(api: kubernetes.client.ApiClient, n: int) -> list[Step]:
 def measure(pids: dict[str, int], items: list[Any], send: Callable[[Any], None]) -> Body:
     before = {name: cpu_seconds(pid) for name, pid in pids.items()}
     started = time.monotonic()
-    with ThreadPoolExecutor(raw.THREADS) as pool:
-        list(pool.map(send, items))
+    raw.in_parallel(send, items)
     sent = time.monotonic() - started
     time.sleep(SETTLE_SECONDS)
     spent = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items()}
@@ -188,14 +154,9 @@ def measure(pids: dict[str, int], items: list[Any], send: Callable[[Any], None])
 
 
 def table(rows: Iterable[tuple[str, Body]]) -> str:
-    rows = list(rows)
-    columns = ["kube-apiserver_cpu_ms", "etcd_cpu_ms", "kube-controller-manager_cpu_ms"]
+    shown = ["kube-apiserver_cpu_ms", "etcd_cpu_ms", "kube-controller-manager_cpu_ms"]
     header = ["write", "apiserver ms", "etcd ms", "controller-manager ms"]
-    lines = [header] + [[label, *(str(r[c]) for c in columns)] for label, r in rows]
-    width = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(line, width, strict=True)) for line in lines
-    )
+    return columns([header] + [[label, *(str(r[c]) for c in shown)] for label, r in rows])
 
 
 def main() -> None:

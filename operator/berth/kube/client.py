@@ -88,6 +88,35 @@ def connect() -> k8s.ApiClient:
     return k8s.ApiClient(configuration)
 
 
+def event_manifest(regarding: Body, warning: bool, reason: str, message: str) -> Body:
+    """The core/v1 Event Berth posts on `regarding`."""
+    meta = regarding["metadata"]
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    namespace = meta.get("namespace") or "default"
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"generateName": f"{meta['name']}.", "namespace": namespace},
+        "involvedObject": {
+            "apiVersion": regarding.get("apiVersion"),
+            "kind": regarding.get("kind"),
+            "name": meta["name"],
+            "namespace": namespace,
+            "uid": meta.get("uid"),
+            "resourceVersion": meta.get("resourceVersion"),
+        },
+        "type": "Warning" if warning else "Normal",
+        "reason": reason,
+        "message": message[:1024],
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "count": 1,
+        "source": {"component": "berth"},
+        "reportingComponent": "berth.dev/operator",
+        "reportingInstance": "berth",
+    }
+
+
 class ApiError(Exception):
     """The API server refused a request."""
 
@@ -250,30 +279,7 @@ class Kube:
 
     async def event(self, regarding: Body, warning: bool, reason: str, message: str) -> None:
         """A core/v1 Event on `regarding`, as `kubectl describe` shows them."""
-        meta = regarding["metadata"]
-        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        namespace = meta.get("namespace") or "default"
-        event = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"generateName": f"{meta['name']}.", "namespace": namespace},
-            "involvedObject": {
-                "apiVersion": regarding.get("apiVersion"),
-                "kind": regarding.get("kind"),
-                "name": meta["name"],
-                "namespace": namespace,
-                "uid": meta.get("uid"),
-                "resourceVersion": meta.get("resourceVersion"),
-            },
-            "type": "Warning" if warning else "Normal",
-            "reason": reason,
-            "message": message[:1024],
-            "firstTimestamp": now,
-            "lastTimestamp": now,
-            "count": 1,
-            "source": {"component": "berth"},
-            "reportingComponent": "berth.dev/operator",
-            "reportingInstance": "berth",
-        }
+        event = event_manifest(regarding, warning, reason, message)
         self._count("Event", "create")
+        namespace = event["metadata"]["namespace"]
         await self._call("POST", resources.EVENT.path(namespace), body=event)
