@@ -7,19 +7,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import kubernetes
 
 from bench.waiting import available, wait_for_all
 from berth.api.claim import ClaimPurpose
-from berth.api.objects import parse_service
+from berth.api.objects import content_hash, parse_service
 from berth.api.power import DEFAULT_POWERS
-from berth.handlers import claims
-from berth.handlers.versions import content_hash, inline_version
 from berth.kube import resources
-from berth.kube.client import FIELD_MANAGER, event_manifest
-from berth.render import ingress, names, network, workload
+from berth.kube.client import FIELD_MANAGER
+from berth.render import claims, events, ingress, names, network, workload
+from berth.render.versions import inline_version
 from berth.settings import ResourcesMode, Settings
 
 THREADS = 32
@@ -37,25 +37,16 @@ def owned_objects(body: dict[str, Any]) -> list[dict[str, Any]]:
     version = names.version(service.name, 1)
     default = names.default_domain(service.name, GUID, settings.region, settings.base_domain)
     private = names.private_domain(service.name, settings.private_domain_suffix)
-    public = {
-        certificate: [d.lower() for d in domains]
-        for certificate, domains in (service.spec.public_domain_names or {}).items()
-    }
+    public = service.spec.domains_by_certificate()
     objects = [
         inline_version(service, version, content_hash(content)),
         workload.deployment(service, 1, content, DEFAULT_POWERS["nano"], settings),
         network.kube_service(service, content),
         ingress.ingress(service, content, default, public, settings),
-        claims.manifest(
-            names.domain_claim(ClaimPurpose.PRIVATE, private),
-            private,
-            ClaimPurpose.PRIVATE,
-            service,
-        ),
+        claims.domain_claim(private, ClaimPurpose.PRIVATE, service),
     ]
     for domain in (d for domains in public.values() for d in domains):
-        claim = names.domain_claim(ClaimPurpose.PUBLIC, domain)
-        objects.append(claims.manifest(claim, domain, ClaimPurpose.PUBLIC, service))
+        objects.append(claims.domain_claim(domain, ClaimPurpose.PUBLIC, service))
     kept = [obj for obj in objects if obj is not None]
     for obj in kept:
         obj["metadata"].pop("ownerReferences", None)
@@ -169,7 +160,7 @@ class ServiceWrites:
         )
 
     def event(self, regarding: dict[str, Any], reason: str, message: str) -> None:
-        manifest = event_manifest(regarding, False, reason, message)
+        manifest = events.event(regarding, False, reason, message, datetime.now(UTC))
         self.core.create_namespaced_event(self.namespace, manifest)
 
 

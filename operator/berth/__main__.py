@@ -6,9 +6,9 @@ import logging
 import kopf
 
 from berth import settings as settings_module
-from berth.handlers import lifecycle, network_watch, watch
+from berth.handlers import certificates, lifecycle
 
-HANDLER_MODULES = (lifecycle, watch, network_watch)
+HANDLER_MODULES = (lifecycle, certificates)
 
 
 def main() -> None:

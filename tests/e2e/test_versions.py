@@ -20,7 +20,7 @@ from tests.e2e.support import (
 from berth.api.objects import content_hash, parse_service
 from berth.devcluster import KubeCluster
 from berth.devcluster.operator_process import OperatorProcess
-from berth.handlers.versions import inline_version
+from berth.render.versions import inline_version
 
 pytestmark = pytest.mark.e2e
 

@@ -89,7 +89,7 @@ def test_cert_manager_issuer_and_https_redirect_annotations() -> None:
     manifest = render(cluster_issuer="corp-ca")
     assert manifest is not None
     annotations = manifest["metadata"]["annotations"]
-    assert annotations[names.CLUSTER_ISSUER_ANNOTATION] == "corp-ca"
+    assert annotations["cert-manager.io/cluster-issuer"] == "corp-ca"
     for key, value in HTTPS_REDIRECT_ANNOTATIONS.items():
         assert annotations[key] == value
 
@@ -98,14 +98,14 @@ def test_chart_annotations_may_override_the_redirect_but_not_the_issuer() -> Non
     extra = {
         "nginx.ingress.kubernetes.io/ssl-redirect": "false",
         "example.com/team": "shop",
-        names.CLUSTER_ISSUER_ANNOTATION: "other",
+        "cert-manager.io/cluster-issuer": "other",
     }
     manifest = render(ingress_annotations=extra, cluster_issuer="berth-ca")
     assert manifest is not None
     annotations = manifest["metadata"]["annotations"]
     assert annotations["nginx.ingress.kubernetes.io/ssl-redirect"] == "false"
     assert annotations["example.com/team"] == "shop"
-    assert annotations[names.CLUSTER_ISSUER_ANNOTATION] == "berth-ca"
+    assert annotations["cert-manager.io/cluster-issuer"] == "berth-ca"
 
 
 def test_ingress_class_only_when_configured() -> None:

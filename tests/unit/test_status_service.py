@@ -28,6 +28,7 @@ CONDITION_TYPES = [
     "Reconciling",
     "Stalled",
     "HealthCheckExact",
+    "ObjectsApplied",
     "PrivateDomainAdmitted",
     "DomainsAdmitted",
     "CertificateReady",
@@ -341,6 +342,7 @@ def test_condition_statuses_follow_the_state(
         "PrivateDomainAdmitted": True,
         "DomainsAdmitted": True,
         "CertificateReady": True,
+        "ObjectsApplied": True,
     }
     result = status(service, observed(versions, seen, power=power))
     assert statuses(result) == {**defaults, **expected}, case

@@ -1,10 +1,12 @@
-"""handlers/store.py: what the store keeps, what it tells apart as news, and its indexes."""
+"""runtime/store.py with Berth's indexes (reconcile/lookups.py): what the store keeps, what it tells apart as news, and its indexes."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from berth.handlers.store import Store
+from berth.kube import resources
+from berth.reconcile import lookups
+from berth.runtime.store import Store
 
 
 def body(name: str, rv: str, namespace: str = "ns", **fields: Any) -> dict[str, Any]:
@@ -12,61 +14,61 @@ def body(name: str, rv: str, namespace: str = "ns", **fields: Any) -> dict[str, 
 
 
 def test_a_first_body_is_news_and_is_kept() -> None:
-    store = Store()
+    store = Store(lookups.INDEXES)
 
-    assert store.put("Deployment", body("web", "5"))
-    assert store.get("Deployment", ("ns", "web")) == body("web", "5")
+    assert store.put(resources.DEPLOYMENT, body("web", "5"))
+    assert store.get(resources.DEPLOYMENT, ("ns", "web")) == body("web", "5")
 
 
 def test_the_same_resource_version_again_is_no_news() -> None:
     """The echo of our own write, or kopf's listing after a restart: nothing to reconcile."""
-    store = Store()
-    store.put("Deployment", body("web", "5", spec={"replicas": 1}))
+    store = Store(lookups.INDEXES)
+    store.put(resources.DEPLOYMENT, body("web", "5", spec={"replicas": 1}))
 
-    assert not store.put("Deployment", body("web", "5", spec={"replicas": 1}))
+    assert not store.put(resources.DEPLOYMENT, body("web", "5", spec={"replicas": 1}))
 
 
 def test_a_newer_resource_version_is_news_and_replaces_the_body() -> None:
-    store = Store()
-    store.put("Deployment", body("web", "5", spec={"replicas": 1}))
+    store = Store(lookups.INDEXES)
+    store.put(resources.DEPLOYMENT, body("web", "5", spec={"replicas": 1}))
 
-    assert store.put("Deployment", body("web", "6", spec={"replicas": 2}))
-    assert store.get("Deployment", ("ns", "web")) == body("web", "6", spec={"replicas": 2})
+    assert store.put(resources.DEPLOYMENT, body("web", "6", spec={"replicas": 2}))
+    assert store.get(resources.DEPLOYMENT, ("ns", "web")) == body("web", "6", spec={"replicas": 2})
 
 
 def test_a_late_older_body_is_no_news_and_does_not_roll_back_the_store() -> None:
-    store = Store()
-    store.put("Deployment", body("web", "9"))
+    store = Store(lookups.INDEXES)
+    store.put(resources.DEPLOYMENT, body("web", "9"))
 
-    assert not store.put("Deployment", body("web", "8"))
-    assert store.get("Deployment", ("ns", "web")) == body("web", "9")
+    assert not store.put(resources.DEPLOYMENT, body("web", "8"))
+    assert store.get(resources.DEPLOYMENT, ("ns", "web")) == body("web", "9")
 
 
 def test_a_body_without_resource_version_is_always_news() -> None:
-    store = Store()
-    store.put("Deployment", body("web", ""))
+    store = Store(lookups.INDEXES)
+    store.put(resources.DEPLOYMENT, body("web", ""))
 
-    assert store.put("Deployment", body("web", ""))
+    assert store.put(resources.DEPLOYMENT, body("web", ""))
 
 
 def test_the_same_name_in_another_namespace_is_another_object() -> None:
-    store = Store()
-    store.put("Deployment", body("web", "5", namespace="a"))
+    store = Store(lookups.INDEXES)
+    store.put(resources.DEPLOYMENT, body("web", "5", namespace="a"))
 
-    assert store.put("Deployment", body("web", "5", namespace="b"))
+    assert store.put(resources.DEPLOYMENT, body("web", "5", namespace="b"))
 
 
 def test_managed_fields_and_last_applied_are_not_kept() -> None:
-    store = Store()
+    store = Store(lookups.INDEXES)
     live = body("web", "5")
     live["metadata"]["managedFields"] = [{"manager": "berth"}]
     live["metadata"]["annotations"] = {
         "kubectl.kubernetes.io/last-applied-configuration": "{}",
         "keep": "me",
     }
-    store.put("Deployment", live)
+    store.put(resources.DEPLOYMENT, live)
 
-    kept = store.get("Deployment", ("ns", "web"))
+    kept = store.get(resources.DEPLOYMENT, ("ns", "web"))
     assert kept is not None
     assert "managedFields" not in kept["metadata"]
     assert kept["metadata"]["annotations"] == {"keep": "me"}
@@ -77,27 +79,27 @@ def version(name: str, service: str, rv: str = "1", namespace: str = "ns") -> di
 
 
 def test_versions_are_found_by_their_service_and_namespace() -> None:
-    store = Store()
-    store.put("ContainerServiceDeployment", version("web-v1", "web"))
-    store.put("ContainerServiceDeployment", version("web-v2", "web"))
-    store.put("ContainerServiceDeployment", version("api-v1", "api"))
-    store.put("ContainerServiceDeployment", version("web-v1", "web", namespace="other"))
+    store = Store(lookups.INDEXES)
+    store.put(resources.VERSION, version("web-v1", "web"))
+    store.put(resources.VERSION, version("web-v2", "web"))
+    store.put(resources.VERSION, version("api-v1", "api"))
+    store.put(resources.VERSION, version("web-v1", "web", namespace="other"))
 
-    assert sorted(v["metadata"]["name"] for v in store.versions_of(("ns", "web"))) == [
+    assert sorted(v["metadata"]["name"] for v in lookups.versions_of(store, ("ns", "web"))) == [
         "web-v1",
         "web-v2",
     ]
-    assert store.versions_of(("ns", "missing")) == []
+    assert lookups.versions_of(store, ("ns", "missing")) == []
 
 
 def test_a_removed_object_leaves_its_index() -> None:
-    store = Store()
-    store.put("ContainerServiceDeployment", version("web-v1", "web"))
+    store = Store(lookups.INDEXES)
+    store.put(resources.VERSION, version("web-v1", "web"))
 
-    store.remove("ContainerServiceDeployment", version("web-v1", "web"))
+    store.remove(resources.VERSION, version("web-v1", "web"))
 
-    assert store.versions_of(("ns", "web")) == []
-    assert store.indexes[("ContainerServiceDeployment", "service")] == {}
+    assert lookups.versions_of(store, ("ns", "web")) == []
+    assert store.indexes[(resources.VERSION, "service")] == {}
 
 
 def pod(rv: str, service: str) -> dict[str, Any]:
@@ -106,53 +108,57 @@ def pod(rv: str, service: str) -> dict[str, Any]:
 
 
 def test_a_changed_object_moves_to_its_new_index_entry_and_serves_its_newest_body() -> None:
-    store = Store()
-    store.put("Pod", pod("1", "web"))
+    store = Store(lookups.INDEXES)
+    store.put(resources.POD, pod("1", "web"))
 
-    store.put("Pod", pod("2", "api"))
+    store.put(resources.POD, pod("2", "api"))
 
-    assert store.pods_of(("ns", "web")) == []
-    assert store.pods_of(("ns", "api")) == [pod("2", "api")]
+    assert lookups.pods_of(store, ("ns", "web")) == []
+    assert lookups.pods_of(store, ("ns", "api")) == [pod("2", "api")]
 
 
 def test_services_are_found_by_power_name_and_custom_domain() -> None:
-    store = Store()
+    store = Store(lookups.INDEXES)
     store.put(
-        "ContainerService",
+        resources.SERVICE,
         body("web", "1", spec={"power": "nano", "publicDomainNames": {"c": ["WWW.Example.com"]}}),
     )
-    store.put("ContainerService", body("api", "1", spec={"power": "micro"}))
+    store.put(resources.SERVICE, body("api", "1", spec={"power": "micro"}))
 
-    assert store.services_using_power("nano") == [("ns", "web")]
-    assert [s["metadata"]["name"] for s in store.find("ContainerService", "name", "api")] == ["api"]
-    found = store.find("ContainerService", "public-domain", "www.example.com")
+    assert lookups.services_using_power(store, "nano") == [("ns", "web")]
+    assert [s["metadata"]["name"] for s in store.find(resources.SERVICE, "name", "api")] == ["api"]
+    found = store.find(resources.SERVICE, "public-domain", "www.example.com")
     assert [s["metadata"]["name"] for s in found] == ["web"]
 
 
 def test_claims_are_found_by_holder_and_purpose() -> None:
-    store = Store()
+    store = Store(lookups.INDEXES)
     owner = {"namespace": "ns", "name": "web", "uid": "u1"}
     store.put(
-        "DomainClaim", body("private-1", "1", "", spec={"purpose": "Private", "owner": owner})
+        resources.DOMAIN_CLAIM,
+        body("private-1", "1", "", spec={"purpose": "Private", "owner": owner}),
     )
-    store.put("DomainClaim", body("public-1", "1", "", spec={"purpose": "Public", "owner": owner}))
+    store.put(
+        resources.DOMAIN_CLAIM,
+        body("public-1", "1", "", spec={"purpose": "Public", "owner": owner}),
+    )
 
-    held = store.find("DomainClaim", "holder", "u1")
+    held = store.find(resources.DOMAIN_CLAIM, "holder", "u1")
     assert sorted(c["metadata"]["name"] for c in held) == ["private-1", "public-1"]
-    private = store.find("DomainClaim", "purpose", "Private")
+    private = store.find(resources.DOMAIN_CLAIM, "purpose", "Private")
     assert [c["metadata"]["name"] for c in private] == ["private-1"]
 
 
 def test_stored_bodies_share_their_keys_and_short_strings_and_keep_their_values() -> None:
-    store = Store()
+    store = Store(lookups.INDEXES)
     # Built at run time, as a JSON decoder builds them: equal, but not the same objects.
     first = body("web", "1", spec={"image": "".join(["nginx:", "1.27"]), "ports": [80]})
     second = body("api", "1", spec={"image": "".join(["nginx:", "1.27"]), "ports": [80]})
-    store.put("Deployment", first)
-    store.put("Deployment", second)
+    store.put(resources.DEPLOYMENT, first)
+    store.put(resources.DEPLOYMENT, second)
 
-    web = store.get("Deployment", ("ns", "web"))
-    api = store.get("Deployment", ("ns", "api"))
+    web = store.get(resources.DEPLOYMENT, ("ns", "web"))
+    api = store.get(resources.DEPLOYMENT, ("ns", "api"))
     assert web == first
     assert web is not None and api is not None
     assert web["spec"]["image"] is api["spec"]["image"]

@@ -7,8 +7,10 @@ from tests.unit.builders import version
 from berth.api.objects import VersionObject
 from berth.api.service import VersionLedger
 from berth.api.version import VersionState
-from berth.handlers.versions import caught_up, keeps_finalizer, ledger_patch
+from berth.reconcile.versions import caught_up
 from berth.render import names
+from berth.render.versions import ledger_patch
+from berth.status.versions import keeps_finalizer
 
 
 def test_a_ledger_patch_clears_the_previous_uid_with_an_explicit_null() -> None:

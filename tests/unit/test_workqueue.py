@@ -1,4 +1,4 @@
-"""handlers/queue.py: one reconcile per key at a time, bursts coalesced, failures retried."""
+"""runtime/queue.py: one reconcile per key at a time, bursts coalesced, failures retried."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from berth.handlers import queue as queue_module
-from berth.handlers.queue import WorkQueue
+from berth.runtime import queue as queue_module
+from berth.runtime.queue import WorkQueue
 
 # Backoff delays are recorded as the queue asks for them, and waited for this much shorter.
 SCALE = 0.001

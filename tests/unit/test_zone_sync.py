@@ -1,4 +1,4 @@
-"""handlers/zone.py: when a reconcile may skip syncing the zone, which renders every name."""
+"""reconcile/zone.py: when a reconcile may skip syncing the zone, which renders every name."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from collections.abc import Hashable
 from typing import Any, cast
 
 from berth.api.claim import ClaimPurpose
-from berth.handlers import zone
-from berth.handlers.context import Context
-from berth.handlers.queue import WorkQueue
-from berth.handlers.store import Store
+from berth.kube import resources
 from berth.kube.client import Kube
+from berth.reconcile import lookups, zone
+from berth.reconcile.context import Context
 from berth.render import names
+from berth.runtime.queue import WorkQueue
+from berth.runtime.store import Store
 from berth.settings import Settings
 
 
@@ -27,22 +28,27 @@ def meta(name: str, namespace: str, rv: str = "1", **more: Any) -> dict[str, Any
 def cluster(ip: str = "10.96.0.10") -> Context:
     """A store where service ns/web holds its private name and has a Service at `ip`."""
     ctx = Context(
-        kube=cast(Kube, None), store=Store(), settings=Settings(), queue=WorkQueue(never, 1)
+        kube=cast(Kube, None),
+        store=Store(lookups.INDEXES),
+        settings=Settings(),
+        queue=WorkQueue(never, 1),
     )
     domain = names.private_domain("web", ctx.settings.private_domain_suffix)
     owner = {"namespace": "ns", "name": "web", "uid": "u1"}
     claim_name = names.domain_claim(ClaimPurpose.PRIVATE, domain)
     ctx.store.put(
-        "DomainClaim",
+        resources.DOMAIN_CLAIM,
         {
             "metadata": meta(claim_name, ""),
             "spec": {"domain": domain, "purpose": "Private", "owner": owner},
         },
     )
-    ctx.store.put("ContainerService", {"metadata": meta("web", "ns", uid="u1"), "spec": {}})
-    ctx.store.put("Service", {"metadata": meta("web", "ns"), "spec": {"clusterIP": ip}})
+    ctx.store.put(resources.SERVICE, {"metadata": meta("web", "ns", uid="u1"), "spec": {}})
+    ctx.store.put(
+        resources.KUBE_SERVICE, {"metadata": meta("web", "ns"), "spec": {"clusterIP": ip}}
+    )
     zone_key = (ctx.settings.namespace, names.PRIVATE_ZONE_CONFIGMAP)
-    ctx.store.put("ConfigMap", {"metadata": meta(zone_key[1], zone_key[0], rv="7")})
+    ctx.store.put(resources.CONFIG_MAP, {"metadata": meta(zone_key[1], zone_key[0], rv="7")})
     return ctx
 
 
@@ -74,7 +80,7 @@ def test_a_zone_changed_by_someone_else_needs_a_sync() -> None:
 def test_a_gone_service_whose_name_is_still_in_the_zone_needs_a_sync() -> None:
     ctx = cluster()
     ctx.zone_synced = ({"web": "10.96.0.10"}, "7")
-    ctx.store.remove("ContainerService", {"metadata": meta("web", "ns")})
+    ctx.store.remove(resources.SERVICE, {"metadata": meta("web", "ns")})
 
     assert not zone.up_to_date_for(ctx, "web")
 

@@ -10,6 +10,7 @@ from berth.api import limits
 from berth.api.base import ApiModel, cel, is_dns_label, validations
 from berth.api.common import Conditions, ObjectName, Tag
 from berth.api.content import DeploymentContent
+from berth.api.domains import by_certificate, every
 from berth.api.version import VersionSummary
 
 Domain = Annotated[
@@ -84,16 +85,20 @@ class ServiceSpec(ApiModel):
     @field_validator("public_domain_names")
     @classmethod
     def _domains(cls, names: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
-        domains = [d.lower() for ds in (names or {}).values() for d in ds]
+        domains = every(names)
         if len(domains) > limits.MAX_PUBLIC_DOMAINS:
             raise ValueError(f"at most {limits.MAX_PUBLIC_DOMAINS} custom domains in total")
         if len(set(domains)) != len(domains):
             raise ValueError("a domain may be listed only once")
         return names
 
+    def domains_by_certificate(self) -> dict[str, list[str]]:
+        """Certificate → its custom domains, lowercased."""
+        return by_certificate(self.public_domain_names)
+
     def custom_domains(self) -> list[str]:
         """Every custom domain, lowercased, in declaration order."""
-        return [d.lower() for ds in (self.public_domain_names or {}).values() for d in ds]
+        return every(self.public_domain_names)
 
 
 class ServiceState(StrEnum):

@@ -200,7 +200,7 @@ class BerthClient:
     # -- pods, logs, metrics -----------------------------------------------------------------
 
     def pods(self, service: str) -> list[Pod]:
-        selector = ",".join(f"{k}={v}" for k, v in labels.selector(service).items())
+        selector = labels.service_selector(service)
         try:
             listed = self.core.list_namespaced_pod(self.namespace, label_selector=selector)
         except ApiException as error:
@@ -235,7 +235,7 @@ class BerthClient:
         )
 
     def pod_metrics(self, service: str) -> list[dict[str, Any]]:
-        selector = ",".join(f"{k}={v}" for k, v in labels.selector(service).items())
+        selector = labels.service_selector(service)
         try:
             listed = self.custom.list_namespaced_custom_object(
                 METRICS_GROUP, METRICS_VERSION, self.namespace, "pods", label_selector=selector

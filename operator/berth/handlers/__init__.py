@@ -1,1 +1,1 @@
-"""kopf wiring: watches feed a cache and a work queue; one reconcile per service does the rest."""
+"""Wiring: which events queue which service, and the hooks by which kopf hosts the process."""

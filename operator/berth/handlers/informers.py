@@ -1,35 +1,34 @@
 """What the operator follows with its own informers, and which handler hears each kind.
 
 Everything but cert-manager's kinds, whose API may appear or vanish while the operator runs:
-kopf follows those (network_watch).
+kopf follows those (certificates.py).
 """
 
 import asyncio
 from collections.abc import Callable
 
-from berth.handlers import network_watch, watch
-from berth.handlers.store import Body, trimmed
+from berth.handlers import events
 from berth.kube import resources
-from berth.kube.client import Kube
-from berth.kube.informer import Informer
-from berth.render import names
-from berth.settings import Settings
+from berth.reconcile.context import Context
+from berth.render import labels, names
+from berth.runtime.informer import Informer
+from berth.runtime.store import Body, trimmed
 
 # The kinds services own, and what of each the store keeps.
 OWNED: tuple[tuple[resources.Resource, Callable[[Body], Body]], ...] = (
     (resources.DEPLOYMENT, trimmed),
     (resources.KUBE_SERVICE, trimmed),
-    (resources.POD, watch.slim_pod),
+    (resources.POD, events.slim_pod),
     (resources.INGRESS, trimmed),
 )
 
 
-def informers(kube: Kube, settings: Settings) -> list[Informer]:
+def informers(ctx: Context) -> list[Informer]:
     one_list_at_a_time = asyncio.Semaphore(1)
 
     def follow(
         resource: resources.Resource,
-        handler: watch.Handler,
+        handler: events.Handler,
         *,
         namespace: str | None = None,
         label_selector: str | None = None,
@@ -37,7 +36,7 @@ def informers(kube: Kube, settings: Settings) -> list[Informer]:
         keep: Callable[[Body], Body] = trimmed,
     ) -> Informer:
         return Informer(
-            kube,
+            ctx.kube,
             resource,
             handler,
             namespace=namespace,
@@ -48,34 +47,28 @@ def informers(kube: Kube, settings: Settings) -> list[Informer]:
         )
 
     made = [
-        follow(resources.POWER, watch.power_changed),
-        follow(resources.DOMAIN_CLAIM, network_watch.claim_changed),
+        follow(resources.POWER, events.power_changed(ctx)),
+        follow(resources.DOMAIN_CLAIM, events.claim_changed(ctx)),
         follow(
             resources.CONFIG_MAP,
-            network_watch.zone_changed,
-            namespace=settings.namespace,
+            events.zone_changed(ctx),
+            namespace=ctx.settings.namespace,
             field_selector=f"metadata.name={names.PRIVATE_ZONE_CONFIGMAP}",
         ),
     ]
-    managed = watch.MANAGED_SELECTOR
-    for scope in settings.scopes():
+    for scope in ctx.settings.scopes():
         made += [
-            follow(resources.SERVICE, watch.service_changed, namespace=scope),
-            follow(resources.VERSION, watch.version_changed, namespace=scope),
+            follow(resources.SERVICE, events.service_changed(ctx), namespace=scope),
+            follow(resources.VERSION, events.version_changed(ctx), namespace=scope),
         ]
         made += [
             follow(
                 resource,
-                watch.owned_changed(resource.kind),
+                events.owned_changed(ctx, resource),
                 namespace=scope,
-                label_selector=managed,
+                label_selector=labels.MANAGED_SELECTOR,
                 keep=keep,
             )
             for resource, keep in OWNED
         ]
     return made
-
-
-async def first_lists(followed: list[Informer]) -> None:
-    """Returns once every informer has listed its kind once."""
-    await asyncio.gather(*(informer.synced.wait() for informer in followed))

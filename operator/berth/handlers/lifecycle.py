@@ -1,6 +1,5 @@
-"""Operator start-up and shut-down: settings, API client, a primed store, the work queue."""
+"""kopf hosts the process: at start-up Berth's controller is built and synced; at clean-up, stopped."""
 
-import asyncio
 import logging
 from typing import Any
 
@@ -8,14 +7,15 @@ import kopf
 
 from berth import metrics
 from berth import settings as settings_module
-from berth.handlers import networking, runtime
-from berth.handlers.context import Context
-from berth.handlers.informers import first_lists, informers
-from berth.handlers.queue import WorkQueue
-from berth.handlers.reconcile import reconcile
-from berth.handlers.store import Store
-from berth.handlers.watch import MANAGED_SELECTOR
+from berth.handlers.informers import informers
+from berth.kube import resources
 from berth.kube.client import LIST_PAGE, Kube, connect, endpoint_of, session_for
+from berth.reconcile import lookups, network
+from berth.reconcile.context import Context
+from berth.reconcile.service import reconcile
+from berth.runtime.controller import Controller
+from berth.runtime.queue import WorkQueue
+from berth.runtime.store import Store
 from berth.settings import ResourcesMode, Settings
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class NoDiffBase(kopf.DiffBaseStorage):
 
 
 @kopf.on.startup()
-async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
+async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     config = settings_module.load()
     # Events are posted by Berth itself, on transitions only; kopf's own would be a write per handler.
     settings.posting.enabled = False
@@ -63,45 +63,37 @@ async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
     endpoint = endpoint_of(connect().configuration)
     kube = Kube(endpoint, session_for(endpoint), config.api_threads)
     config = await resolve_resources_mode(kube, config)
-    store = Store()
-    ctx_holder: list[Context] = []
+    store = Store(lookups.INDEXES)
 
     async def handle(key: Any) -> float | None:
-        return await reconcile(ctx_holder[0], key)
+        return await reconcile(ctx, key)
 
     def is_new(key: Any) -> bool:
         """A service with no state yet, never reconciled: it waits in the fresh lane."""
-        body = store.get("ContainerService", key) or {}
+        body = store.get(resources.SERVICE, key) or {}
         return not (body.get("status") or {}).get("state")
 
     queue = WorkQueue(handle, config.workers, is_new)
     ctx = Context(kube=kube, store=store, settings=config, queue=queue)
-    ctx_holder.append(ctx)
-    runtime.install(ctx)
-    # The informers' first lists fill the store, so that no reconcile decides on half of it.
-    followed = informers(kube, config)
-    ctx.followers = [asyncio.create_task(i.run(), name=repr(i)) for i in followed]
-    await first_lists(followed)
-    await networking.prime_certificates(kube, store, MANAGED_SELECTOR, config.scopes())
-    store.primed = True
+    controller = Controller(store, queue, informers(ctx))
+    memo["berth"], memo["controller"] = ctx, controller
+    await controller.sync()
+    await network.prime_certificates(ctx)
     # Every service once, in the background lane: whatever changes meanwhile goes first.
-    for body in store.all("ContainerService"):
-        meta = body["metadata"]
-        queue.add((meta["namespace"], meta["name"]), background=True)
-    queue.start()
-    metrics.count_services(lambda: store.all("ContainerService"))
+    controller.run(lookups.service_keys(store))
+    metrics.count_services(lambda: store.all(resources.SERVICE))
     metrics.serve(config.metrics_host, config.metrics_port)
-    logger.info("berth started: %d services known", len(store.all("ContainerService")))
+    logger.info("berth started: %d services known", len(store.all(resources.SERVICE)))
 
 
 @kopf.on.cleanup()
-async def stop(**_: Any) -> None:
-    ctx = runtime.context()
-    for task in ctx.followers:
-        task.cancel()
-    await asyncio.gather(*ctx.followers, return_exceptions=True)
-    await ctx.queue.stop()
-    if ctx.kube.session is not None:
-        await ctx.kube.session.close()
-    if ctx.zone_writer is not None:
-        ctx.zone_writer.cancel()
+async def stop(memo: kopf.Memo, **_: Any) -> None:
+    controller: Controller | None = memo.get("controller")
+    ctx: Context | None = memo.get("berth")
+    if controller is not None:
+        await controller.stop()
+    if ctx is not None:
+        if ctx.zone_writer is not None:
+            ctx.zone_writer.cancel()
+        if ctx.kube.session is not None:
+            await ctx.kube.session.close()

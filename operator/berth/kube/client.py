@@ -6,7 +6,6 @@ import json
 import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -88,41 +87,22 @@ def connect() -> k8s.ApiClient:
     return k8s.ApiClient(configuration)
 
 
-def event_manifest(regarding: Body, warning: bool, reason: str, message: str) -> Body:
-    """The core/v1 Event Berth posts on `regarding`."""
-    meta = regarding["metadata"]
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    namespace = meta.get("namespace") or "default"
-    return {
-        "apiVersion": "v1",
-        "kind": "Event",
-        "metadata": {"generateName": f"{meta['name']}.", "namespace": namespace},
-        "involvedObject": {
-            "apiVersion": regarding.get("apiVersion"),
-            "kind": regarding.get("kind"),
-            "name": meta["name"],
-            "namespace": namespace,
-            "uid": meta.get("uid"),
-            "resourceVersion": meta.get("resourceVersion"),
-        },
-        "type": "Warning" if warning else "Normal",
-        "reason": reason,
-        "message": message[:1024],
-        "firstTimestamp": now,
-        "lastTimestamp": now,
-        "count": 1,
-        "source": {"component": "berth"},
-        "reportingComponent": "berth.dev/operator",
-        "reportingInstance": "berth",
-    }
-
-
 class ApiError(Exception):
     """The API server refused a request."""
 
     def __init__(self, status: int, path: str, answer: bytes) -> None:
         super().__init__(f"{status} on {path}: {answer[:500].decode(errors='replace')}")
         self.status = status
+        self.message = reason_of(answer) or f"HTTP {status}"
+
+
+def reason_of(answer: bytes) -> str:
+    """The message of the metav1.Status the API server answers a refused request with."""
+    try:
+        parsed = json.loads(answer)
+    except ValueError:
+        return answer[:500].decode(errors="replace")
+    return str(parsed.get("message") or "") if isinstance(parsed, dict) else ""
 
 
 class Kube:
@@ -276,10 +256,3 @@ class Kube:
         body = {"preconditions": {"uid": uid}, "propagationPolicy": "Background"}
         with contextlib.suppress(NotFound):
             await self._call("DELETE", resource.path(namespace, name), body=body)
-
-    async def event(self, regarding: Body, warning: bool, reason: str, message: str) -> None:
-        """A core/v1 Event on `regarding`, as `kubectl describe` shows them."""
-        event = event_manifest(regarding, warning, reason, message)
-        self._count("Event", "create")
-        namespace = event["metadata"]["namespace"]
-        await self._call("POST", resources.EVENT.path(namespace), body=event)

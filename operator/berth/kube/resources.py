@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
-from berth.api import limits
+from berth.api import foreign, limits
 
 Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped kinds
 
@@ -44,7 +44,11 @@ EVENT = Resource("Event", "v1", "events")
 INGRESS = Resource("Ingress", "networking.k8s.io/v1", "ingresses")
 CONFIG_MAP = Resource("ConfigMap", "v1", "configmaps")
 DOMAIN_CLAIM = Resource("DomainClaim", limits.API_VERSION, "domainclaims", False)
-CERTIFICATE = Resource("Certificate", "cert-manager.io/v1", "certificates")
+CERTIFICATE = Resource(
+    foreign.CERTIFICATE_KIND,
+    f"{foreign.CERT_MANAGER_GROUP}/{foreign.CERT_MANAGER_VERSION}",
+    foreign.CERTIFICATES,
+)
 CRD = Resource(
     "CustomResourceDefinition", "apiextensions.k8s.io/v1", "customresourcedefinitions", False
 )

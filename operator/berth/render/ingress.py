@@ -2,7 +2,9 @@
 
 from typing import Any
 
+from berth.api import foreign
 from berth.api.content import DeploymentContent
+from berth.api.domains import by_certificate, normalized
 from berth.api.objects import ContainerServiceObject
 from berth.render import names
 from berth.render.owner import owned_metadata
@@ -45,12 +47,9 @@ def ingress(
             "port": {"number": endpoint.container_port},
         }
     }
-    hosts = [default_domain.lower()]
-    tls = [
-        {"hosts": [default_domain.lower()], "secretName": names.default_tls_secret(service.name)}
-    ]
-    for certificate, certificate_hosts in domains.items():
-        lowered = [host.lower() for host in certificate_hosts]
+    hosts = [normalized(default_domain)]
+    tls = [{"hosts": list(hosts), "secretName": names.default_tls_secret(service.name)}]
+    for certificate, lowered in by_certificate(domains).items():
         if not lowered:
             continue  # every domain of this certificate belongs to someone else
         hosts.extend(lowered)
@@ -64,7 +63,7 @@ def ingress(
         **metadata.get("annotations", {}),
         **HTTPS_REDIRECT_ANNOTATIONS,
         **settings.ingress_annotations,
-        names.CLUSTER_ISSUER_ANNOTATION: settings.cluster_issuer,
+        foreign.CLUSTER_ISSUER_ANNOTATION: settings.cluster_issuer,
     }
     spec: Manifest = {"rules": rules, "tls": tls}
     if settings.ingress_class_name:

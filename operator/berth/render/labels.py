@@ -3,12 +3,30 @@
 import json
 import re
 
+from berth.api import foreign
 from berth.api.common import Tag
 from berth.render import names
 
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$")
 _LABEL_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
+
+
+MANAGED = {foreign.MANAGED_BY_LABEL: "berth"}
+
+
+def selector_string(labels: dict[str, str]) -> str:
+    """`labels` as a label selector: `k=v,k2=v2`."""
+    return ",".join(f"{key}={value}" for key, value in labels.items())
+
+
+# Every object Berth creates carries MANAGED: its informers follow only these.
+MANAGED_SELECTOR = selector_string(MANAGED)
+
+
+def service_selector(service: str) -> str:
+    """The label selector of a service's pods."""
+    return selector_string(selector(service))
 
 
 def selector(service: str) -> dict[str, str]:
@@ -18,8 +36,8 @@ def selector(service: str) -> dict[str, str]:
 
 def standard(service: str) -> dict[str, str]:
     return {
-        "app.kubernetes.io/name": service,
-        "app.kubernetes.io/managed-by": "berth",
+        foreign.NAME_LABEL: service,
+        **MANAGED,
         **selector(service),
     }
 
@@ -37,7 +55,7 @@ def is_label_value(value: str) -> bool:
 
 def tag_labels(tags: list[Tag] | None) -> dict[str, str]:
     """Tags whose key and value are valid label syntax, as labels (never overriding Berth's)."""
-    reserved = {"app.kubernetes.io/name", "app.kubernetes.io/managed-by", names.SERVICE_LABEL}
+    reserved = {foreign.NAME_LABEL, foreign.MANAGED_BY_LABEL, names.SERVICE_LABEL}
     return {
         tag.key: tag.value
         for tag in tags or []

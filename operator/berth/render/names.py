@@ -2,7 +2,7 @@
 
 import hashlib
 
-from berth.api import limits
+from berth.api import domains, limits
 
 SERVICE_FINALIZER = f"{limits.GROUP}/cleanup"
 ACTIVE_VERSION_FINALIZER = f"{limits.GROUP}/active-version"
@@ -41,7 +41,6 @@ def default_domain(service: str, guid: str, region: str, base_domain: str) -> st
 # --- networking -----------------------------------------------------------------------------
 
 PRIVATE_ZONE_CONFIGMAP = "berth-private-zone"
-CLUSTER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
 
 
 def ingress(service: str) -> str:
@@ -65,7 +64,7 @@ def tls_secret(service: str, certificate: str) -> str:
 
 def domain_claim(purpose: str, domain: str) -> str:
     """`<purpose>-<hash>`: a domain (wildcards, 253 characters) is no valid object name itself."""
-    digest = hashlib.sha256(domain.lower().encode()).hexdigest()[:40]
+    digest = hashlib.sha256(domains.normalized(domain).encode()).hexdigest()[:40]
     return f"{purpose.lower()}-{digest}"
 
 

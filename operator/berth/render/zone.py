@@ -7,7 +7,8 @@ import hashlib
 import ipaddress
 from typing import Any
 
-from berth.render import names
+from berth.api import foreign
+from berth.render import labels, names
 from berth.settings import Settings
 
 Manifest = dict[str, Any]
@@ -47,8 +48,8 @@ def zone_configmap(settings: Settings, records: dict[str, str]) -> Manifest:
             "name": names.PRIVATE_ZONE_CONFIGMAP,
             "namespace": settings.namespace,
             "labels": {
-                "app.kubernetes.io/managed-by": "berth",
-                "app.kubernetes.io/component": "private-zone",
+                **labels.MANAGED,
+                foreign.COMPONENT_LABEL: "private-zone",
             },
         },
         "data": {names.private_zone_key(suffix): zone_file(suffix, records)},

@@ -45,3 +45,12 @@ def decide(
     if any(c.uid != me.uid and c.precedes(me) for c in contenders):
         return Decision.WAIT
     return Decision.CREATE
+
+
+def why_not(decision: Decision, domain: str, claim_name: str) -> str:
+    """Why a service does not hold `domain`, as its status says it."""
+    if decision == Decision.TAKEN:
+        return f"{domain} is already claimed by another service (DomainClaim {claim_name})"
+    if decision == Decision.WAIT:
+        return f"{domain} is also asked for by an older service, which gets it first"
+    return f"{domain} is contested; trying again"

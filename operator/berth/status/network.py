@@ -4,10 +4,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from berth.api import domains, foreign
 from berth.api.common import Condition, ConditionStatus
 from berth.api.service import ServiceSpec
-
-CERT_MANAGER_GROUP = "cert-manager.io"
 
 
 @dataclass(frozen=True)
@@ -37,10 +36,10 @@ class Network:
     @classmethod
     def all_admitted(cls, spec: ServiceSpec, private_domain: str) -> "Network":
         """Before anything was checked, or where nothing competes: everything asked for."""
-        domains = {
-            cert: [d.lower() for d in ds] for cert, ds in (spec.public_domain_names or {}).items()
-        }
-        return cls(private_domain=private_domain, admitted_domains=domains)
+        return cls(
+            private_domain=private_domain,
+            admitted_domains=domains.by_certificate(spec.public_domain_names),
+        )
 
 
 def certificate_readiness(
@@ -57,7 +56,7 @@ def certificate_readiness(
         return CertificateReadiness(
             ConditionStatus.UNKNOWN,
             "CertManagerNotInstalled",
-            f"the {CERT_MANAGER_GROUP} Certificate API is not served: nothing issues the "
+            f"the {foreign.CERT_MANAGER_GROUP} Certificate API is not served: nothing issues the "
             f"certificates {', '.join(secret_names)}",
         )
     waiting = []

@@ -1,6 +1,6 @@
 """A service's Lightsail state, detail and conditions from its spec, versions and rollout."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from berth.api.common import Condition
@@ -38,6 +38,8 @@ class Observed:
     selector: str
     now: datetime
     network: Network | None = None  # None: nothing checked yet, everything asked for counts
+    # Owned objects the API server refused (an admission webhook or policy, a quota): kind/name → why.
+    refused: dict[str, str] = field(default_factory=dict)
 
     def networking(self, service: ContainerServiceObject) -> Network:
         return self.network or Network.all_admitted(service.spec, self.private_domain)
@@ -54,10 +56,18 @@ def summary(version: VersionObject, state: VersionState) -> VersionSummary:
     )
 
 
+DELETING_DETAIL = StateDetail(message="deleting the service and its objects")
+
+
+def deleting() -> ServiceStatus:
+    """What a service being deleted shows, before its objects go."""
+    return ServiceStatus(state=ServiceState.DELETING, state_detail=DELETING_DETAIL)
+
+
 def state_of(service: ContainerServiceObject, seen: Observed) -> tuple[ServiceState, StateDetail]:
     plan, rollout = seen.plan, seen.rollout
     if service.metadata.deleting:
-        return ServiceState.DELETING, StateDetail(message="deleting the service and its objects")
+        return ServiceState.DELETING, DELETING_DETAIL
     if seen.power is None and not rollout.exists:
         return ServiceState.PENDING, _power_missing(service)
     if service.spec.is_disabled:
@@ -215,5 +225,62 @@ def _conditions(
             gen,
             now,
         ),
+        _applied(seen.refused, gen, now),
         *network_status.conditions(seen.networking(service), gen, now),
     ]
+
+
+def _applied(refused: dict[str, str], generation: int, now: datetime) -> Condition:
+    """Whether the API server took every object the service needs."""
+    if not refused:
+        return conditions.condition(
+            "ObjectsApplied", True, "Applied", "every owned object is applied", generation, now
+        )
+    message = "; ".join(f"{what}: {why}" for what, why in sorted(refused.items()))
+    return conditions.condition("ObjectsApplied", False, "WriteRefused", message, generation, now)
+
+
+# Conditions whose turn to this status is a problem the user must hear about (a Warning event).
+WARN_WHEN = {
+    "PowerResolved": "False",
+    "DomainsAdmitted": "False",
+    "PrivateDomainAdmitted": "False",
+    "ObjectsApplied": "False",
+}
+
+
+def warnings(old: ServiceStatus, new: ServiceStatus) -> list[tuple[str, str]]:
+    """(reason, message) of each condition that just turned into a problem."""
+    before = {c.type: c.status for c in old.conditions or []}
+    found = []
+    for condition in new.conditions or []:
+        bad = WARN_WHEN.get(condition.type)
+        if condition.status == bad and before.get(condition.type) != bad:
+            found.append((condition.reason, condition.message))
+    return found
+
+
+def invalid_spec(
+    previous: list[Condition] | None, generation: int, message: str, now: datetime
+) -> ServiceStatus:
+    """A spec the operator cannot read (it slipped past the CRD's rules): nothing is changed,
+    and the status says so. Stalled until the spec changes; the state is left as it was."""
+    detail = StateDetail(code=StateDetailCode.UNKNOWN_ERROR, message=message)
+    reason = "InvalidSpec"
+    fresh = {
+        c.type: c
+        for c in conditions.merge(
+            previous,
+            [
+                conditions.condition("Ready", False, reason, message, generation, now),
+                conditions.condition("Reconciling", False, reason, message, generation, now),
+                conditions.condition("Stalled", True, reason, message, generation, now),
+            ],
+        )
+    }
+    kept = [fresh.pop(c.type, c) for c in previous or []]
+    return ServiceStatus(
+        state_detail=detail,
+        observed_generation=generation,
+        conditions=[*kept, *fresh.values()],
+    )

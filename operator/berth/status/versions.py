@@ -1,9 +1,13 @@
 """Version states: which version is ACTIVE, which activates, which failed or was superseded."""
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from berth.api.common import Condition
 from berth.api.objects import VersionObject
+from berth.api.service import VersionLedger
 from berth.api.version import VersionState
+from berth.status import conditions
 from berth.status.rollout import Rollout
 
 UNSETTLED = (None, VersionState.ACTIVATING)
@@ -70,3 +74,26 @@ def plan(versions: list[VersionObject], rollout: Rollout) -> VersionPlan:
         running=serve is candidate or serve is active,
         newest=newest,
     )
+
+
+def keeps_finalizer(state: VersionState, number: int | None, stored: VersionLedger | None) -> bool:
+    """The ACTIVE and the ACTIVATING version keep their finalizer (SPEC: only INACTIVE and FAILED
+    versions may be deleted), and so does one whose number the stored ledger does not cover yet."""
+    if state in (VersionState.ACTIVE, VersionState.ACTIVATING):
+        return True
+    return (number or 0) > (stored or VersionLedger()).last_version
+
+
+def service_not_found(namespace: str, service: str, generation: int, now: datetime) -> Condition:
+    """Why a version has no number: its service does not exist (yet)."""
+    return conditions.condition(
+        "ServiceFound",
+        False,
+        SERVICE_NOT_FOUND,
+        f"ContainerService {service!r} does not exist in {namespace!r}; numbered when it does",
+        generation,
+        now,
+    )
+
+
+SERVICE_NOT_FOUND = "ServiceNotFound"

@@ -1,12 +1,11 @@
-"""The operator's view of the cluster: the latest body of every watched object, by kind and key."""
+"""The latest body of every watched object, by kind and key, with the indexes its user asks for."""
 
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
 
-from berth.kube.resources import Key, key_of
-from berth.render import names
+from berth.kube.resources import Key, Resource, key_of
 
 Body = dict[str, Any]
 
@@ -56,58 +55,10 @@ def _newer_or_equal(new: Body, old: Body) -> bool:
     return True
 
 
-def _namespace(body: Body) -> str:
-    return (body.get("metadata") or {}).get("namespace") or ""
-
-
-def _version_service(body: Body) -> Iterable[Hashable]:
-    return [(_namespace(body), (body.get("spec") or {}).get("serviceName") or "")]
-
-
-def labelled_service(body: Body) -> Key | None:
-    """The service an owned object belongs to, by its service label; None without one."""
-    service = ((body.get("metadata") or {}).get("labels") or {}).get(names.SERVICE_LABEL)
-    return (_namespace(body), service) if service else None
-
-
-def _labelled_service(body: Body) -> Iterable[Hashable]:
-    key = labelled_service(body)
-    return [key] if key else []
-
-
-def _power(body: Body) -> Iterable[Hashable]:
-    return [(body.get("spec") or {}).get("power")]
-
-
-def _name(body: Body) -> Iterable[Hashable]:
-    return [(body.get("metadata") or {}).get("name")]
-
-
-def _public_domains(body: Body) -> Iterable[Hashable]:
-    domains = (body.get("spec") or {}).get("publicDomainNames") or {}
-    return {d.lower() for ds in domains.values() for d in ds or []}
-
-
-def _claim_holder(body: Body) -> Iterable[Hashable]:
-    return [((body.get("spec") or {}).get("owner") or {}).get("uid")]
-
-
-def _claim_purpose(body: Body) -> Iterable[Hashable]:
-    return [(body.get("spec") or {}).get("purpose")]
-
-
-# kind → index name → the values a body is found under. What a reconcile looks up per service,
-# so that no lookup walks every object of a kind (thousands at scale, for each reconcile).
-INDEXES: dict[str, dict[str, Callable[[Body], Iterable[Hashable]]]] = {
-    "ContainerService": {
-        "power": _power,
-        "name": _name,
-        "public-domain": _public_domains,
-    },
-    "ContainerServiceDeployment": {"service": _version_service},
-    "Pod": {"service": _labelled_service},
-    "DomainClaim": {"holder": _claim_holder, "purpose": _claim_purpose},
-}
+# An index: the values a body is found under (one body may be under several, or none).
+IndexFn = Callable[[Body], Iterable[Hashable]]
+# kind → index name → how a body of that kind is filed.
+Indexes = Mapping[Resource, Mapping[str, IndexFn]]
 
 
 def _same_version(new: Body, old: Body) -> bool:
@@ -116,17 +67,21 @@ def _same_version(new: Body, old: Body) -> bool:
 
 
 class Store:
-    """Bodies by kind and key, plus the indexes reconciles need (versions and pods by service)."""
+    """Bodies by kind and key, plus indexes so that no lookup walks every object of a kind.
 
-    def __init__(self) -> None:
-        self.objects: dict[str, dict[Key, Body]] = defaultdict(dict)
+    `primed` turns True once the first lists are in: until then, events only fill the store.
+    """
+
+    def __init__(self, indexes: Indexes | None = None) -> None:
+        self.index_fns: Indexes = indexes or {}
+        self.objects: dict[Resource, dict[Key, Body]] = defaultdict(dict)
         # (kind, index name) → indexed value → the bodies found under it, by key.
-        self.indexes: dict[tuple[str, str], dict[Hashable, dict[Key, Body]]] = defaultdict(dict)
+        self.indexes: dict[tuple[Resource, str], dict[Hashable, dict[Key, Body]]] = defaultdict(
+            dict
+        )
         self.primed = False
-        # Whether cert-manager's Certificate API exists; without it certificates stay Unknown.
-        self.certificates_served = False
 
-    def put(self, kind: str, body: Body) -> bool:
+    def put(self, kind: Resource, body: Body) -> bool:
         """Keep `body` unless the store holds a newer one; whether it told the store anything new.
 
         False for a body the store already had at this resourceVersion: the echo of one of our own
@@ -141,13 +96,13 @@ class Store:
             self._unindex(kind, key, old)
         body = compact(body)
         self.objects[kind][key] = body
-        for name, values in INDEXES.get(kind, {}).items():
+        for name, values in self.index_fns.get(kind, {}).items():
             table = self.indexes[(kind, name)]
             for value in values(body):
                 table.setdefault(value, {})[key] = body
         return True
 
-    def remove(self, kind: str, body: Body) -> Body | None:
+    def remove(self, kind: Resource, body: Body) -> Body | None:
         """Forget `body`'s object; the body the store had for it, if any."""
         key = key_of(body)
         old = self.objects[kind].pop(key, None)
@@ -155,8 +110,8 @@ class Store:
             self._unindex(kind, key, old)
         return old
 
-    def _unindex(self, kind: str, key: Key, body: Body) -> None:
-        for name, values in INDEXES.get(kind, {}).items():
+    def _unindex(self, kind: Resource, key: Key, body: Body) -> None:
+        for name, values in self.index_fns.get(kind, {}).items():
             table = self.indexes[(kind, name)]
             for value in values(body):
                 found = table.get(value)
@@ -165,21 +120,12 @@ class Store:
                     if not found:
                         del table[value]
 
-    def get(self, kind: str, key: Key) -> Body | None:
+    def get(self, kind: Resource, key: Key) -> Body | None:
         return self.objects[kind].get(key)
 
-    def all(self, kind: str) -> list[Body]:
+    def all(self, kind: Resource) -> list[Body]:
         return list(self.objects[kind].values())
 
-    def find(self, kind: str, index: str, value: Hashable) -> list[Body]:
-        """The bodies of `kind` that `index` (one of INDEXES[kind]) files under `value`."""
+    def find(self, kind: Resource, index: str, value: Hashable) -> list[Body]:
+        """The bodies of `kind` that `index` (one of the indexes given for `kind`) files under `value`."""
         return list(self.indexes[(kind, index)].get(value, {}).values())
-
-    def versions_of(self, key: Key) -> list[Body]:
-        return self.find("ContainerServiceDeployment", "service", key)
-
-    def pods_of(self, key: Key) -> list[Body]:
-        return self.find("Pod", "service", key)
-
-    def services_using_power(self, power: str) -> list[Key]:
-        return [key_of(body) for body in self.find("ContainerService", "power", power)]

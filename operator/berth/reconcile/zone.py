@@ -10,12 +10,13 @@ import asyncio
 import logging
 
 from berth.api.claim import ClaimPurpose
-from berth.backoff import backoff
-from berth.handlers.context import Context
-from berth.handlers.store import Body
+from berth.kube import resources
 from berth.kube.client import NotFound
 from berth.kube.compare import APPLIED_HASH_ANNOTATION, stamped, up_to_date
+from berth.reconcile.context import Context
 from berth.render import names, zone
+from berth.runtime.backoff import backoff
+from berth.runtime.store import Body
 
 logger = logging.getLogger(__name__)
 # Requests closer together than this are written together.
@@ -31,7 +32,7 @@ _unwritable: set[str] = set()
 def records(ctx: Context) -> dict[str, str]:
     """Service name → ClusterIP, for every private name held by a live service with a Service."""
     found: dict[str, str] = {}
-    for claim in ctx.store.find("DomainClaim", "purpose", ClaimPurpose.PRIVATE.value):
+    for claim in ctx.store.find(resources.DOMAIN_CLAIM, "purpose", ClaimPurpose.PRIVATE.value):
         record = _record(ctx, claim)
         if record is not None:
             found[record[0]] = record[1]
@@ -48,11 +49,13 @@ def _record(ctx: Context, claim: Body) -> tuple[str, str] | None:
     ):
         return None
     key = (owner.get("namespace", ""), name)
-    service = ctx.store.get("ContainerService", key)
+    service = ctx.store.get(resources.SERVICE, key)
     meta = (service or {}).get("metadata") or {}
     if meta.get("uid") != owner.get("uid") or meta.get("deletionTimestamp"):
         return None
-    cluster_ip = ((ctx.store.get("Service", key) or {}).get("spec") or {}).get("clusterIP")
+    cluster_ip = ((ctx.store.get(resources.KUBE_SERVICE, key) or {}).get("spec") or {}).get(
+        "clusterIP"
+    )
     return (name, str(cluster_ip)) if zone.is_cluster_ip(cluster_ip) else None
 
 
@@ -63,11 +66,15 @@ def up_to_date_for(ctx: Context, service: str) -> bool:
     if ctx.zone_synced is None:
         return False
     synced, resource_version = ctx.zone_synced
-    live = ctx.store.get("ConfigMap", (ctx.settings.namespace, names.PRIVATE_ZONE_CONFIGMAP))
+    live = ctx.store.get(
+        resources.CONFIG_MAP, (ctx.settings.namespace, names.PRIVATE_ZONE_CONFIGMAP)
+    )
     if ((live or {}).get("metadata") or {}).get("resourceVersion") != resource_version:
         return False
     domain = names.private_domain(service, ctx.settings.private_domain_suffix)
-    claim = ctx.store.get("DomainClaim", ("", names.domain_claim(ClaimPurpose.PRIVATE, domain)))
+    claim = ctx.store.get(
+        resources.DOMAIN_CLAIM, ("", names.domain_claim(ClaimPurpose.PRIVATE, domain))
+    )
     record = _record(ctx, claim) if claim is not None else None
     expected = record[1] if record is not None and record[0] == service else None
     return synced.get(service) == expected
@@ -112,7 +119,7 @@ async def _write(ctx: Context) -> None:
     found = records(ctx)
     desired = stamped(zone.zone_configmap(ctx.settings, found))
     key = (ctx.settings.namespace, names.PRIVATE_ZONE_CONFIGMAP)
-    live = ctx.store.get("ConfigMap", key)
+    live = ctx.store.get(resources.CONFIG_MAP, key)
     if up_to_date(live, desired):
         ctx.zone_synced = (found, (live or {}).get("metadata", {}).get("resourceVersion"))
         return
@@ -136,5 +143,5 @@ async def _write(ctx: Context) -> None:
         return
     _reported_missing.discard(ctx.settings.namespace)
     _unwritable.clear()
-    ctx.store.put("ConfigMap", applied)
+    ctx.store.put(resources.CONFIG_MAP, applied)
     ctx.zone_synced = (found, applied["metadata"].get("resourceVersion"))

@@ -5,7 +5,7 @@ import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 
-from berth.backoff import backoff
+from berth.runtime.backoff import backoff
 
 logger = logging.getLogger(__name__)
 

@@ -1,23 +1,18 @@
-"""Versions of one service: adopt, number, create from the inline deployment, prune, finalize."""
+"""Versions of one service: adopted, numbered, created from the inline deployment.
+
+The API server arbitrates each of these (a conditional ledger write, a create), so they are taken
+before the plan, one write at a time; states, finalizers and pruning are planned (plan.py).
+"""
 
 import logging
 from typing import Any
 
-from berth.api import limits
-from berth.api.objects import (
-    ContainerServiceObject,
-    VersionObject,
-    content_hash,
-    parse_version,
-)
+from berth.api.objects import ContainerServiceObject, VersionObject, content_hash, parse_version
 from berth.api.service import VersionLedger
-from berth.api.version import VersionState
-from berth.handlers.context import Context
 from berth.kube import resources
-from berth.kube.client import NotFound
+from berth.reconcile.context import Context
 from berth.render import names
-from berth.render.owner import owner_reference
-from berth.status.versions import VersionPlan
+from berth.render import versions as version_manifests
 
 logger = logging.getLogger(__name__)
 Body = dict[str, Any]
@@ -28,44 +23,21 @@ async def adopt(
 ) -> None:
     """CSDs applied by hand become owned by their service, so they go when it goes."""
     for version in versions:
-        owners = ctx.store.get("ContainerServiceDeployment", (service.namespace, version.name))
-        refs = ((owners or {}).get("metadata") or {}).get("ownerReferences") or []
+        stored = ctx.store.get(resources.VERSION, (service.namespace, version.name))
+        refs = ((stored or {}).get("metadata") or {}).get("ownerReferences") or []
         if any(ref.get("uid") == service.metadata.uid for ref in refs):
             continue
-        live = await ctx.kube.apply(
-            {
-                "apiVersion": limits.API_VERSION,
-                "kind": "ContainerServiceDeployment",
-                "metadata": {
-                    "name": version.name,
-                    "namespace": service.namespace,
-                    "labels": {names.SERVICE_LABEL: service.name},
-                    "ownerReferences": [owner_reference(service)],
-                },
-            }
-        )
-        ctx.store.put("ContainerServiceDeployment", live)
-
-
-def ledger_patch(resource_version: str, ledger: VersionLedger) -> Body:
-    """A conditional merge patch that sets every field of the ledger, unset ones to null.
-
-    A merge patch keeps what it does not mention: a stale lastUid left behind would make the
-    next inline version look numbered already, and after a crash it would be skipped.
-    """
-    return {
-        "metadata": {"resourceVersion": resource_version},
-        "status": {"versions": ledger.model_dump(by_alias=True, mode="json")},
-    }
+        live = await ctx.kube.apply(version_manifests.adoption(service, version.name))
+        ctx.store.put(resources.VERSION, live)
 
 
 async def save_ledger(
     ctx: Context, service: ContainerServiceObject, ledger: VersionLedger
 ) -> ContainerServiceObject:
     """Write the ledger conditionally: if anyone wrote the service meanwhile, start over."""
-    patch = ledger_patch(service.metadata.resource_version, ledger)
+    patch = version_manifests.ledger_patch(service.metadata.resource_version, ledger)
     live = await ctx.kube.patch(resources.SERVICE, service.namespace, service.name, patch, "status")
-    ctx.store.put("ContainerService", live)
+    ctx.store.put(resources.SERVICE, live)
     return service.model_copy(
         update={
             "metadata": service.metadata.model_copy(
@@ -108,18 +80,10 @@ def caught_up(stored: VersionLedger | None, versions: list[VersionObject]) -> Ve
     return ledger
 
 
-def keeps_finalizer(state: VersionState, number: int | None, stored: VersionLedger | None) -> bool:
-    """The ACTIVE and the ACTIVATING version keep their finalizer (SPEC: only INACTIVE and FAILED
-    versions may be deleted), and so does one whose number the stored ledger does not cover yet."""
-    if state in (VersionState.ACTIVE, VersionState.ACTIVATING):
-        return True
-    return (number or 0) > (stored or VersionLedger()).last_version
-
-
 async def _tell_number(ctx: Context, namespace: str, name: str, number: int) -> VersionObject:
-    status = {"version": number, "state": VersionState.ACTIVATING.value, "conditions": []}
-    live = await ctx.kube.patch(resources.VERSION, namespace, name, {"status": status}, "status")
-    ctx.store.put("ContainerServiceDeployment", live)
+    patch = version_manifests.number_patch(number)
+    live = await ctx.kube.patch(resources.VERSION, namespace, name, patch, "status")
+    ctx.store.put(resources.VERSION, live)
     return parse_version(live)
 
 
@@ -180,27 +144,6 @@ async def number(
     return service, list(numbered.values()), ledger
 
 
-def inline_version(service: ContainerServiceObject, name: str, digest: str) -> Body:
-    """The version a service's `spec.deployment` becomes, named `name`."""
-    content = service.spec.deployment
-    assert content is not None
-    return {
-        "apiVersion": limits.API_VERSION,
-        "kind": "ContainerServiceDeployment",
-        "metadata": {
-            "name": name,
-            "namespace": service.namespace,
-            "labels": {names.SERVICE_LABEL: service.name},
-            "annotations": {names.INLINE_ANNOTATION: digest},
-            "ownerReferences": [owner_reference(service)],
-            # The newest version is the next to activate; the finalizer also guards its number
-            # until the ledger records it.
-            "finalizers": [names.ACTIVE_VERSION_FINALIZER],
-        },
-        "spec": {"serviceName": service.name, **content.to_wire()},
-    }
-
-
 async def materialize_inline(
     ctx: Context,
     service: ContainerServiceObject,
@@ -223,44 +166,7 @@ async def materialize_inline(
     else:
         given = ledger.last_version + 1
         name = names.version(service.name, given)
-    live = await ctx.kube.create(inline_version(service, name, digest))
-    ctx.store.put("ContainerServiceDeployment", live)
+    live = await ctx.kube.create(version_manifests.inline_version(service, name, digest))
+    ctx.store.put(resources.VERSION, live)
     version = await _tell_number(ctx, service.namespace, name, given)
     return [*versions, version], recorded(ledger, version, given, inline=True)
-
-
-async def prune(ctx: Context, versions: list[VersionObject], plan: VersionPlan) -> None:
-    """Keep at most 50 versions: the oldest INACTIVE or FAILED ones go first."""
-    numbered = sorted((v for v in versions if v.number is not None), key=lambda v: v.number or 0)
-    excess = len(numbered) - limits.MAX_VERSIONS
-    for version in numbered:
-        if excess <= 0:
-            break
-        state = plan.states.get(version.name, (None, ""))[0]
-        if state in (VersionState.INACTIVE, VersionState.FAILED) and not version.metadata.deleting:
-            await ctx.kube.delete(
-                resources.VERSION, version.metadata.namespace, version.name, version.metadata.uid
-            )
-            excess -= 1
-
-
-async def set_finalizer(ctx: Context, version: VersionObject, wanted: bool) -> None:
-    """Adds or removes the finalizer that keeps a version from being deleted."""
-    finalizers = list(version.metadata.finalizers)
-    has = names.ACTIVE_VERSION_FINALIZER in finalizers
-    if has == wanted:
-        return
-    if wanted:
-        finalizers.append(names.ACTIVE_VERSION_FINALIZER)
-    else:
-        finalizers.remove(names.ACTIVE_VERSION_FINALIZER)
-    patch = {
-        "metadata": {"finalizers": finalizers, "resourceVersion": version.metadata.resource_version}
-    }
-    try:
-        live = await ctx.kube.patch(
-            resources.VERSION, version.metadata.namespace, version.name, patch
-        )
-    except NotFound:
-        return
-    ctx.store.put("ContainerServiceDeployment", live)

@@ -1,11 +1,11 @@
-"""What every reconcile needs: the API, the store, the settings and the queue."""
+"""What every reconcile needs: the API, the store, the settings, the queue, and shared state."""
 
 import asyncio
 from dataclasses import dataclass, field
 
-from berth.handlers.queue import WorkQueue
-from berth.handlers.store import Store
 from berth.kube.client import Kube
+from berth.runtime.queue import WorkQueue
+from berth.runtime.store import Store
 from berth.settings import Settings
 
 
@@ -17,6 +17,8 @@ class Context:
     queue: WorkQueue
     # UIDs of ACTIVE versions whose deletion we already warned about, to warn once.
     warned_deletions: set[str] = field(default_factory=set)
+    # Whether cert-manager's Certificate API exists; without it certificates stay Unknown.
+    certificates_served: bool = False
     # One ConfigMap holds every private name: one writer at a time keeps concurrent reconciles
     # from writing zones that each miss the other's change.
     zone_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -28,5 +30,3 @@ class Context:
     zone_synced: tuple[dict[str, str], str | None] | None = None
     # The task that writes the zone a moment after reconciles asked for it (zone.request).
     zone_writer: asyncio.Task[None] | None = None
-    # The informers' tasks.
-    followers: list[asyncio.Task[None]] = field(default_factory=list)

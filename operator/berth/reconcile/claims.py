@@ -5,21 +5,21 @@ one name at the same moment cannot both get it, whichever operator worker runs f
 """
 
 import logging
-from typing import Any
 
-from berth.api import limits
+from berth.api import domains
 from berth.api.claim import ClaimOwner, ClaimPurpose
 from berth.api.objects import ContainerServiceObject, Meta
-from berth.handlers.context import Context
-from berth.handlers.store import Body
 from berth.kube import resources
 from berth.kube.client import Conflict
-from berth.kube.resources import Key
+from berth.kube.resources import Key, key_of
+from berth.reconcile.context import Context
+from berth.render import claims as claim_manifests
 from berth.render import names
-from berth.status.claims import Claimant, Decision, decide
+from berth.runtime.store import Body
+from berth.status.claims import Claimant, Decision, decide, why_not
 
 logger = logging.getLogger(__name__)
-KIND = "DomainClaim"
+CLAIMS = resources.DOMAIN_CLAIM
 ATTEMPTS = 3
 
 
@@ -37,7 +37,7 @@ def holder_of(claim: Body | None) -> ClaimOwner | None:
 def holder_alive(ctx: Context, holder: ClaimOwner | None) -> bool:
     if holder is None:
         return False
-    body = ctx.store.get("ContainerService", (holder.namespace, holder.name))
+    body = ctx.store.get(resources.SERVICE, (holder.namespace, holder.name))
     return body is not None and body["metadata"].get("uid") == holder.uid
 
 
@@ -48,57 +48,34 @@ async def hold(
     name = names.domain_claim(purpose, domain)
     me = claimant(service)
     for _ in range(ATTEMPTS):
-        claim = ctx.store.get(KIND, ("", name))
+        claim = ctx.store.get(CLAIMS, ("", name))
         holder = holder_of(claim)
         rivals = contenders(ctx, purpose, domain) if claim is None else []
         decision = decide(me, holder, holder_alive(ctx, holder), rivals)
         if decision == Decision.HELD:
             return True, ""
-        if decision == Decision.TAKEN:
-            return False, f"{domain} is already claimed by another service (DomainClaim {name})"
-        if decision == Decision.WAIT:
-            return False, f"{domain} is also asked for by an older service, which gets it first"
+        if decision in (Decision.TAKEN, Decision.WAIT):
+            return False, why_not(decision, domain, name)
         if decision == Decision.STALE and claim is not None:
             logger.warning("releasing %s of %s, whose service is gone", name, domain)
             await ctx.kube.delete(resources.DOMAIN_CLAIM, None, name, claim["metadata"]["uid"])
-            ctx.store.remove(KIND, claim)
+            ctx.store.remove(CLAIMS, claim)
             continue
         try:
-            created = await ctx.kube.create(manifest(name, domain, purpose, service))
+            created = await ctx.kube.create(claim_manifests.domain_claim(domain, purpose, service))
         except Conflict:
             # Someone was faster: read who, and decide again on what the API server says.
             live = await ctx.kube.get(resources.DOMAIN_CLAIM, None, name)
             if live is not None:
-                ctx.store.put(KIND, live)
+                ctx.store.put(CLAIMS, live)
             continue
-        ctx.store.put(KIND, created)
+        ctx.store.put(CLAIMS, created)
         # The watch will not report our own write (its echo is skipped): tell the rivals here.
         for rival in rivals:
             if rival.uid != me.uid:
                 ctx.queue.add((rival.namespace, rival.name))
         return True, ""
-    return False, f"{domain} is contested; trying again"
-
-
-def manifest(
-    name: str, domain: str, purpose: ClaimPurpose, service: ContainerServiceObject
-) -> dict[str, Any]:
-    owner = ClaimOwner(namespace=service.namespace, name=service.name, uid=service.metadata.uid)
-    return {
-        "apiVersion": limits.API_VERSION,
-        "kind": KIND,
-        "metadata": {
-            "name": name,
-            # Cluster-scoped objects cannot have a namespaced owner: these labels and the service's
-            # finalizer stand in for an owner reference.
-            "labels": {
-                "app.kubernetes.io/managed-by": "berth",
-                names.SERVICE_LABEL: service.name,
-                names.SERVICE_NAMESPACE_LABEL: service.namespace,
-            },
-        },
-        "spec": {"domain": domain, "purpose": purpose.value, "owner": owner.to_wire()},
-    }
+    return False, why_not(Decision.CREATE, domain, name)
 
 
 def contenders(ctx: Context, purpose: ClaimPurpose, domain: str) -> list[Claimant]:
@@ -121,9 +98,9 @@ def askers(ctx: Context, purpose: ClaimPurpose, domain: str) -> list[Body]:
         suffix = f".{ctx.settings.private_domain_suffix}"
         if not domain.endswith(suffix):
             return []
-        candidates = ctx.store.find("ContainerService", "name", domain[: -len(suffix)])
+        candidates = ctx.store.find(resources.SERVICE, "name", domain[: -len(suffix)])
     else:
-        candidates = ctx.store.find("ContainerService", "public-domain", domain)
+        candidates = ctx.store.find(resources.SERVICE, "public-domain", domain)
     return [body for body in candidates if domain in wanted(ctx, body, purpose)]
 
 
@@ -132,27 +109,23 @@ def wanted(ctx: Context, body: Body, purpose: ClaimPurpose) -> set[str]:
     if purpose == ClaimPurpose.PRIVATE:
         name = (body.get("metadata") or {}).get("name", "")
         return {names.private_domain(name, ctx.settings.private_domain_suffix)}
-    domains = (body.get("spec") or {}).get("publicDomainNames") or {}
-    return {d.lower() for ds in domains.values() for d in ds}
+    return set(domains.every((body.get("spec") or {}).get("publicDomainNames")))
 
 
 def services_wanting(ctx: Context, claim: Body) -> list[Key]:
     """Services to reconcile when a claim changes hands: all that ask for its domain."""
     spec = claim.get("spec") or {}
     purpose, domain = ClaimPurpose(spec.get("purpose", "Public")), spec.get("domain", "")
-    return [
-        (body["metadata"].get("namespace", ""), body["metadata"]["name"])
-        for body in askers(ctx, purpose, domain)
-    ]
+    return [key_of(body) for body in askers(ctx, purpose, domain)]
 
 
 async def release(ctx: Context, service: ContainerServiceObject, keep: set[str]) -> None:
     """Delete every claim `service` holds except those named in `keep`."""
-    for claim in ctx.store.find(KIND, "holder", service.metadata.uid):
+    for claim in ctx.store.find(CLAIMS, "holder", service.metadata.uid):
         holder = holder_of(claim)
         name = claim["metadata"]["name"]
         if holder is None or holder.uid != service.metadata.uid or name in keep:
             continue
         logger.info("%s/%s releases %s", service.namespace, service.name, claim["spec"]["domain"])
         await ctx.kube.delete(resources.DOMAIN_CLAIM, None, name, claim["metadata"]["uid"])
-        ctx.store.remove(KIND, claim)
+        ctx.store.remove(CLAIMS, claim)

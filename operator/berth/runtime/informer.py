@@ -12,9 +12,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from berth.backoff import backoff
 from berth.kube.client import WATCH_SECONDS, ApiError, Kube
 from berth.kube.resources import Key, Resource, key_of
+from berth.runtime.backoff import backoff
 
 logger = logging.getLogger(__name__)
 Body = dict[str, Any]

@@ -1,0 +1,123 @@
+"""Which events queue which service: the handlers Berth's informers (and kopf) hand events to.
+
+Each gets events as `{"type": ..., "object": ...}`.
+"""
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from berth.kube import resources
+from berth.kube.resources import Resource, key_of
+from berth.reconcile import claims, lookups, zone
+from berth.reconcile.context import Context
+from berth.render import names
+from berth.runtime.store import Body
+
+Event = Mapping[str, Any]
+Handler = Callable[[Event], Awaitable[None]]
+
+
+def record(ctx: Context, kind: Resource, event: Event) -> Body | None:
+    """Store the event's object; None when it brings nothing new, so nothing is queued.
+
+    Nothing new: the store already holds this resourceVersion (or a newer one). That is the echo
+    of every write of ours. A deletion is always news, and brings the last body the store had
+    (one found missing on a relist carries only its name).
+
+    Until the store is primed (the informers' first lists are in), events only fill it:
+    start-up then queues every service once, in the background lane.
+    """
+    body: Body = dict(event["object"])
+    if event.get("type") == "DELETED":
+        return ctx.store.remove(kind, body) or body
+    news = ctx.store.put(kind, body)
+    return body if news and ctx.store.primed else None
+
+
+def owned_changed(ctx: Context, kind: Resource) -> Handler:
+    """Objects a service owns (Deployments, Services, Pods, Ingresses, Certificates): their
+    service is queued, found by its label."""
+
+    async def changed(event: Event) -> None:
+        body = record(ctx, kind, event)
+        key = None if body is None else lookups.labelled_service(body)
+        if key:
+            ctx.queue.add(key)
+
+    return changed
+
+
+def service_changed(ctx: Context) -> Handler:
+    async def changed(event: Event) -> None:
+        body = record(ctx, resources.SERVICE, event)
+        if body is not None:
+            ctx.queue.add(key_of(body))
+
+    return changed
+
+
+def version_changed(ctx: Context) -> Handler:
+    async def changed(event: Event) -> None:
+        body = record(ctx, resources.VERSION, event)
+        if body is not None:
+            namespace = body["metadata"].get("namespace", "")
+            ctx.queue.add((namespace, (body.get("spec") or {}).get("serviceName", "")))
+
+    return changed
+
+
+def power_changed(ctx: Context) -> Handler:
+    async def changed(event: Event) -> None:
+        body = record(ctx, resources.POWER, event)
+        if body is not None:
+            for key in lookups.services_using_power(ctx.store, body["metadata"]["name"]):
+                ctx.queue.add(key)
+
+    return changed
+
+
+def claim_changed(ctx: Context) -> Handler:
+    """A claim taken or released: every service asking for that name may have a new answer."""
+
+    async def changed(event: Event) -> None:
+        body = record(ctx, resources.DOMAIN_CLAIM, event)
+        if body is not None:
+            for key in claims.services_wanting(ctx, body):
+                ctx.queue.add(key)
+
+    return changed
+
+
+def zone_changed(ctx: Context) -> Handler:
+    """The zone edited or deleted by hand is written again (no write when it is ours)."""
+
+    async def changed(event: Event) -> None:
+        body = record(ctx, resources.CONFIG_MAP, event)
+        if body is not None and key_of(body) == (
+            ctx.settings.namespace,
+            names.PRIVATE_ZONE_CONFIGMAP,
+        ):
+            await zone.sync(ctx)
+
+    return changed
+
+
+def slim_pod(pod: Body) -> Body:
+    """Only what rollouts look at: thousands of full pod bodies would be most of our memory."""
+    meta = pod.get("metadata") or {}
+    status = pod.get("status") or {}
+    return {
+        "metadata": {
+            "name": meta.get("name"),
+            "namespace": meta.get("namespace"),
+            "labels": meta.get("labels") or {},
+            "resourceVersion": meta.get("resourceVersion", ""),
+        },
+        "status": {
+            "phase": status.get("phase"),
+            "containerStatuses": [
+                {"name": c.get("name"), "ready": c.get("ready"), "state": c.get("state") or {}}
+                for c in status.get("containerStatuses") or []
+            ],
+        },
+    }

@@ -1,0 +1,1 @@
+"""Reconcilers: from the store's objects, decide the writes (plan) and send them (apply)."""

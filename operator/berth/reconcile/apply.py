@@ -1,0 +1,86 @@
+"""The applier: sends a plan's writes in order and keeps the store current with each answer."""
+
+import logging
+from dataclasses import dataclass, field
+
+from berth.kube import resources
+from berth.kube.client import ApiError, NotFound
+from berth.reconcile.context import Context
+from berth.reconcile.writes import Apply, Delete, Emit, Patch, SetFinalizer, Write
+from berth.render.metadata import finalizer_patch
+
+logger = logging.getLogger(__name__)
+# Answers that mean "not this object, as it is": an admission webhook or policy, a quota, a
+# field the cluster rejects. Trying again at once would be refused again.
+REFUSALS = {400, 403, 422}
+
+
+@dataclass
+class Outcome:
+    """What sending a plan found: the owned objects the API server refused, kind/name → why."""
+
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+async def send(ctx: Context, writes: list[Write]) -> Outcome:
+    outcome = Outcome()
+    for write in writes:
+        if isinstance(write, Apply):
+            await _apply(ctx, write, outcome)
+        elif isinstance(write, Delete):
+            await ctx.kube.delete(write.resource, write.key[0] or None, write.key[1], write.uid)
+            ctx.store.remove(write.resource, {"metadata": _meta(write.key)})
+        elif isinstance(write, Patch):
+            live = await ctx.kube.patch(
+                write.resource,
+                write.key[0] or None,
+                write.key[1],
+                write.patch,
+                "status" if write.status else None,
+            )
+            ctx.store.put(write.resource, live)
+        elif isinstance(write, SetFinalizer):
+            await set_finalizer(ctx, write)
+        elif isinstance(write, Emit):
+            await ctx.kube.create(write.event)
+    return outcome
+
+
+def _meta(key: tuple[str, str]) -> dict[str, str | None]:
+    return {"namespace": key[0] or None, "name": key[1]}
+
+
+async def _apply(ctx: Context, write: Apply, outcome: Outcome) -> None:
+    manifest = write.manifest
+    what = f"{manifest['kind']} {manifest['metadata']['name']}"
+    resource = resources.BY_KIND[manifest["kind"]]
+    try:
+        applied = await ctx.kube.apply(manifest)
+    except ApiError as error:
+        if error.status not in REFUSALS:
+            raise
+        logger.warning("the API server refused %s: %s", what, error.message)
+        outcome.refused[what] = error.message
+        return
+    ctx.store.put(resource, applied)
+
+
+async def set_finalizer(ctx: Context, write: SetFinalizer) -> None:
+    """Add or remove a finalizer, conditional on the freshest body the store has."""
+    body = ctx.store.get(write.resource, write.key)
+    if body is None:
+        return
+    meta = body["metadata"]
+    patch = finalizer_patch(
+        list(meta.get("finalizers") or []),
+        meta.get("resourceVersion", ""),
+        write.finalizer,
+        write.wanted,
+    )
+    if patch is None:
+        return
+    try:
+        live = await ctx.kube.patch(write.resource, write.key[0] or None, write.key[1], patch)
+    except NotFound:
+        return
+    ctx.store.put(write.resource, live)

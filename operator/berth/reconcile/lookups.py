@@ -1,0 +1,74 @@
+"""How the store files Berth's objects, and the lookups a reconcile makes through those indexes."""
+
+from collections.abc import Hashable, Iterable
+
+from berth.api import domains
+from berth.kube import resources
+from berth.kube.resources import Key, key_of
+from berth.render import names
+from berth.runtime.store import Body, Indexes, Store
+
+
+def _namespace(body: Body) -> str:
+    return (body.get("metadata") or {}).get("namespace") or ""
+
+
+def labelled_service(body: Body) -> Key | None:
+    """The service an owned object belongs to, by its service label; None without one."""
+    service = ((body.get("metadata") or {}).get("labels") or {}).get(names.SERVICE_LABEL)
+    return (_namespace(body), service) if service else None
+
+
+def _version_service(body: Body) -> Iterable[Hashable]:
+    return [(_namespace(body), (body.get("spec") or {}).get("serviceName") or "")]
+
+
+def _labelled_service(body: Body) -> Iterable[Hashable]:
+    key = labelled_service(body)
+    return [key] if key else []
+
+
+def _power(body: Body) -> Iterable[Hashable]:
+    return [(body.get("spec") or {}).get("power")]
+
+
+def _name(body: Body) -> Iterable[Hashable]:
+    return [(body.get("metadata") or {}).get("name")]
+
+
+def _public_domains(body: Body) -> Iterable[Hashable]:
+    return set(domains.every((body.get("spec") or {}).get("publicDomainNames")))
+
+
+def _claim_holder(body: Body) -> Iterable[Hashable]:
+    return [((body.get("spec") or {}).get("owner") or {}).get("uid")]
+
+
+def _claim_purpose(body: Body) -> Iterable[Hashable]:
+    return [(body.get("spec") or {}).get("purpose")]
+
+
+# What a reconcile looks up per service, so that no lookup walks every object of a kind
+# (thousands at scale, for each reconcile).
+INDEXES: Indexes = {
+    resources.SERVICE: {"power": _power, "name": _name, "public-domain": _public_domains},
+    resources.VERSION: {"service": _version_service},
+    resources.POD: {"service": _labelled_service},
+    resources.DOMAIN_CLAIM: {"holder": _claim_holder, "purpose": _claim_purpose},
+}
+
+
+def versions_of(store: Store, key: Key) -> list[Body]:
+    return store.find(resources.VERSION, "service", key)
+
+
+def pods_of(store: Store, key: Key) -> list[Body]:
+    return store.find(resources.POD, "service", key)
+
+
+def services_using_power(store: Store, power: str) -> list[Key]:
+    return [key_of(body) for body in store.find(resources.SERVICE, "power", power)]
+
+
+def service_keys(store: Store) -> list[Key]:
+    return [key_of(body) for body in store.all(resources.SERVICE)]

@@ -1,0 +1,258 @@
+"""Plans: from what the store holds, the writes that bring a service to its spec. Pure.
+
+A reconcile plans twice: `objects` (Deployment, Service, Ingress), then, once those are sent
+and the store holds the answers, `statuses` (versions, finalizers, pruning, the service's
+status and the events that announce its transitions). `deletion` plans a service's way out.
+Numbers and names are arbitrated by the API server itself (conditional writes, create-or-409),
+so they are taken before planning (versions.py, claims.py), not planned.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from berth.api import limits
+from berth.api.objects import ContainerServiceObject, VersionObject
+from berth.api.power import PowerSpec
+from berth.api.service import ServiceState, ServiceStatus, VersionLedger
+from berth.api.version import VersionState
+from berth.kube import resources
+from berth.kube.compare import merge_patch, stamped, up_to_date
+from berth.kube.resources import Key, Resource
+from berth.reconcile.writes import Apply, Delete, Emit, Patch, SetFinalizer, Write
+from berth.render import events, ingress, labels, names, network, workload
+from berth.render import versions as version_manifests
+from berth.settings import Settings
+from berth.status import rollout as rollout_status
+from berth.status import service as service_status
+from berth.status import versions as version_status
+from berth.status.network import Network, certificate_readiness
+from berth.status.rollout import Rollout
+
+Body = dict[str, Any]
+# The kinds a service owns one of each, named after it, that plans compare with.
+OWNED_KINDS = (resources.DEPLOYMENT, resources.KUBE_SERVICE, resources.INGRESS)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One service and everything its writes depend on, as the store holds them now."""
+
+    service: ContainerServiceObject
+    body: Body  # the service as stored: what its Events are about
+    versions: list[VersionObject]
+    power: PowerSpec | None
+    settings: Settings
+    guid: str
+    now: datetime
+    deployment: Body | None = None
+    pods: list[Body] = field(default_factory=list)
+    # The live objects a plan compares its manifests with, by kind (None: there is none).
+    live: dict[Resource, Body | None] = field(default_factory=dict)
+    ledger: VersionLedger = field(default_factory=VersionLedger)
+    network: Network | None = None
+    certificates: dict[str, Body] = field(default_factory=dict)  # by name = tls secret name
+    certificates_served: bool = False
+    # Owned objects the API server refused to take: kind/name → its answer.
+    refused: dict[str, str] = field(default_factory=dict)
+    # UIDs of ACTIVE versions whose deletion was already announced.
+    warned: frozenset[str] = frozenset()
+
+    @property
+    def key(self) -> Key:
+        return (self.service.namespace, self.service.name)
+
+    def rollout(self) -> Rollout:
+        return rollout_status.observe(self.deployment, self.pods, names.VERSION_LABEL)
+
+    def versions_plan(self) -> version_status.VersionPlan:
+        return version_status.plan(self.versions, self.rollout())
+
+    def default_domain(self) -> str:
+        s = self.settings
+        return names.default_domain(self.service.name, self.guid, s.region, s.base_domain)
+
+
+def _owned(snap: Snapshot, resource: Resource, desired: Body | None) -> list[Write]:
+    """Apply `desired` unless the live object already is it; delete the live one for None."""
+    live = snap.live.get(resource)
+    if desired is None:
+        if live is None:
+            return []
+        return [Delete(resource, snap.key, live["metadata"]["uid"])]
+    manifest = stamped(desired)
+    return [] if up_to_date(live, manifest) else [Apply(manifest)]
+
+
+def desired_ingress(snap: Snapshot, serving: VersionObject | None) -> Body | None:
+    admitted = snap.network.admitted_domains if snap.network else {}
+    content = serving.spec.content() if serving is not None else None
+    return ingress.ingress(snap.service, content, snap.default_domain(), admitted, snap.settings)
+
+
+def objects(snap: Snapshot) -> list[Write]:
+    """The Deployment and Service of the version to serve, and the Ingress in front of them."""
+    plan = snap.versions_plan()
+    writes: list[Write] = []
+    if snap.power is not None and plan.serve is not None:
+        content = plan.serve.spec.content()
+        number = plan.serve.number or 0
+        deployment = workload.deployment(
+            snap.service, number, content, snap.power, snap.settings, plan.running
+        )
+        writes += _owned(snap, resources.DEPLOYMENT, deployment)
+        writes += _owned(snap, resources.KUBE_SERVICE, network.kube_service(snap.service, content))
+    return writes + _owned(snap, resources.INGRESS, desired_ingress(snap, plan.serve))
+
+
+def statuses(snap: Snapshot, plan: version_status.VersionPlan) -> list[Write]:
+    """Versions' states and finalizers, pruning, then the service's status; each transition
+    announced by an Event. `plan` is the version plan the objects were planned with: it stands,
+    and the fresh Deployment in `snap` only changes what the status reports."""
+    return [*_versions(snap, plan), *_prune(snap, plan), *_service_status(snap, plan)]
+
+
+def _event(snap: Snapshot, warning: bool, reason: str, message: str) -> Emit:
+    return Emit(events.event(snap.body, warning, reason, message, snap.now))
+
+
+def _versions(snap: Snapshot, plan: version_status.VersionPlan) -> list[Write]:
+    writes: list[Write] = []
+    # Retire the old ACTIVE before naming the new one: never two ACTIVE versions at once.
+    ordered = sorted(
+        snap.versions, key=lambda v: plan.states.get(v.name, (None,))[0] == VersionState.ACTIVE
+    )
+    for version in ordered:
+        if version.name not in plan.states:
+            continue
+        state, message = plan.states[version.name]
+        key = (snap.service.namespace, version.name)
+        if plan.changed(version):
+            patch = version_manifests.state_patch(state, message, snap.now)
+            writes.append(Patch(resources.VERSION, key, patch))
+            writes.append(_version_event(snap, version.number or 0, state, message))
+        keep = version_status.keeps_finalizer(state, version.number, snap.service.status.versions)
+        if (names.ACTIVE_VERSION_FINALIZER in version.metadata.finalizers) != keep:
+            writes.append(
+                SetFinalizer(resources.VERSION, key, names.ACTIVE_VERSION_FINALIZER, keep)
+            )
+        if version.metadata.uid in protected(snap, plan) - snap.warned:
+            writes.append(
+                _event(
+                    snap,
+                    True,
+                    "ActiveVersionProtected",
+                    f"version {version.number} ({version.name}) is ACTIVE and is kept until "
+                    "another version replaces it or the service is deleted",
+                )
+            )
+    return writes
+
+
+def protected(snap: Snapshot, plan: version_status.VersionPlan) -> set[str]:
+    """UIDs of versions someone deletes while they are ACTIVE: they stay, with a warning."""
+    return {
+        v.metadata.uid
+        for v in snap.versions
+        if v.metadata.deleting and plan.states.get(v.name, (None,))[0] == VersionState.ACTIVE
+    }
+
+
+def _version_event(snap: Snapshot, number: int, state: VersionState, message: str) -> Emit:
+    text = f"version {number} is {state.value}" + (f": {message}" if message else "")
+    return _event(snap, state == VersionState.FAILED, f"Version{state.value.title()}", text)
+
+
+def _prune(snap: Snapshot, plan: version_status.VersionPlan) -> list[Write]:
+    """Keep at most 50 versions: the oldest INACTIVE or FAILED ones go first."""
+    numbered = sorted(
+        (v for v in snap.versions if v.number is not None), key=lambda v: v.number or 0
+    )
+    excess = len(numbered) - limits.MAX_VERSIONS
+    writes: list[Write] = []
+    for version in numbered:
+        if excess <= 0:
+            break
+        state = plan.states.get(version.name, (None, ""))[0]
+        if state in (VersionState.INACTIVE, VersionState.FAILED) and not version.metadata.deleting:
+            key = (snap.service.namespace, version.name)
+            writes.append(Delete(resources.VERSION, key, version.metadata.uid))
+            excess -= 1
+    return writes
+
+
+def network_seen(snap: Snapshot, serving: VersionObject | None) -> Network:
+    """What the claims decided, with what cert-manager says of the Ingress's certificates."""
+    private = names.private_domain(snap.service.name, snap.settings.private_domain_suffix)
+    seen = snap.network or Network.all_admitted(snap.service.spec, private)
+    secrets = ingress.tls_secret_names(desired_ingress(snap, serving))
+    found = {name: body for name in secrets if (body := snap.certificates.get(name)) is not None}
+    readiness = certificate_readiness(secrets, found, snap.certificates_served)
+    return Network(
+        private_domain=seen.private_domain,
+        private_admitted=seen.private_admitted,
+        private_message=seen.private_message,
+        admitted_domains=seen.admitted_domains,
+        conflicts=seen.conflicts,
+        certificate=readiness,
+    )
+
+
+def new_status(snap: Snapshot, plan: version_status.VersionPlan) -> ServiceStatus:
+    service, settings = snap.service, snap.settings
+    seen = service_status.Observed(
+        plan=plan,
+        rollout=snap.rollout(),
+        power=snap.power,
+        ledger=snap.ledger,
+        guid=snap.guid,
+        url=f"https://{snap.default_domain()}/",
+        private_domain=names.private_domain(service.name, settings.private_domain_suffix),
+        selector=labels.service_selector(service.name),
+        now=snap.now,
+        network=network_seen(snap, plan.serve),
+        refused=snap.refused,
+    )
+    return service_status.status(service, seen)
+
+
+def _service_status(snap: Snapshot, plan: version_status.VersionPlan) -> list[Write]:
+    old, new = snap.service.status, new_status(snap, plan)
+    old_wire, new_wire = old.to_wire(), new.to_wire()
+    if old_wire == new_wire:
+        return []
+    writes: list[Write] = [
+        Patch(resources.SERVICE, snap.key, {"status": merge_patch(old_wire, new_wire)})
+    ]
+    for reason, message in service_status.warnings(old, new):
+        writes.append(_event(snap, True, reason, message))
+    if old.state != new.state:
+        detail = new.state_detail.message if new.state_detail and new.state_detail.message else ""
+        warning = bool(new.state_detail and new.state_detail.code == "UNKNOWN_ERROR")
+        writes.append(
+            _event(
+                snap,
+                warning,
+                f"State{(new.state or 'unknown').title()}",
+                f"{old.state or 'new'} → {new.state}" + (f": {detail}" if detail else ""),
+            )
+        )
+    return writes
+
+
+def deletion(snap: Snapshot) -> list[Write]:
+    """DELETING, announced once; then no version holds the service back any more. The claims
+    and the service's own finalizer follow once the names are released (service.finalize)."""
+    writes: list[Write] = []
+    if snap.service.status.state != ServiceState.DELETING:
+        status = service_status.deleting()
+        writes.append(Patch(resources.SERVICE, snap.key, {"status": status.to_wire()}))
+        message = status.state_detail.message if status.state_detail else ""
+        writes.append(_event(snap, False, "StateDeleting", message or ""))
+    for version in snap.versions:
+        if names.ACTIVE_VERSION_FINALIZER in version.metadata.finalizers:
+            key = (snap.service.namespace, version.name)
+            writes.append(
+                SetFinalizer(resources.VERSION, key, names.ACTIVE_VERSION_FINALIZER, False)
+            )
+    return writes

@@ -1,0 +1,1 @@
+"""Berth's controller runtime: informers fill a store, changes feed a work queue. No Lightsail here."""
