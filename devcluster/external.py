@@ -8,8 +8,8 @@ import subprocess
 from typing import Protocol
 
 from berth import settings
-from berth.devcluster.binaries import ensure_binaries
-from berth.devcluster.kubectl import run_kubectl
+from devcluster.binaries import ensure_binaries
+from devcluster.kubectl import run_kubectl
 
 
 class KubeCluster(Protocol):
