@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import os
 import pathlib
 import shutil
 import time
@@ -35,6 +34,7 @@ from devcluster.node import (
     missing_requirements,
     require_node,
 )
+from devcluster.settings import DevSettings
 from devcluster.zone_mirror import ZoneMirror
 
 __all__ = ["DataPlane", "Endpoints", "NodeUnavailable", "image_cache_dir", "missing_requirements"]
@@ -43,8 +43,7 @@ DNS_PORT = 53
 
 
 def image_cache_dir() -> pathlib.Path:
-    base = pathlib.Path(os.environ.get("BERTH_CACHE") or pathlib.Path.home() / ".cache" / "berth")
-    return base / "images"
+    return DevSettings().cache / "images"
 
 
 @dataclasses.dataclass(frozen=True)
