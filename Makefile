@@ -24,7 +24,7 @@ binaries:
 	@devcluster/ingress/build.sh >/dev/null
 
 run: $(STAMP)
-	$(PY) -m berth.devcluster.run
+	$(PY) -m devcluster.run
 
 test: $(STAMP) lint binaries
 	$(PY) -m pytest -q tests
@@ -36,8 +36,8 @@ e2e: $(STAMP) binaries
 	$(PY) -m pytest -q tests/e2e
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check operator tests bench
-	$(VENV)/bin/ruff format --check operator tests bench
+	$(VENV)/bin/ruff check operator devcluster tests bench
+	$(VENV)/bin/ruff format --check operator devcluster tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 

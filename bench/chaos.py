@@ -21,7 +21,7 @@ import yaml
 
 from bench import workload
 from bench.stage import staged
-from berth.devcluster.operator_process import OperatorProcess
+from devcluster.operator_process import OperatorProcess
 
 GROUP, VERSION = "berth.dev", "v1alpha1"
 

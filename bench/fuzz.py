@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from bench.stage import staged
 from berth.api.service import ServiceSpec
-from berth.devcluster.operator_process import OperatorProcess
+from devcluster.operator_process import OperatorProcess
 
 GROUP, VERSION, NAMESPACE = "berth.dev", "v1alpha1", "fuzz"
 PROTOCOLS = st.sampled_from(["HTTP", "HTTPS", "TCP", "UDP", "SCTP", "http"])

@@ -26,7 +26,7 @@ from bench import raw, workload
 from bench.stage import staged
 from bench.text import columns
 from bench.waiting import running, wait_for_all
-from berth.devcluster.operator_process import OperatorProcess
+from devcluster.operator_process import OperatorProcess
 
 RESULTS = pathlib.Path(__file__).with_name("results.json")
 GROUP, VERSION = "berth.dev", "v1alpha1"

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 
 import kubernetes
 
-from berth.devcluster.cluster import Cluster, stop_at_exit
-from berth.devcluster.run import install_api
+from devcluster.cluster import Cluster, stop_at_exit
+from devcluster.run import install_api
 
 
 @contextmanager

@@ -1,7 +1,6 @@
 """The operator's one Settings object, read from BERTH_* environment variables."""
 
 from enum import StrEnum
-from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,11 +43,6 @@ class Settings(BaseSettings):
     # The name is kept from when these were threads, so that charts and environments keep working.
     api_threads: int = Field(
         default=32, ge=1, description="Requests sent to the API server at the same time."
-    )
-    external_kubeconfig: Path | None = Field(
-        default=None,
-        validation_alias="BERTH_KUBECONFIG",
-        description="Use this cluster in tests and `make run` instead of the embedded one.",
     )
 
     def scopes(self) -> list[str | None]:

@@ -11,17 +11,17 @@ import pytest
 from tests.e2e.network_support import OPERATOR_NAMESPACE, SUFFIX, PrivateDns, empty_zone
 from tests.e2e.support import Berth
 
-from berth.devcluster import (
+from berth.settings import Settings
+from devcluster import (
     Cluster,
     ExternalCluster,
     KubeCluster,
     external_kubeconfig,
     stop_at_exit,
 )
-from berth.devcluster.addons import CertManager, CoreDNS, ensure_addons
-from berth.devcluster.operator_process import OperatorProcess
-from berth.devcluster.zone_mirror import ZoneMirror
-from berth.settings import Settings
+from devcluster.addons import CertManager, CoreDNS, ensure_addons
+from devcluster.operator_process import OperatorProcess
+from devcluster.zone_mirror import ZoneMirror
 
 
 @pytest.fixture(scope="session")

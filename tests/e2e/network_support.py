@@ -9,8 +9,8 @@ import dns.rdatatype
 import dns.resolver
 import kubernetes
 
-from berth.devcluster.addons import CoreDNS
 from berth.render import zone
+from devcluster.addons import CoreDNS
 
 SUFFIX = "service.local"
 OPERATOR_NAMESPACE = "berth-system"

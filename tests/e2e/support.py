@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import kubernetes
 import yaml
 
-from berth.devcluster import KubeCluster
+from devcluster import KubeCluster
 
 T = TypeVar("T")
 GROUP, VERSION = "berth.dev", "v1alpha1"

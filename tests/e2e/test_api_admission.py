@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from berth.api import limits
-from berth.devcluster import KubeCluster
+from devcluster import KubeCluster
 
 pytestmark = pytest.mark.e2e
 

@@ -15,8 +15,8 @@ from tests.e2e.support import (
     web_content,
 )
 
-from berth.devcluster import KubeCluster
-from berth.devcluster.operator_process import OperatorProcess
+from devcluster import KubeCluster
+from devcluster.operator_process import OperatorProcess
 
 pytestmark = pytest.mark.e2e
 

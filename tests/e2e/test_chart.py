@@ -29,10 +29,10 @@ from tests.e2e.chart_support import (
 )
 from tests.e2e.support import wait_for
 
-from berth.devcluster.addons import free_port
 from berth.kube import resources
 from berth.render import names, zone
 from berth.settings import Settings
+from devcluster.addons import free_port
 
 __all__ = ["helm"]  # the fixture, shared with test_chart_rbac.py
 

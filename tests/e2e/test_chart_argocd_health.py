@@ -17,7 +17,7 @@ import pytest
 from tests.e2e.support import Berth, apply, service_manifest, wait_for, web_content
 from tests.unit import argocd_health
 
-from berth.devcluster import KubeCluster
+from devcluster import KubeCluster
 
 pytestmark = pytest.mark.e2e
 CAPTURE = os.environ.get("BERTH_CAPTURE_STATUS_FIXTURES") == "1"

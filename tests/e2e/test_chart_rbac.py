@@ -27,8 +27,8 @@ from tests.e2e.support import (
     web_content,
 )
 
-from berth.devcluster import Cluster, external_kubeconfig, stop_at_exit
-from berth.devcluster.operator_process import OperatorProcess
+from devcluster import Cluster, external_kubeconfig, stop_at_exit
+from devcluster.operator_process import OperatorProcess
 
 __all__ = ["helm"]  # the fixture
 pytestmark = pytest.mark.e2e

@@ -17,8 +17,8 @@ import pytest
 import yaml
 from tests.e2e.support import wait_for
 
-from berth.devcluster import KubeCluster
-from berth.devcluster.operator_process import OperatorProcess
+from devcluster import KubeCluster
+from devcluster.operator_process import OperatorProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 import kubernetes
 import pytest
 
-from berth.devcluster import Cluster, ExternalCluster, KubeCluster
-from berth.devcluster.processes import wait_gone
+from devcluster import Cluster, ExternalCluster, KubeCluster
+from devcluster.processes import wait_gone
 
 pytestmark = pytest.mark.e2e
 

@@ -9,8 +9,8 @@ import pytest
 import yaml
 from tests.e2e.support import Berth, wait_for
 
-from berth.devcluster import KubeCluster
-from berth.devcluster.operator_process import OperatorProcess
+from devcluster import KubeCluster
+from devcluster.operator_process import OperatorProcess
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = sorted((pathlib.Path(__file__).resolve().parents[2] / "examples").glob("*.yaml"))

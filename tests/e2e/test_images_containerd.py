@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from berth.devcluster import images
+from devcluster import images
 
 
 def missing_requirements() -> list[str]:

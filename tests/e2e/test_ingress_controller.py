@@ -33,12 +33,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from tests.e2e.support import apply, wait_for
 
-from berth.devcluster import Cluster, KubeCluster
-from berth.devcluster.addons import free_port
-from berth.devcluster.ingress import IngressController, ensure_traefik, ingress_class_for
-from berth.devcluster.processes import wait_gone
 from berth.render.ingress import HTTPS_REDIRECT_ANNOTATIONS
 from berth.settings import Settings
+from devcluster import Cluster, KubeCluster
+from devcluster.addons import free_port
+from devcluster.ingress import IngressController, ensure_traefik, ingress_class_for
+from devcluster.processes import wait_gone
 
 pytestmark = [
     pytest.mark.e2e,

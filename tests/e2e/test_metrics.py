@@ -10,8 +10,8 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from tests.e2e.support import Berth, apply, service_manifest, wait_for, web_content
 
-from berth.devcluster import KubeCluster
-from berth.devcluster.operator_process import OperatorProcess
+from devcluster import KubeCluster
+from devcluster.operator_process import OperatorProcess
 
 pytestmark = pytest.mark.e2e
 Sample = tuple[str, tuple[tuple[str, str], ...]]

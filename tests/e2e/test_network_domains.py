@@ -11,8 +11,8 @@ import pytest
 from tests.e2e.network_support import claims, condition, ingress, ingress_hosts
 from tests.e2e.support import Berth, apply, service_manifest, wait_for, web_content
 
-from berth.devcluster import KubeCluster
-from berth.devcluster.operator_process import OperatorProcess
+from devcluster import KubeCluster
+from devcluster.operator_process import OperatorProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -9,9 +9,9 @@ import pytest
 from tests.e2e.network_support import OPERATOR_NAMESPACE, PrivateDns, condition
 from tests.e2e.support import Berth, apply, service_manifest, wait_for, web_content
 
-from berth.devcluster import KubeCluster
-from berth.devcluster.operator_process import OperatorProcess
 from berth.render import names
+from devcluster import KubeCluster
+from devcluster.operator_process import OperatorProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -12,9 +12,9 @@ from tests.e2e.conftest import CLUSTER_ISSUER
 from tests.e2e.network_support import condition, ingress
 from tests.e2e.support import Berth, apply, service_manifest, wait_for, web_content
 
-from berth.devcluster import KubeCluster
-from berth.devcluster.addons import SELF_SIGNED_ISSUER, CertManager
-from berth.devcluster.operator_process import OperatorProcess
+from devcluster import KubeCluster
+from devcluster.addons import SELF_SIGNED_ISSUER, CertManager
+from devcluster.operator_process import OperatorProcess
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from tests.e2e.support import Berth, apply, service_manifest
 
-from berth.devcluster import KubeCluster
+from devcluster import KubeCluster
 
 pytestmark = pytest.mark.e2e
 

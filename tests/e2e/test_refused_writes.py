@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import pytest
 from tests.e2e.support import Berth, apply, service_manifest, wait_for, web_content
 
-from berth.devcluster import KubeCluster
-from berth.devcluster.kubectl import KubectlError
+from devcluster import KubeCluster
+from devcluster.kubectl import KubectlError
 
 pytestmark = pytest.mark.e2e
 REFUSAL = "deployments are not allowed in this namespace"
@@ -47,9 +47,7 @@ def policy(name: str, namespace: str) -> list[dict[str, object]]:
                 "policyName": name,
                 "validationActions": ["Deny"],
                 "matchResources": {
-                    "namespaceSelector": {
-                        "matchLabels": {"kubernetes.io/metadata.name": namespace}
-                    }
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}
                 },
             },
         },

@@ -18,9 +18,9 @@ from tests.e2e.support import (
 )
 
 from berth.api.objects import content_hash, parse_service
-from berth.devcluster import KubeCluster
-from berth.devcluster.operator_process import OperatorProcess
 from berth.render.versions import inline_version
+from devcluster import KubeCluster
+from devcluster.operator_process import OperatorProcess
 
 pytestmark = pytest.mark.e2e
 

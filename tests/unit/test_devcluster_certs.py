@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from berth.devcluster.certs import CertPaths, write_certs
+from devcluster.certs import CertPaths, write_certs
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import json
 import pathlib
 import tomllib
 
-from berth.devcluster import node
-from berth.devcluster.dataplane import Endpoints
+from devcluster import node
+from devcluster.dataplane import Endpoints
 
 PATHS = node.NodePaths(data_dir=pathlib.Path("/data/node"), state_dir=pathlib.Path("/run/x"))
 PORTS = node.KubeletPorts(kubelet=10250, healthz=10248, proxy_healthz=10256, proxy_metrics=10249)

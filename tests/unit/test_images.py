@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from berth.devcluster import images
-from berth.devcluster.images import (
+from devcluster import images
+from devcluster.images import (
     BuiltImage,
     Directory,
     ImageConfig,

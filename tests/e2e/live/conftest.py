@@ -1,7 +1,7 @@
 """Fixtures for the tests on a real node: pods run, traffic flows through DNS and the ingress.
 
 These start their own control plane without kwok nodes, so every pod lands on the real node,
-plus the data plane (berth.devcluster.dataplane) and an operator. Outside CI they skip when the
+plus the data plane (devcluster.dataplane) and an operator. Outside CI they skip when the
 machine cannot run a node (not root, no containerd...); in CI that is a failure.
 """
 
@@ -16,11 +16,11 @@ import pytest
 from tests.e2e.live.traffic import Live
 
 from berth import settings
-from berth.devcluster import Cluster, external_kubeconfig, stop_at_exit
-from berth.devcluster.dataplane import DataPlane, missing_requirements
-from berth.devcluster.node import leftovers
-from berth.devcluster.operator_process import OperatorProcess
-from berth.devcluster.run import install_api
+from devcluster import Cluster, external_kubeconfig, stop_at_exit
+from devcluster.dataplane import DataPlane, missing_requirements
+from devcluster.node import leftovers
+from devcluster.operator_process import OperatorProcess
+from devcluster.run import install_api
 
 # Long enough for a real pod to start and pass its probe; short enough for a failing version.
 PROGRESS_DEADLINE_SECONDS = 30

@@ -14,9 +14,9 @@ from typing import Any
 import kubernetes
 from tests.e2e.support import Berth, apply
 
-from berth.devcluster import Cluster
-from berth.devcluster.dataplane import DataPlane, Endpoints
-from berth.devcluster.operator_process import OperatorProcess
+from devcluster import Cluster
+from devcluster.dataplane import DataPlane, Endpoints
+from devcluster.operator_process import OperatorProcess
 
 
 @dataclasses.dataclass

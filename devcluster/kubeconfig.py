@@ -7,7 +7,7 @@ import pathlib
 
 import yaml
 
-from berth.devcluster.certs import CertPaths
+from devcluster.certs import CertPaths
 
 CONTEXT = "berth-devcluster"
 

@@ -15,13 +15,13 @@ import time
 import types
 from typing import Any
 
-from berth.devcluster import bootstrap, components
-from berth.devcluster.admin import AdminClient, wait_until
-from berth.devcluster.binaries import ensure_binaries
-from berth.devcluster.certs import write_certs
-from berth.devcluster.kubeconfig import write_kubeconfig
-from berth.devcluster.kubectl import run_kubectl
-from berth.devcluster.processes import Child, ChildFailed, spawn, stop_all
+from devcluster import bootstrap, components
+from devcluster.admin import AdminClient, wait_until
+from devcluster.binaries import ensure_binaries
+from devcluster.certs import write_certs
+from devcluster.kubeconfig import write_kubeconfig
+from devcluster.kubectl import run_kubectl
+from devcluster.processes import Child, ChildFailed, spawn, stop_all
 
 _FOUNDATION = ("etcd", "kube-apiserver")
 
@@ -147,7 +147,7 @@ class Cluster:
         self._data_dir = data_dir
         certs = write_certs(data_dir / "pki")
         kwok_config = data_dir / "kwok.yaml"
-        stages = importlib.resources.files("berth.devcluster") / "kwok-stages.yaml"
+        stages = importlib.resources.files("devcluster") / "kwok-stages.yaml"
         kwok_config.write_text(stages.read_text())
         layout = components.Layout(
             bin_dir=bin_dir,

@@ -10,8 +10,8 @@ import threading
 
 import kubernetes
 
-from berth.devcluster.addons import CoreDNS
 from berth.render import names
+from devcluster.addons import CoreDNS
 
 
 class ZoneMirror:

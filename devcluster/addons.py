@@ -9,12 +9,12 @@ import pathlib
 import socket
 import subprocess
 
-from berth.devcluster.admin import http_ok, wait_until
-from berth.devcluster.binaries import devcluster_dir
-from berth.devcluster.components import LOOPBACK
-from berth.devcluster.external import KubeCluster
-from berth.devcluster.processes import Child, OwnedChild, spawn
 from berth.render.zone import TTL_SECONDS
+from devcluster.admin import http_ok, wait_until
+from devcluster.binaries import devcluster_dir
+from devcluster.components import LOOPBACK
+from devcluster.external import KubeCluster
+from devcluster.processes import Child, OwnedChild, spawn
 
 ADDONS = ("coredns", "cert-manager-controller", "cert-manager-crds")
 SELF_SIGNED_ISSUER = """\

@@ -21,12 +21,12 @@ from typing import Any
 
 import yaml
 
-from berth.devcluster.admin import http_ok, wait_until
-from berth.devcluster.binaries import devcluster_dir
-from berth.devcluster.components import LOOPBACK, free_tcp_ports
-from berth.devcluster.external import KubeCluster
-from berth.devcluster.processes import Child, OwnedChild, spawn
 from berth.settings import Settings
+from devcluster.admin import http_ok, wait_until
+from devcluster.binaries import devcluster_dir
+from devcluster.components import LOOPBACK, free_tcp_ports
+from devcluster.external import KubeCluster
+from devcluster.processes import Child, OwnedChild, spawn
 
 CONTROLLER = "traefik.io/ingress-controller"
 """spec.controller of the IngressClasses that Traefik's Ingress provider looks at."""

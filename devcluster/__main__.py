@@ -1,4 +1,4 @@
-"""`python -m berth.devcluster up|bin`: run the embedded control plane in the foreground."""
+"""`python -m devcluster up|bin`: run the embedded control plane in the foreground."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import pathlib
 import sys
 import time
 
-from berth.devcluster.binaries import ensure_binaries
-from berth.devcluster.cluster import Cluster, stop_at_exit
-from berth.devcluster.processes import ChildFailed
+from devcluster.binaries import ensure_binaries
+from devcluster.cluster import Cluster, stop_at_exit
+from devcluster.processes import ChildFailed
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m berth.devcluster")
+    parser = argparse.ArgumentParser(prog="python -m devcluster")
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="start the cluster and keep it running until Ctrl-C")
     up.add_argument("--kubeconfig", type=pathlib.Path, help="where to write the kubeconfig")

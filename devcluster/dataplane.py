@@ -1,6 +1,6 @@
 """Everything that makes a deployed service answer on this machine, beside the control plane.
 
-A real node (berth.devcluster.node) runs the pods; CoreDNS on the node's bridge is their DNS
+A real node (devcluster.node) runs the pods; CoreDNS on the node's bridge is their DNS
 (`cluster.local` and the private zone); cert-manager issues every public endpoint's certificate from a local CA; Traefik
 serves the Ingresses on loopback ports. `endpoints.json` tells a terminal how to reach it all:
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import os
 import pathlib
 import shutil
 import time
@@ -20,22 +19,23 @@ from collections.abc import Callable
 
 import kubernetes
 
-from berth.devcluster.addons import CertManager, CoreDNS, ensure_addons
-from berth.devcluster.certs import write_ca
-from berth.devcluster.cluster import Cluster
-from berth.devcluster.components import free_tcp_ports
-from berth.devcluster.images import import_images, standard_images
-from berth.devcluster.ingress import IngressController, ensure_traefik, ingress_class_for
-from berth.devcluster.node import (
+from berth.render import zone
+from berth.settings import Settings
+from devcluster.addons import CertManager, CoreDNS, ensure_addons
+from devcluster.certs import write_ca
+from devcluster.cluster import Cluster
+from devcluster.components import free_tcp_ports
+from devcluster.images import import_images, standard_images
+from devcluster.ingress import IngressController, ensure_traefik, ingress_class_for
+from devcluster.node import (
     BRIDGE_IP,
     NodeUnavailable,
     RealNode,
     missing_requirements,
     require_node,
 )
-from berth.devcluster.zone_mirror import ZoneMirror
-from berth.render import zone
-from berth.settings import Settings
+from devcluster.settings import DevSettings
+from devcluster.zone_mirror import ZoneMirror
 
 __all__ = ["DataPlane", "Endpoints", "NodeUnavailable", "image_cache_dir", "missing_requirements"]
 
@@ -43,8 +43,7 @@ DNS_PORT = 53
 
 
 def image_cache_dir() -> pathlib.Path:
-    base = pathlib.Path(os.environ.get("BERTH_CACHE") or pathlib.Path.home() / ".cache" / "berth")
-    return base / "images"
+    return DevSettings().cache / "images"
 
 
 @dataclasses.dataclass(frozen=True)

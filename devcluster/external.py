@@ -7,9 +7,9 @@ import shutil
 import subprocess
 from typing import Protocol
 
-from berth import settings
-from berth.devcluster.binaries import ensure_binaries
-from berth.devcluster.kubectl import run_kubectl
+from devcluster.binaries import ensure_binaries
+from devcluster.kubectl import run_kubectl
+from devcluster.settings import DevSettings
 
 
 class KubeCluster(Protocol):
@@ -25,7 +25,7 @@ class KubeCluster(Protocol):
 
 def external_kubeconfig() -> pathlib.Path | None:
     """The kubeconfig in BERTH_KUBECONFIG, or None when Berth should start its own cluster."""
-    value = settings.load().external_kubeconfig
+    value = DevSettings().kubeconfig
     return value.expanduser() if value and str(value).strip() not in ("", ".") else None
 
 

@@ -10,7 +10,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from berth.devcluster.certs import CertPaths
+from devcluster.certs import CertPaths
 
 JsonObject = dict[str, Any]
 

@@ -10,13 +10,13 @@ import time
 import urllib.parse
 
 from berth import settings
-from berth.devcluster.cluster import Cluster, stop_at_exit
-from berth.devcluster.dataplane import DataPlane, NodeUnavailable, missing_requirements
-from berth.devcluster.external import ExternalCluster, KubeCluster, external_kubeconfig
-from berth.devcluster.operator_process import OperatorProcess
-from berth.devcluster.processes import ChildFailed
+from devcluster.cluster import Cluster, stop_at_exit
+from devcluster.dataplane import DataPlane, NodeUnavailable, missing_requirements
+from devcluster.external import ExternalCluster, KubeCluster, external_kubeconfig
+from devcluster.operator_process import OperatorProcess
+from devcluster.processes import ChildFailed
 
-REPO = pathlib.Path(__file__).resolve().parents[3]
+REPO = pathlib.Path(__file__).resolve().parents[1]
 STATE_DIR = REPO / ".berth"
 EXAMPLE = REPO / "examples" / "hello.yaml"
 

@@ -201,7 +201,7 @@ def image_config(config: ImageConfig, layer_digest: str) -> dict[str, Any]:
         "os": "linux",
         "config": runtime,
         "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
-        "history": [{"created_by": "berth.devcluster.images"}],
+        "history": [{"created_by": "devcluster.images"}],
     }
 
 
@@ -250,7 +250,7 @@ def build_image(reference: str, files: Mapping[str, Entry], config: ImageConfig)
 
 def image_file(name: str) -> bytes:
     """A script shipped in `image_files/` beside this module."""
-    return resources.files("berth.devcluster").joinpath("image_files", name).read_bytes()
+    return resources.files("devcluster").joinpath("image_files", name).read_bytes()
 
 
 def base_files(busybox: bytes) -> dict[str, Entry]:

@@ -6,7 +6,7 @@ import dataclasses
 import pathlib
 import socket
 
-from berth.devcluster.certs import SERVICE_CIDR, CertPaths
+from devcluster.certs import SERVICE_CIDR, CertPaths
 
 LOOPBACK = "127.0.0.1"
 # Node lease like a kubelet's: renewed every 10s, so the node-lifecycle controller sees it alive.

@@ -17,14 +17,9 @@ BINARIES = (
 )
 
 
-def devcluster_dir(start: pathlib.Path | None = None) -> pathlib.Path:
-    """The repository's `devcluster/` folder: the first one holding a go.mod above `start`."""
-    here = (start or pathlib.Path(__file__)).resolve()
-    for folder in here.parents:
-        candidate = folder / "devcluster"
-        if (candidate / "go.mod").is_file():
-            return candidate
-    raise FileNotFoundError(f"no devcluster/go.mod in any folder above {here}")
+def devcluster_dir() -> pathlib.Path:
+    """The repository's `devcluster/` folder: this package's own, beside its Go modules."""
+    return pathlib.Path(__file__).resolve().parent
 
 
 def ensure_binaries(devcluster: pathlib.Path | None = None) -> pathlib.Path:

@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.request
 
-from berth.devcluster.components import free_tcp_ports
+from devcluster.components import free_tcp_ports
 
 WRITES = re.compile(r'^berth_api_writes_total\{kind="([^"]+)",verb="([^"]+)"\} ([0-9.e+]+)$', re.M)
 

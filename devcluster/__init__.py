@@ -1,8 +1,8 @@
 """Berth's embedded control plane: real Kubernetes binaries on loopback, kwok as the kubelet."""
 
-from berth.devcluster.binaries import ensure_binaries
-from berth.devcluster.cluster import Cluster, stop_at_exit
-from berth.devcluster.external import ExternalCluster, KubeCluster, external_kubeconfig
+from devcluster.binaries import ensure_binaries
+from devcluster.cluster import Cluster, stop_at_exit
+from devcluster.external import ExternalCluster, KubeCluster, external_kubeconfig
 
 __all__ = [
     "Cluster",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from berth.devcluster.admin import AdminClient, JsonObject, wait_until
-from berth.devcluster.components import KWOK_NODE_ANNOTATION, KWOK_NODE_VALUE
+from devcluster.admin import AdminClient, JsonObject, wait_until
+from devcluster.components import KWOK_NODE_ANNOTATION, KWOK_NODE_VALUE
 
 NODE_CAPACITY = {"cpu": "1000", "memory": "4Ti", "pods": "10000"}
 

@@ -1,6 +1,6 @@
 """A real node for the embedded cluster: containerd + runc + the CNI bridge, kubelet, kube-proxy.
 
-Pods on it really run (Linux containers made from images imported by berth.devcluster.images)
+Pods on it really run (Linux containers made from images imported by devcluster.images)
 and get addresses on a host bridge, so the host reaches them directly and CoreDNS on the bridge
 address serves them. Everything the node creates lives under its data dir and one state dir in
 /run; stop() removes it all again: pods, containers, mounts, network namespaces, iptables rules.
@@ -24,9 +24,9 @@ import time
 from collections.abc import Callable, Iterator
 from typing import IO
 
-from berth.devcluster.admin import wait_until
-from berth.devcluster.components import LOOPBACK, free_tcp_ports
-from berth.devcluster.processes import Child, ChildFailed, spawn, stop_all
+from devcluster.admin import wait_until
+from devcluster.components import LOOPBACK, free_tcp_ports
+from devcluster.processes import Child, ChildFailed, spawn, stop_all
 
 NODE_NAME = "berth-node"
 BRIDGE = "berth0"
