@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import kubernetes
-from berth.kube.informer import Informer
+from berth.runtime.informer import Informer
 
 from berth.kube import resources
 from berth.kube.client import Kube, endpoint_of, session_for
