@@ -1,4 +1,4 @@
-"""berth.kube.informer against the real API server: list, watch, selectors, and a relist that
+"""berth.runtime.informer against the real API server: list, watch, selectors, and a relist that
 finds deletions it missed."""
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ def test_the_cli_imports_neither_kopf_nor_the_operators_handlers() -> None:
     probe = (
         "import sys, berth.cli.main; "
         "print(sorted(m for m in sys.modules if m == 'kopf' or m.startswith(('kopf.', "
-        "'berth.handlers', 'berth.kube'))))"
+        "'berth.handlers', 'berth.reconcile', 'berth.runtime', 'berth.kube', 'devcluster'))))"
     )
     found = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
