@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import kubernetes
-from berth.runtime.informer import Informer
 
 from berth.kube import resources
 from berth.kube.client import Kube, endpoint_of, session_for
+from berth.runtime.informer import Informer
 
 Seen = list[tuple[str, str, str]]  # (event type, name, the "step" label or "")
 
