@@ -150,13 +150,12 @@ def test_failed_rollout_keeps_the_current_version_serving(
 
     with AvailabilitySampler(berth, "api") as sampler:
         apply(cluster, berth.namespace, version_manifest("api-bad", "api", web_content(image)))
-        failed = wait_for(
+        wait_for(
             lambda: berth.version_states("api").get(2) == "FAILED", timeout=90, what="v2 failed"
         )
         wait_for(lambda: template_version(berth, "api") == "1", what="rollback to v1")
         berth.wait_state("api", "RUNNING")
 
-    assert failed
     message = berth.versions("api")["api-bad"]["status"]["message"]
     assert reason in message
     assert berth.version_states("api") == {1: "ACTIVE", 2: "FAILED"}
@@ -164,6 +163,15 @@ def test_failed_rollout_keeps_the_current_version_serving(
     status = berth.status("api")
     assert {c["type"]: c["status"] for c in status["conditions"]}["Stalled"] == "True"
     assert any(e.reason == "VersionFailed" and e.type == "Warning" for e in berth.events("api"))
+    # What `kubectl wait` and kstatus read: the ACTIVE version is Ready, the FAILED one Stalled.
+    csd = "containerservicedeployments"
+    wait = ("wait", "-n", berth.namespace)
+    cluster.kubectl(*wait, "--for=condition=Ready", f"{csd}/api-v1", "--timeout=20s")
+    cluster.kubectl(*wait, "--for=condition=Stalled", f"{csd}/api-bad", "--timeout=20s")
+    never = cluster.kubectl(
+        *wait, "--for=condition=Ready", f"{csd}/api-bad", "--timeout=3s", check=False
+    )
+    assert never.returncode != 0 and "timed out" in (never.stderr + never.stdout)
 
 
 def stuck_rolling_out(cluster: KubeCluster, berth: Berth, service: str) -> None:
@@ -305,6 +313,9 @@ def test_a_version_for_a_missing_service_waits_for_it_unnumbered(
         what="ServiceNotFound condition",
     )
     assert waiting[0]["reason"] == "ServiceNotFound"
+    # kstatus reads a waiting version as InProgress, not Current
+    health = {c["type"]: c["status"] for c in waiting}
+    assert (health["Reconciling"], health["Stalled"], health["Ready"]) == ("True", "False", "False")
     assert "version" not in berth.versions("later")["later-v"]["status"]
 
     apply(cluster, berth.namespace, service_manifest("later"))

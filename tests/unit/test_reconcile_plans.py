@@ -118,7 +118,14 @@ def reconciled(snap: plan.Snapshot, after: plan.Snapshot | None = None) -> list[
 
 
 def endpoint_version(number: int, state: str | None, **kw: Any) -> VersionObject:
-    return version(number, state, endpoint=WEB_ENDPOINT, **kw)
+    """A version as Berth left it: its status observed at its generation."""
+    plain = version(number, state, endpoint=WEB_ENDPOINT, **kw)
+    return plain.model_copy(
+        update={
+            "metadata": plain.metadata.model_copy(update={"generation": 1}),
+            "status": plain.status.model_copy(update={"observed_generation": 1}),
+        }
+    )
 
 
 def with_finalizer(v: VersionObject) -> VersionObject:
@@ -327,3 +334,37 @@ def test_past_fifty_versions_the_oldest_settled_ones_are_deleted(state: str) -> 
     deletes = [w for w in plan.statuses(snap, snap.versions_plan()) if isinstance(w, Delete)]
 
     assert [d.key[1] for d in deletes] == ["web-v2", "web-v3"]
+
+
+def test_a_version_state_patch_carries_its_generation_and_kstatus_conditions() -> None:
+    steady = running()
+    v2 = with_finalizer(endpoint_version(2, "ACTIVATING"))
+    rolling = dataclasses.replace(
+        steady, versions=[*steady.versions, v2], ledger=builders.ledger(2)
+    )
+    done = served(rolling, 2)
+
+    patches = {
+        w.key[1]: w.patch["status"]
+        for w in plan.statuses(done, done.versions_plan())
+        if isinstance(w, Patch) and w.resource == resources.VERSION
+    }
+
+    active = {c["type"]: c["status"] for c in patches["web-v2"]["conditions"]}
+    assert active == {"Ready": "True", "Reconciling": "False", "Stalled": "False"}
+    assert patches["web-v2"]["observedGeneration"] == v2.metadata.generation
+
+
+def test_a_version_an_older_berth_left_without_conditions_gets_them_once_without_an_event() -> None:
+    steady = running()
+    v1 = steady.versions[0]
+    old = v1.model_copy(
+        update={"status": v1.status.model_copy(update={"observed_generation": None})}
+    )
+    snap = dataclasses.replace(steady, versions=[old])
+
+    writes = plan.statuses(snap, snap.versions_plan())
+
+    assert summary(writes) == [("status", "ContainerServiceDeployment", "web-v1", "ACTIVE")]
+    assert isinstance(writes[0], Patch)
+    assert "activatedAt" not in writes[0].patch["status"]

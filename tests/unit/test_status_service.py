@@ -292,7 +292,8 @@ EXACT = "200-399"
             [],
             Rollout(),
             None,
-            {"Ready": False, "PowerResolved": False, "Reconciling": True, "Stalled": True},
+            # kstatus: Stalled, and so not Reconciling (both would read InProgress)
+            {"Ready": False, "PowerResolved": False, "Reconciling": False, "Stalled": True},
         ),
         (
             "first version failed",
@@ -346,6 +347,7 @@ def test_condition_statuses_follow_the_state(
     }
     result = status(service, observed(versions, seen, power=power))
     assert statuses(result) == {**defaults, **expected}, case
+    assert not (statuses(result)["Reconciling"] and statuses(result)["Stalled"]), case
 
 
 def test_a_failed_next_version_keeps_the_service_running_on_the_active_one() -> None:

@@ -127,9 +127,18 @@ def _versions(snap: Snapshot, plan: version_status.VersionPlan) -> list[Write]:
             continue
         state, message = plan.states[version.name]
         key = (snap.service.namespace, version.name)
-        if plan.changed(version):
-            patch = version_manifests.state_patch(state, message, snap.now)
+        generation = version.metadata.generation
+        # A version written by an older Berth has no conditions yet: it gets them once.
+        unobserved = version.status.observed_generation != generation
+        if plan.changed(version) or unobserved:
+            health = version_status.health_conditions(
+                state, message, generation, snap.now, version.status.conditions
+            )
+            patch = version_manifests.state_patch(state, message, snap.now, generation, health)
+            if not plan.changed(version):
+                patch["status"].pop("activatedAt", None)  # it became ACTIVE long ago
             writes.append(Patch(resources.VERSION, key, patch))
+        if plan.changed(version):
             writes.append(_version_event(snap, version.number or 0, state, message))
         keep = version_status.keeps_finalizer(state, version.number, snap.service.status.versions)
         if (names.ACTIVE_VERSION_FINALIZER in version.metadata.finalizers) != keep:

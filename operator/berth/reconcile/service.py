@@ -94,8 +94,13 @@ async def _wait_for_service(ctx: Context, key: Key) -> None:
         ):
             continue
         generation = body["metadata"].get("generation", 1)
-        condition = version_status.service_not_found(namespace, name, generation, now())
-        patch = {"status": {"conditions": [condition.to_wire()]}}
+        waiting = version_status.service_not_found(namespace, name, generation, now())
+        patch = {
+            "status": {
+                "observedGeneration": generation,
+                "conditions": [condition.to_wire() for condition in waiting],
+            }
+        }
         version_key = (namespace, body["metadata"]["name"])
         await apply.send(ctx, [Patch(resources.VERSION, version_key, patch)])
 

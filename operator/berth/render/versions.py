@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from berth.api import limits
+from berth.api.common import Condition
 from berth.api.objects import ContainerServiceObject
 from berth.api.service import VersionLedger
 from berth.api.version import VersionState
@@ -62,14 +63,32 @@ def ledger_patch(resource_version: str, ledger: VersionLedger) -> Body:
     }
 
 
-def number_patch(number: int) -> Body:
-    """A version's status once it has its number: ACTIVATING, with no condition left over."""
-    return {"status": {"version": number, "state": VersionState.ACTIVATING.value, "conditions": []}}
+def number_patch(number: int, generation: int, conditions: list[Condition]) -> Body:
+    """A version's status once it has its number: ACTIVATING, its old conditions replaced."""
+    return {
+        "status": {
+            "version": number,
+            "state": VersionState.ACTIVATING.value,
+            "observedGeneration": generation,
+            "conditions": _wire(conditions),
+        }
+    }
 
 
-def state_patch(state: VersionState, message: str, now: datetime) -> Body:
-    """A version's new state; an ACTIVE one says since when."""
-    status: Body = {"state": state.value, "message": message or None}
+def state_patch(
+    state: VersionState, message: str, now: datetime, generation: int, conditions: list[Condition]
+) -> Body:
+    """A version's new state, with the conditions that say it; an ACTIVE one says since when."""
+    status: Body = {
+        "state": state.value,
+        "message": message or None,
+        "observedGeneration": generation,
+        "conditions": _wire(conditions),
+    }
     if state == VersionState.ACTIVE:
         status["activatedAt"] = rfc3339(now)
     return {"status": status}
+
+
+def _wire(found: list[Condition]) -> list[Body]:
+    return [condition.to_wire() for condition in found]

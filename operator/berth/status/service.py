@@ -183,7 +183,10 @@ def _conditions(
     available = (
         plan.active is not None and rollout.desired > 0 and rollout.available >= rollout.desired
     )
-    reconciling = state in (ServiceState.PENDING, ServiceState.DEPLOYING, ServiceState.UPDATING)
+    stalled = seen.power is None or newest_failed
+    # kstatus: a service that cannot progress is Stalled, and then not Reconciling too.
+    progressing = (ServiceState.PENDING, ServiceState.DEPLOYING, ServiceState.UPDATING)
+    reconciling = state in progressing and not stalled
     stalled_reason = "PowerNotFound" if seen.power is None else "DeploymentFailed"
     note = health_check_note(plan.candidate or plan.active)
     message = detail.message or state.value
@@ -211,9 +214,9 @@ def _conditions(
         conditions.condition("Reconciling", reconciling, state.value.title(), message, gen, now),
         conditions.condition(
             "Stalled",
-            seen.power is None or newest_failed,
-            stalled_reason if (seen.power is None or newest_failed) else "Progressing",
-            message if (seen.power is None or newest_failed) else "",
+            stalled,
+            stalled_reason if stalled else "Progressing",
+            message if stalled else "",
             gen,
             now,
         ),

@@ -84,16 +84,47 @@ def keeps_finalizer(state: VersionState, number: int | None, stored: VersionLedg
     return (number or 0) > (stored or VersionLedger()).last_version
 
 
-def service_not_found(namespace: str, service: str, generation: int, now: datetime) -> Condition:
-    """Why a version has no number: its service does not exist (yet)."""
-    return conditions.condition(
-        "ServiceFound",
-        False,
-        SERVICE_NOT_FOUND,
-        f"ContainerService {service!r} does not exist in {namespace!r}; numbered when it does",
-        generation,
-        now,
-    )
+def service_not_found(
+    namespace: str, service: str, generation: int, now: datetime
+) -> list[Condition]:
+    """Why a version has no number: its service does not exist (yet). It waits: Reconciling."""
+    message = f"ContainerService {service!r} does not exist in {namespace!r}; numbered when it does"
+    return [
+        conditions.condition("ServiceFound", False, SERVICE_NOT_FOUND, message, generation, now),
+        conditions.condition("Ready", False, SERVICE_NOT_FOUND, message, generation, now),
+        conditions.condition("Reconciling", True, SERVICE_NOT_FOUND, message, generation, now),
+        conditions.condition("Stalled", False, SERVICE_NOT_FOUND, message, generation, now),
+    ]
 
 
 SERVICE_NOT_FOUND = "ServiceNotFound"
+
+
+# kstatus reads Reconciling and Stalled; `kubectl wait --for=condition=Ready` reads Ready.
+_READY_STATES = (VersionState.ACTIVE, VersionState.INACTIVE)
+
+
+def health_conditions(
+    state: VersionState,
+    message: str,
+    generation: int,
+    now: datetime,
+    previous: list[Condition] | None = None,
+) -> list[Condition]:
+    """Ready / Reconciling / Stalled for a version in `state`, as kstatus and `kubectl wait`
+    read them: ACTIVATING is Reconciling, ACTIVE and INACTIVE are Ready, FAILED is Stalled.
+    Never Reconciling and Stalled at once."""
+    reason = state.value.title()
+    text = message or f"version is {state.value}"
+    return conditions.merge(
+        previous,
+        [
+            conditions.condition("Ready", state in _READY_STATES, reason, text, generation, now),
+            conditions.condition(
+                "Reconciling", state == VersionState.ACTIVATING, reason, text, generation, now
+            ),
+            conditions.condition(
+                "Stalled", state == VersionState.FAILED, reason, text, generation, now
+            ),
+        ],
+    )
