@@ -1,14 +1,24 @@
 """Prometheus metrics of the operator, served on /metrics."""
 
+import importlib.metadata
+import platform
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from prometheus_client import REGISTRY, Counter, Histogram, start_http_server
+from prometheus_client import REGISTRY, Counter, Histogram, Info, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from berth.api.service import ServiceState
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("berth")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
 
 RECONCILES = Counter("berth_reconcile_total", "Reconciles by kind and result.", ["kind", "result"])
 RECONCILE_SECONDS = Histogram(
@@ -20,6 +30,19 @@ RECONCILE_SECONDS = Histogram(
 API_WRITES = Counter(
     "berth_api_writes_total", "Writes sent to the API server by kind and verb.", ["kind", "verb"]
 )
+API_REQUESTS = Counter(
+    "rest_client_requests",
+    "Requests to the API server by HTTP method, resource and status code.",
+    ["method", "resource", "code"],
+)
+API_REQUEST_SECONDS = Histogram(
+    "rest_client_request_duration_seconds",
+    "Latency of requests to the API server by verb and resource.",
+    ["verb", "resource"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+BUILD_INFO = Info("berth_build", "The running operator's version and Python.")
+BUILD_INFO.info({"version": _version(), "python": platform.python_version()})
 ACTIVATIONS = Counter("berth_version_activations_total", "Versions that became ACTIVE.")
 FAILURES = Counter("berth_version_failures_total", "Versions that FAILED.")
 
@@ -54,3 +77,8 @@ def count_services(services: Callable[[], Iterable[Mapping[str, Any]]]) -> None:
 def serve(host: str, port: int) -> None:
     if port:
         start_http_server(port, addr=host)
+
+
+def observe_request(method: str, resource: str, code: int, seconds: float) -> None:
+    API_REQUESTS.labels(method, resource or "other", str(code)).inc()
+    API_REQUEST_SECONDS.labels(method, resource or "other").observe(seconds)

@@ -1,6 +1,7 @@
 """The operator's one Settings object, read from BERTH_* environment variables."""
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -10,6 +11,11 @@ class ResourcesMode(StrEnum):
     AUTO = "auto"  # pod-level where the API server supports it (Kubernetes >= 1.34)
     POD = "pod"
     CONTAINER = "container"
+
+
+class LogFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
 
 
 class Settings(BaseSettings):
@@ -39,6 +45,10 @@ class Settings(BaseSettings):
     metrics_port: int = Field(default=8080, description="Port of /metrics; 0 turns it off.")
     metrics_host: str = "0.0.0.0"
     health_port: int = Field(default=8081, description="Port of /healthz; 0 turns it off.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: LogFormat = Field(
+        default=LogFormat.TEXT, description="`text`, or `json`: one JSON object a line."
+    )
     workers: int = Field(default=32, ge=1, description="Services reconciled at the same time.")
     # The name is kept from when these were threads, so that charts and environments keep working.
     api_threads: int = Field(

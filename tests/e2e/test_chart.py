@@ -79,6 +79,8 @@ ALL_VALUES: dict[str, Any] = {
         },
     },
     "healthPort": 9091,
+    "logLevel": "DEBUG",
+    "logFormat": "json",
     "podDisruptionBudget": {"enabled": True, "maxUnavailable": 0, "minAvailable": 1},
     "podSecurityContext": {
         "runAsNonRoot": True,
@@ -261,6 +263,7 @@ def test_every_value_reaches_the_operator_as_the_setting_it_names(
     assert settings.resources_mode.value == "container"
     assert (settings.workers, settings.api_threads) == (4, 8)
     assert (settings.metrics_port, settings.health_port) == (9090, 9091)
+    assert (settings.log_level, settings.log_format.value) == ("DEBUG", "json")
 
 
 def test_every_value_set_renders_what_it_says(

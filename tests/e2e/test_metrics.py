@@ -155,3 +155,86 @@ def test_services_gauge_counts_services_by_state(
     # Other tests' services may change state meanwhile; this one left RUNNING for DISABLED.
     assert value(after, "berth_services", state="RUNNING") <= running
     assert sum(v for (n, _), v in after.items() if n == "berth_services") >= 1
+
+
+def sample_values(operator: OperatorProcess, name: str, **labels: str) -> list[float]:
+    """Every value of sample `name` whose labels include `labels`."""
+    return [
+        s.value
+        for family in families(operator).values()
+        for s in family.samples
+        if s.name == name and labels.items() <= s.labels.items()
+    ]
+
+
+def test_the_runtime_metrics_carry_client_go_and_controller_runtime_names(
+    operator: OperatorProcess, running_service: str
+) -> None:
+    found = families(operator)
+
+    expected = {
+        "workqueue_depth": ("gauge", {"workqueue_depth": {"name"}}),
+        "workqueue_adds": ("counter", {"workqueue_adds_total": {"name"}}),
+        "workqueue_retries": ("counter", {"workqueue_retries_total": {"name"}}),
+        "workqueue_unfinished_work_seconds": (
+            "gauge",
+            {"workqueue_unfinished_work_seconds": {"name"}},
+        ),
+        "workqueue_longest_running_processor_seconds": (
+            "gauge",
+            {"workqueue_longest_running_processor_seconds": {"name"}},
+        ),
+        "controller_runtime_active_workers": (
+            "gauge",
+            {"controller_runtime_active_workers": {"controller"}},
+        ),
+        "controller_runtime_reconcile": (
+            "counter",
+            {"controller_runtime_reconcile_total": {"controller", "result"}},
+        ),
+        "rest_client_requests": (
+            "counter",
+            {"rest_client_requests_total": {"method", "resource", "code"}},
+        ),
+        "berth_informer_lists": ("counter", {"berth_informer_lists_total": {"resource"}}),
+        "berth_build_info": ("gauge", {"berth_build_info": {"version", "python"}}),
+    }
+    for family_name, (kind, sample_labels) in expected.items():
+        assert family_name in found, f"{family_name} missing from /metrics"
+        assert found[family_name].type == kind, family_name
+        for sample_name, labels in sample_labels.items():
+            assert frozenset(labels) in label_names(found[family_name], sample_name), sample_name
+    applied = sample_values(
+        operator, "rest_client_requests_total", method="PATCH", resource="deployments"
+    )
+    assert sum(applied) >= 1  # the Deployment of running_service, server-side applied
+
+
+BURST = 120
+
+
+def test_a_burst_of_services_raises_the_queue_depth_which_falls_back_to_zero(
+    cluster: KubeCluster, berth: Berth, operator: OperatorProcess
+) -> None:
+    depths: list[float] = []
+    adds_before = sum(sample_values(operator, "workqueue_adds_total"))
+    manifests = [service_manifest(f"b{i}", scale=1, deployment=web_content()) for i in range(BURST)]
+
+    apply(cluster, berth.namespace, *manifests)
+
+    def all_running() -> bool:
+        depths.extend(sample_values(operator, "workqueue_depth"))
+        items = berth.custom.list_namespaced_custom_object(
+            "berth.dev", "v1alpha1", berth.namespace, "containerservices"
+        )["items"]
+        states = [(i.get("status") or {}).get("state") for i in items]
+        return len(states) == BURST and all(s == "RUNNING" for s in states)
+
+    wait_for(all_running, timeout=240, what=f"{BURST} services RUNNING")
+    assert max(depths) > 0, "the queue never held a key waiting for a worker"
+    wait_for(
+        lambda: sample_values(operator, "workqueue_depth") == [0.0],
+        timeout=60,
+        what="the queue to drain",
+    )
+    assert sum(sample_values(operator, "workqueue_adds_total")) - adds_before >= BURST

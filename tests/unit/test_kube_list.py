@@ -24,6 +24,7 @@ class PagedKube(Kube):
         body: Any = None,
         query: list[tuple[str, str]] | None = None,
         content_type: str = "application/json",
+        resource: str = "",
     ) -> Any:
         self.queries.append(dict(query or []))
         return self.answers.pop(0)

@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import json
 import ssl
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -129,10 +130,12 @@ class Kube:
         body: Any = None,
         query: list[tuple[str, str]] | None = None,
         content_type: str = "application/json",
+        resource: str = "",
     ) -> Any:
         assert self.endpoint is not None and self.session is not None
         headers = {**self.endpoint.headers(), "Content-Type": content_type}
         data = None if body is None else json.dumps(body)
+        started = time.monotonic()
         async with (
             self.in_flight,
             self.session.request(
@@ -145,6 +148,7 @@ class Kube:
             ) as response,
         ):
             answer = await response.read()
+        metrics.observe_request(method, resource, response.status, time.monotonic() - started)
         if response.status == 404:
             raise NotFound(path)
         if response.status == 409:
@@ -158,7 +162,9 @@ class Kube:
 
     async def get(self, resource: Resource, namespace: str | None, name: str) -> Body | None:
         try:
-            found: Body = await self._call("GET", resource.path(namespace, name))
+            found: Body = await self._call(
+                "GET", resource.path(namespace, name), resource=resource.plural
+            )
         except NotFound:
             return None
         return found
@@ -174,7 +180,9 @@ class Kube:
         while True:
             params = [*(query or []), ("limit", str(LIST_PAGE))]
             params += [("continue", token)] if token else []
-            page: Body = await self._call("GET", resource.path(namespace), query=params)
+            page: Body = await self._call(
+                "GET", resource.path(namespace), query=params, resource=resource.plural
+            )
             for item in page.get("items") or []:
                 resource.stamp(item)
             yield page
@@ -221,6 +229,7 @@ class Kube:
             body=manifest,
             query=[("fieldManager", FIELD_MANAGER), ("force", "true")],
             content_type="application/apply-patch+yaml",
+            resource=resource.plural,
         )
         return live
 
@@ -236,7 +245,11 @@ class Kube:
         path = resource.path(namespace, name) + (f"/{subresource}" if subresource else "")
         self._count(resource.kind, f"patch{'-' + subresource if subresource else ''}")
         updated: Body = await self._call(
-            "PATCH", path, body=patch, content_type="application/merge-patch+json"
+            "PATCH",
+            path,
+            body=patch,
+            content_type="application/merge-patch+json",
+            resource=resource.plural,
         )
         return updated
 
@@ -246,6 +259,7 @@ class Kube:
         created: Body = await self._call(
             "POST",
             resource.path(manifest["metadata"].get("namespace")),
+            resource=resource.plural,
             body=manifest,
             query=[("fieldManager", FIELD_MANAGER)],
         )
@@ -255,4 +269,6 @@ class Kube:
         self._count(resource.kind, "delete")
         body = {"preconditions": {"uid": uid}, "propagationPolicy": "Background"}
         with contextlib.suppress(NotFound):
-            await self._call("DELETE", resource.path(namespace, name), body=body)
+            await self._call(
+                "DELETE", resource.path(namespace, name), body=body, resource=resource.plural
+            )

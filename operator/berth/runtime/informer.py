@@ -14,6 +14,7 @@ from typing import Any
 
 from berth.kube.client import WATCH_SECONDS, ApiError, Kube
 from berth.kube.resources import Key, Resource, key_of
+from berth.runtime import metrics
 from berth.runtime.backoff import backoff
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class Informer:
                 while True:
                     version = await self._watch(version)
                     failures = 0
+                    metrics.WATCH_RESTARTS.labels(self.resource.plural).inc()
             except Gone:
                 logger.info("%r: resource version too old, listing again", self)
             except asyncio.CancelledError:
@@ -84,6 +86,7 @@ class Informer:
 
     async def _list(self) -> str:
         """Every object, a page at a time; returns the version to watch from."""
+        metrics.LISTS.labels(self.resource.plural).inc()
         async with self.list_gate:
             return await self._list_pages()
 

@@ -2,12 +2,29 @@
 
 import asyncio
 import logging
+import time
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
+from contextvars import ContextVar
+from dataclasses import dataclass
 
+from berth.runtime import metrics
 from berth.runtime.backoff import backoff
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Handling:
+    """The key a worker is handling, and an id that tells this pass from the others."""
+
+    key: Hashable
+    id: str
+
+
+# Set while a worker handles a key: every log line written meanwhile can say which pass it is.
+CURRENT: ContextVar[Handling | None] = ContextVar("handling", default=None)
 
 MAX_BACKOFF_SECONDS = 60.0
 
@@ -30,7 +47,9 @@ class WorkQueue:
         handle: Callable[[Hashable], Awaitable[float | None]],
         workers: int,
         is_new: Callable[[Hashable], bool] = lambda _: False,
+        name: str = "containerservice",
     ) -> None:
+        self.name = name
         self.handle = handle
         self.workers = workers
         self.is_new = is_new
@@ -46,6 +65,9 @@ class WorkQueue:
         self.failures: dict[Hashable, int] = {}
         self.tasks: list[asyncio.Task[None]] = []
         self.timers: dict[Hashable, asyncio.TimerHandle] = {}
+        # When each queued key was added, and each running key taken: for the metrics.
+        self.added_at: dict[Hashable, float] = {}
+        self.taken_at: dict[Hashable, float] = {}
 
     def add(self, key: Hashable, delay: float = 0.0, background: bool = False) -> None:
         if delay > 0:
@@ -58,6 +80,9 @@ class WorkQueue:
             self.dirty.add(key)
         elif key not in self.queued:
             self.queued.add(key)
+            self.added_at[key] = time.monotonic()
+            metrics.ADDS.labels(self.name).inc()
+            metrics.DEPTH.labels(self.name).set(len(self.queued))
             (self.background if background else self._lane(key)).append(key)
             self.tokens.put_nowait(None)
         elif not background and key in self.background:
@@ -81,7 +106,12 @@ class WorkQueue:
     def idle(self) -> bool:
         return not (self.queued or self.running or self.dirty)
 
+    def started_at(self) -> list[float]:
+        return list(self.taken_at.values())
+
     def start(self) -> None:
+        metrics.MAX_WORKERS.labels(self.name).set(self.workers)
+        metrics.report_unfinished(self)
         self.tasks = [asyncio.create_task(self._work()) for _ in range(self.workers)]
 
     async def stop(self) -> None:
@@ -94,24 +124,48 @@ class WorkQueue:
     async def _work(self) -> None:
         while True:
             key = await self._next()
-            self.queued.discard(key)
-            self.running.add(key)
+            self._taken(key)
             retry: float | None = None
+            result = "success"
+            handling = CURRENT.set(Handling(key, uuid.uuid4().hex[:8]))
             try:
                 retry = await self.handle(key)
                 self.failures.pop(key, None)
+                result = "requeue" if retry else "success"
             except asyncio.CancelledError:
                 raise
             except Exception:
                 count = self.failures[key] = self.failures.get(key, 0) + 1
                 retry = backoff(count, MAX_BACKOFF_SECONDS)
+                result = "error"
                 logger.exception(
                     "reconcile of %s failed (attempt %d), retrying in %.1fs", key, count, retry
                 )
             finally:
-                self.running.discard(key)
+                CURRENT.reset(handling)
+                self._done(key, result)
             if key in self.dirty:
                 self.dirty.discard(key)
                 self.add(key)
             elif retry:
+                metrics.RETRIES.labels(self.name).inc()
                 self.add(key, retry)
+
+    def _taken(self, key: Hashable) -> None:
+        now = time.monotonic()
+        self.queued.discard(key)
+        self.running.add(key)
+        self.taken_at[key] = now
+        metrics.QUEUE_SECONDS.labels(self.name).observe(now - self.added_at.pop(key, now))
+        metrics.DEPTH.labels(self.name).set(len(self.queued))
+        metrics.ACTIVE_WORKERS.labels(self.name).inc()
+
+    def _done(self, key: Hashable, result: str) -> None:
+        self.running.discard(key)
+        took = time.monotonic() - self.taken_at.pop(key, time.monotonic())
+        metrics.WORK_SECONDS.labels(self.name).observe(took)
+        metrics.RECONCILE_SECONDS.labels(self.name).observe(took)
+        metrics.RECONCILES.labels(self.name, result).inc()
+        if result == "error":
+            metrics.RECONCILE_ERRORS.labels(self.name).inc()
+        metrics.ACTIVE_WORKERS.labels(self.name).dec()
