@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -210,28 +211,65 @@ def test_the_runtime_metrics_carry_client_go_and_controller_runtime_names(
     assert sum(applied) >= 1  # the Deployment of running_service, server-side applied
 
 
-BURST = 120
+BURST = 60
+
+
+class DepthSampler:
+    """Reads workqueue_depth from /metrics as fast as it can, in the background."""
+
+    def __init__(self, operator: OperatorProcess) -> None:
+        self.operator = operator
+        self.depths: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.depths.extend(sample_values(self.operator, "workqueue_depth"))
+
+    def __enter__(self) -> DepthSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
 
 
 def test_a_burst_of_services_raises_the_queue_depth_which_falls_back_to_zero(
     cluster: KubeCluster, berth: Berth, operator: OperatorProcess
 ) -> None:
-    depths: list[float] = []
-    adds_before = sum(sample_values(operator, "workqueue_adds_total"))
-    manifests = [service_manifest(f"b{i}", scale=1, deployment=web_content()) for i in range(BURST)]
-
+    """Services wait for a power that does not exist yet; when it appears, one event queues
+    them all at once, more than there are workers."""
+    power = "burst-" + berth.namespace.rsplit("-", 1)[-1]
+    manifests = [
+        service_manifest(f"b{i}", scale=1, power=power, deployment=web_content())
+        for i in range(BURST)
+    ]
     apply(cluster, berth.namespace, *manifests)
 
-    def all_running() -> bool:
-        depths.extend(sample_values(operator, "workqueue_depth"))
+    def states() -> list[str | None]:
         items = berth.custom.list_namespaced_custom_object(
             "berth.dev", "v1alpha1", berth.namespace, "containerservices"
         )["items"]
-        states = [(i.get("status") or {}).get("state") for i in items]
-        return len(states) == BURST and all(s == "RUNNING" for s in states)
+        return [(i.get("status") or {}).get("state") for i in items]
 
-    wait_for(all_running, timeout=240, what=f"{BURST} services RUNNING")
-    assert max(depths) > 0, "the queue never held a key waiting for a worker"
+    wait_for(lambda: states() == ["PENDING"] * BURST, timeout=120, what="all PENDING")
+    adds_before = sum(sample_values(operator, "workqueue_adds_total"))
+    the_power = {
+        "apiVersion": "berth.dev/v1alpha1",
+        "kind": "ContainerServicePower",
+        "metadata": {"name": power},
+        "spec": {"cpuCount": 0.125, "ramSizeInGb": 0.25, "price": 3.5},
+    }
+    try:
+        with DepthSampler(operator) as sampler:
+            apply(cluster, berth.namespace, the_power)
+            wait_for(lambda: states() == ["RUNNING"] * BURST, timeout=240, what="all RUNNING")
+    finally:
+        cluster.kubectl("delete", "containerservicepower", power, "--wait=false", check=False)
+
+    assert max(sampler.depths) > 0, "the queue never held a key waiting for a worker"
     wait_for(
         lambda: sample_values(operator, "workqueue_depth") == [0.0],
         timeout=60,

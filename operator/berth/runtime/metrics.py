@@ -97,3 +97,14 @@ REGISTRY.register(UnfinishedWork())
 
 def report_unfinished(queue: Unfinished) -> None:
     _RUNNING.add(queue)
+
+
+def zeroed(name: str) -> None:
+    """Every series of queue `name` at zero, so that dashboards and rates see them from the start
+    rather than from their first increment."""
+    for family in (DEPTH, ADDS, RETRIES, QUEUE_SECONDS, WORK_SECONDS):
+        family.labels(name)
+    for family in (ACTIVE_WORKERS, RECONCILE_ERRORS, RECONCILE_SECONDS):
+        family.labels(name)
+    for result in ("success", "error", "requeue"):
+        RECONCILES.labels(name, result)

@@ -50,6 +50,7 @@ class WorkQueue:
         name: str = "containerservice",
     ) -> None:
         self.name = name
+        metrics.zeroed(name)
         self.handle = handle
         self.workers = workers
         self.is_new = is_new
