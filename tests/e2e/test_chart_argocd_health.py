@@ -17,7 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from tests.e2e.support import Berth, apply, service_manifest, wait_for, web_content
+from tests.e2e.support import (
+    Berth,
+    apply,
+    service_manifest,
+    version_manifest,
+    wait_for,
+    web_content,
+)
 from tests.unit import argocd_health
 from tests.unit.argocd_health import Health
 
@@ -26,7 +33,7 @@ from devcluster import KubeCluster
 pytestmark = pytest.mark.e2e
 CAPTURE = os.environ.get("BERTH_CAPTURE_STATUS_FIXTURES") == "1"
 Object = dict[str, Any]
-SERVICE = "ContainerService"
+SERVICE, VERSION = "ContainerService", "ContainerServiceDeployment"
 
 
 def name(berth: Berth) -> str:
@@ -113,6 +120,72 @@ def what_the_service_check_reads(obj: Object) -> Object:
     }
 
 
+# --- ContainerServiceDeployment situations: a version of the service in one of the above ---------
+
+
+def version_when(berth: Berth, number: int, state: str) -> Object:
+    """The live version numbered `number`, read once the operator wrote `state` and conditions."""
+
+    def probe() -> Object | None:
+        for obj in berth.versions(name(berth)).values():
+            status = obj.get("status") or {}
+            observed = status.get("observedGeneration") == obj["metadata"]["generation"]
+            if observed and (status.get("version"), status.get("state")) == (number, state):
+                return obj
+        return None
+
+    return wait_for(probe, what=f"version {number} {state}")
+
+
+def active_version(cluster: KubeCluster, berth: Berth) -> Object:
+    running(cluster, berth)
+    return version_when(berth, 1, "ACTIVE")
+
+
+def inactive_version(cluster: KubeCluster, berth: Berth) -> Object:
+    running(cluster, berth)
+    newer = version_manifest(f"{name(berth)}-next", name(berth), web_content(COLOR="blue"))
+    apply(cluster, berth.namespace, newer)
+    return version_when(berth, 1, "INACTIVE")
+
+
+def activating_version(cluster: KubeCluster, berth: Berth) -> Object:
+    deploying(cluster, berth)
+    return version_when(berth, 1, "ACTIVATING")
+
+
+def failed_version(cluster: KubeCluster, berth: Berth) -> Object:
+    failed_newest_version(cluster, berth)
+    return version_when(berth, 2, "FAILED")
+
+
+def version_waiting_for_its_service(cluster: KubeCluster, berth: Berth) -> Object:
+    early = f"{name(berth)}-early"
+    apply(cluster, berth.namespace, version_manifest(early, name(berth), web_content()))
+
+    def probe() -> Object | None:
+        obj = berth.versions(name(berth))[early]
+        return obj if condition(obj.get("status") or {}, "Reconciling") == "True" else None
+
+    return wait_for(probe, what="Reconciling while its service does not exist")
+
+
+def reason(status: Object, kind: str) -> str | None:
+    return next((c["reason"] for c in status.get("conditions") or [] if c["type"] == kind), None)
+
+
+def what_the_version_check_reads(obj: Object) -> Object:
+    status = obj.get("status") or {}
+    return {
+        "state": status.get("state"),
+        "numbered": status.get("version") is not None,
+        "observed": status.get("observedGeneration") == obj["metadata"]["generation"],
+        "conditions": {k: condition(status, k) for k in ("Ready", "Stalled", "Reconciling")},
+        "waitingForService": reason(status, "Reconciling") == "ServiceNotFound",
+        "message": bool(status.get("message")),
+    }
+
+
 @dataclass(frozen=True)
 class Case:
     produce: Callable[[KubeCluster, Berth], Object]  # the live object, in its situation
@@ -126,8 +199,20 @@ CASES: dict[tuple[str, str], Case] = {
     (SERVICE, "failed-newest-version"): Case(failed_newest_version, "Degraded", "version 2 failed"),
     (SERVICE, "disabled"): Case(disabled, "Suspended", "disabled"),
     (SERVICE, "unknown-power"): Case(unknown_power, "Degraded", "no-such-power"),
+    (VERSION, "active"): Case(active_version, "Healthy", "version 1 is active"),
+    (VERSION, "inactive"): Case(
+        inactive_version, "Healthy", "version 1 is inactive: replaced by version 2"
+    ),
+    (VERSION, "activating"): Case(activating_version, "Progressing", "version 1 is activating"),
+    (VERSION, "failed"): Case(failed_version, "Degraded", "version 2 failed: container web"),
+    (VERSION, "service-not-found"): Case(
+        version_waiting_for_its_service, "Progressing", "does not exist"
+    ),
 }
-WHAT_THE_CHECK_READS = {SERVICE: what_the_service_check_reads}
+WHAT_THE_CHECK_READS = {
+    SERVICE: what_the_service_check_reads,
+    VERSION: what_the_version_check_reads,
+}
 
 
 def expected_health(kind: str, case: str) -> Health:

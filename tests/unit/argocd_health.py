@@ -16,7 +16,7 @@ import yaml
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CUSTOMIZATIONS = REPO / "argocd" / "resource_customizations" / "berth.dev"
-KINDS = ("ContainerService",)
+KINDS = ("ContainerService", "ContainerServiceDeployment")
 HEALTH_STATUSES = {"Healthy", "Progressing", "Degraded", "Suspended", "Missing", "Unknown"}
 
 

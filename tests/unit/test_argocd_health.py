@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import copy
 import re
-import textwrap
 from typing import Any
 
 import pytest
+import yaml
 from tests.unit.argocd_health import (
     CUSTOMIZATIONS,
     HEALTH_STATUSES,
@@ -23,7 +23,7 @@ from tests.unit.argocd_health import (
 )
 
 README = REPO / "argocd" / "README.md"
-SERVICE = "ContainerService"
+SERVICE, VERSION = "ContainerService", "ContainerServiceDeployment"
 YAML_TESTS = [
     pytest.param(kind, test, id=f"{kind}/{test.input_path}")
     for kind in KINDS
@@ -33,6 +33,18 @@ YAML_TESTS = [
 
 def service(case: str) -> dict[str, Any]:
     return copy.deepcopy(load(SERVICE, f"testdata/{case}.yaml"))
+
+
+def version(case: str) -> dict[str, Any]:
+    return copy.deepcopy(load(VERSION, f"testdata/{case}.yaml"))
+
+
+def before_conditions(case: str) -> dict[str, Any]:
+    """A captured version as a Berth without kstatus conditions wrote it: state and message."""
+    obj = version(case)
+    kept = ("version", "state", "message", "activatedAt")
+    obj["status"] = {k: v for k, v in obj["status"].items() if k in kept}
+    return obj
 
 
 def edited(case: str, **status: Any) -> dict[str, Any]:
@@ -160,19 +172,77 @@ def test_disabled_wins_over_a_stall_because_nothing_is_meant_to_run() -> None:
     assert health(obj).status == "Suspended"
 
 
+# --- ContainerServiceDeployment: what the captured statuses do not show ---------------------------
+
+
+def test_a_failed_version_is_degraded_with_its_own_message() -> None:
+    obj = version("failed")
+
+    assert health(obj) == ("Degraded", f"version 2 failed: {obj['status']['message']}")
+
+
+def test_a_version_the_operator_has_not_seen_yet_is_progressing() -> None:
+    obj = version("active")
+    del obj["status"]
+
+    assert health(obj) == ("Progressing", "waiting for the Berth operator to number the version")
+
+
+@pytest.mark.parametrize("case", ["active", "failed"])
+def test_a_generation_not_yet_observed_is_progressing_whatever_the_old_status_said(
+    case: str,
+) -> None:
+    obj = version(case)
+    obj["metadata"]["generation"] = obj["status"]["observedGeneration"] + 1
+
+    assert health(obj) == ("Progressing", "waiting for the Berth operator to observe generation 2")
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("active", ("Healthy", "version 1 is active")),
+        ("inactive", ("Healthy", "version 1 is inactive: replaced by version 2")),
+        ("activating", ("Progressing", "version 1 is activating")),
+        ("failed", ("Degraded", "version 2 failed: container web: CrashLoopBackOff")),
+    ],
+)
+def test_a_version_written_before_conditions_existed_is_read_from_its_state(
+    case: str, expected: tuple[str, str]
+) -> None:
+    got = health(before_conditions(case))
+
+    assert got.status == expected[0]
+    assert got.message.startswith(expected[1])
+
+
+@pytest.mark.parametrize("case", ["active", "inactive", "activating", "failed"])
+def test_the_conditions_alone_give_the_same_health(case: str) -> None:
+    obj = version(case)
+    del obj["status"]["state"]
+
+    assert health(obj).status == health(version(case)).status
+
+
+def test_an_inactive_version_without_a_message_still_says_why_it_is_fine() -> None:
+    obj = before_conditions("inactive")
+    del obj["status"]["message"]
+
+    assert health(obj) == ("Healthy", "version 1 is inactive: a newer version replaced it")
+
+
 # --- the scripts themselves -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_readme_snippet_is_the_script(kind: str) -> None:
-    text = README.read_text()
-    key = f"resource.customizations.health.berth.dev_{kind}: |\n"
-    assert key in text
-    block = text.split(key, 1)[1].split("```", 1)[0]
-    # The next key of the same ConfigMap ends this one.
-    block = re.split(r"^  \S", block, maxsplit=1, flags=re.MULTILINE)[0]
+    block = README.read_text().split("```yaml\n", 1)[1].split("```", 1)[0]
+    config_map = yaml.safe_load(block)
+    assert config_map["metadata"]["name"] == "argocd-cm"
 
-    assert textwrap.dedent(block) == script(kind).read_text()
+    assert config_map["data"][f"resource.customizations.health.berth.dev_{kind}"] == (
+        script(kind).read_text()
+    )
 
 
 @pytest.mark.parametrize("kind", KINDS)
