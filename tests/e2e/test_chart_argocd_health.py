@@ -1,8 +1,10 @@
-"""End to end: Argo CD's health check reads what the real operator writes.
+"""End to end: Argo CD's health checks read what the real operator writes.
 
-Each case drives a ContainerService into one situation, runs argocd/health-containerservice.lua
-on the live object, and checks the stored sample in tests/unit/fixtures/status/ still looks like
-what the operator writes (the fields the check reads). Re-capture the samples with
+Each case drives a Berth object into one situation and runs its kind's health.lua
+(argocd/resource_customizations/berth.dev/<Kind>/) on the live object. The stored testdata of
+that case must still look like the live object in the fields the check reads, and
+health_test.yaml must expect the same health. Re-capture the testdata (and the messages
+health_test.yaml expects) with
 BERTH_CAPTURE_STATUS_FIXTURES=1 pytest tests/e2e/test_chart_argocd_health.py
 """
 
@@ -11,17 +13,27 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from tests.e2e.support import Berth, apply, service_manifest, wait_for, web_content
+from tests.e2e.support import (
+    Berth,
+    apply,
+    service_manifest,
+    version_manifest,
+    wait_for,
+    web_content,
+)
 from tests.unit import argocd_health
+from tests.unit.argocd_health import Health
 
 from devcluster import KubeCluster
 
 pytestmark = pytest.mark.e2e
 CAPTURE = os.environ.get("BERTH_CAPTURE_STATUS_FIXTURES") == "1"
-Status = dict[str, Any]
+Object = dict[str, Any]
+SERVICE, VERSION = "ContainerService", "ContainerServiceDeployment"
 
 
 def name(berth: Berth) -> str:
@@ -29,74 +41,76 @@ def name(berth: Berth) -> str:
     return "web-" + berth.namespace.rsplit("-", 1)[-1]
 
 
-def condition(status: Status, kind: str) -> str | None:
+def condition(status: Object, kind: str) -> str | None:
     return next((c["status"] for c in status.get("conditions") or [] if c["type"] == kind), None)
 
 
-def running(cluster: KubeCluster, berth: Berth) -> Status:
+# --- ContainerService situations ------------------------------------------------------------------
+
+
+def service_when(berth: Berth, there: Callable[[Object], bool], what: str) -> Object:
+    """The live service, read in one go once its status shows the situation."""
+
+    def probe() -> Object | None:
+        obj = berth.service(name(berth))
+        return obj if there(obj.get("status") or {}) else None
+
+    return wait_for(probe, what=what)
+
+
+def running(cluster: KubeCluster, berth: Berth) -> Object:
     apply(cluster, berth.namespace, service_manifest(name(berth), deployment=web_content()))
-    return berth.wait_state(name(berth), "RUNNING")
+    return service_when(berth, lambda s: s.get("state") == "RUNNING", "RUNNING")
 
 
-def deploying(cluster: KubeCluster, berth: Berth) -> Status:
+def deploying(cluster: KubeCluster, berth: Berth) -> Object:
     # Pods that never become ready keep the first version ACTIVATING until the progress deadline.
     content = web_content(image="example.invalid/never-ready:1")
     apply(cluster, berth.namespace, service_manifest(name(berth), deployment=content))
-    return wait_for(
-        lambda: (
-            (s := berth.status(name(berth))).get("state") == "DEPLOYING"
+    return service_when(
+        berth,
+        lambda s: (
+            s.get("state") == "DEPLOYING"
             and (s.get("stateDetail") or {}).get("code") == "EVALUATING_HEALTH_CHECK"
-            and s
         ),
-        what="DEPLOYING, evaluating the health check",
+        "DEPLOYING, evaluating the health check",
     )
 
 
-def failed_newest_version(cluster: KubeCluster, berth: Berth) -> Status:
+def failed_newest_version(cluster: KubeCluster, berth: Berth) -> Object:
     running(cluster, berth)
     content = web_content(image="example.invalid/crashloop:1")
     apply(cluster, berth.namespace, service_manifest(name(berth), deployment=content))
-    return wait_for(
-        lambda: (
-            (s := berth.status(name(berth))).get("state") == "RUNNING"
+    return service_when(
+        berth,
+        lambda s: (
+            s.get("state") == "RUNNING"
             and condition(s, "Stalled") == "True"
             and berth.version_states(name(berth)).get(2) == "FAILED"
-            and s
         ),
-        what="version 2 FAILED while version 1 keeps RUNNING",
+        "version 2 FAILED while version 1 keeps RUNNING",
     )
 
 
-def disabled(cluster: KubeCluster, berth: Berth) -> Status:
+def disabled(cluster: KubeCluster, berth: Berth) -> Object:
     running(cluster, berth)
     apply(
         cluster,
         berth.namespace,
         service_manifest(name(berth), deployment=web_content(), isDisabled=True),
     )
-    return berth.wait_state(name(berth), "DISABLED")
+    return service_when(berth, lambda s: s.get("state") == "DISABLED", "DISABLED")
 
 
-def unknown_power(cluster: KubeCluster, berth: Berth) -> Status:
+def unknown_power(cluster: KubeCluster, berth: Berth) -> Object:
     manifest = service_manifest(name(berth), power="no-such-power", deployment=web_content())
     apply(cluster, berth.namespace, manifest)
-    return wait_for(
-        lambda: condition(s := berth.status(name(berth)), "Stalled") == "True" and s,
-        what="Stalled for the unknown power",
+    return service_when(
+        berth, lambda s: condition(s, "Stalled") == "True", "Stalled for the unknown power"
     )
 
 
-CASES: dict[str, tuple[Callable[[KubeCluster, Berth], Status], str, str]] = {
-    # case: (how to get there, Argo CD health, words its message has)
-    "running": (running, "Healthy", "version 1 is active"),
-    "deploying": (deploying, "Progressing", "DEPLOYING"),
-    "failed-newest-version": (failed_newest_version, "Degraded", "version 2 failed"),
-    "disabled": (disabled, "Suspended", "disabled"),
-    "unknown-power": (unknown_power, "Degraded", "no-such-power"),
-}
-
-
-def what_the_check_reads(obj: dict[str, Any]) -> dict[str, Any]:
+def what_the_service_check_reads(obj: Object) -> Object:
     status = obj.get("status") or {}
     return {
         "state": status.get("state"),
@@ -106,23 +120,140 @@ def what_the_check_reads(obj: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("case", list(CASES))
+# --- ContainerServiceDeployment situations: a version of the service in one of the above ---------
+
+
+def version_when(berth: Berth, number: int, state: str) -> Object:
+    """The live version numbered `number`, read once the operator wrote `state` and conditions."""
+
+    def probe() -> Object | None:
+        for obj in berth.versions(name(berth)).values():
+            status = obj.get("status") or {}
+            observed = status.get("observedGeneration") == obj["metadata"]["generation"]
+            if observed and (status.get("version"), status.get("state")) == (number, state):
+                return obj
+        return None
+
+    return wait_for(probe, what=f"version {number} {state}")
+
+
+def active_version(cluster: KubeCluster, berth: Berth) -> Object:
+    running(cluster, berth)
+    return version_when(berth, 1, "ACTIVE")
+
+
+def inactive_version(cluster: KubeCluster, berth: Berth) -> Object:
+    running(cluster, berth)
+    newer = version_manifest(f"{name(berth)}-next", name(berth), web_content(COLOR="blue"))
+    apply(cluster, berth.namespace, newer)
+    return version_when(berth, 1, "INACTIVE")
+
+
+def activating_version(cluster: KubeCluster, berth: Berth) -> Object:
+    deploying(cluster, berth)
+    return version_when(berth, 1, "ACTIVATING")
+
+
+def failed_version(cluster: KubeCluster, berth: Berth) -> Object:
+    failed_newest_version(cluster, berth)
+    return version_when(berth, 2, "FAILED")
+
+
+def version_waiting_for_its_service(cluster: KubeCluster, berth: Berth) -> Object:
+    early = f"{name(berth)}-early"
+    apply(cluster, berth.namespace, version_manifest(early, name(berth), web_content()))
+
+    def probe() -> Object | None:
+        obj = berth.versions(name(berth))[early]
+        return obj if condition(obj.get("status") or {}, "Reconciling") == "True" else None
+
+    return wait_for(probe, what="Reconciling while its service does not exist")
+
+
+def reason(status: Object, kind: str) -> str | None:
+    return next((c["reason"] for c in status.get("conditions") or [] if c["type"] == kind), None)
+
+
+def what_the_version_check_reads(obj: Object) -> Object:
+    status = obj.get("status") or {}
+    return {
+        "state": status.get("state"),
+        "numbered": status.get("version") is not None,
+        "observed": status.get("observedGeneration") == obj["metadata"]["generation"],
+        "conditions": {k: condition(status, k) for k in ("Ready", "Stalled", "Reconciling")},
+        "waitingForService": reason(status, "Reconciling") == "ServiceNotFound",
+        "message": bool(status.get("message")),
+    }
+
+
+@dataclass(frozen=True)
+class Case:
+    produce: Callable[[KubeCluster, Berth], Object]  # the live object, in its situation
+    health: str  # what Argo CD must show
+    words: str  # what its message must say, whatever the object's names
+
+
+CASES: dict[tuple[str, str], Case] = {
+    (SERVICE, "running"): Case(running, "Healthy", "version 1 is active"),
+    (SERVICE, "deploying"): Case(deploying, "Progressing", "DEPLOYING"),
+    (SERVICE, "failed-newest-version"): Case(failed_newest_version, "Degraded", "version 2 failed"),
+    (SERVICE, "disabled"): Case(disabled, "Suspended", "disabled"),
+    (SERVICE, "unknown-power"): Case(unknown_power, "Degraded", "no-such-power"),
+    (VERSION, "active"): Case(active_version, "Healthy", "version 1 is active"),
+    (VERSION, "inactive"): Case(
+        inactive_version, "Healthy", "version 1 is inactive: replaced by version 2"
+    ),
+    (VERSION, "activating"): Case(activating_version, "Progressing", "version 1 is activating"),
+    (VERSION, "failed"): Case(failed_version, "Degraded", "version 2 failed: container web"),
+    (VERSION, "service-not-found"): Case(
+        version_waiting_for_its_service, "Progressing", "does not exist"
+    ),
+}
+WHAT_THE_CHECK_READS = {
+    SERVICE: what_the_service_check_reads,
+    VERSION: what_the_version_check_reads,
+}
+
+
+def expected_health(kind: str, case: str) -> Health:
+    path = argocd_health.input_path(case)
+    found = [t.expected for t in argocd_health.health_tests(kind) if t.input_path == path]
+    assert found, f"health_test.yaml of {kind} has no test for {path}"
+    return found[0]
+
+
+@pytest.mark.parametrize(
+    ("kind", "case"), [pytest.param(kind, case, id=f"{kind}/{case}") for kind, case in CASES]
+)
 def test_argocd_health_check_reads_the_operators_status(
-    case: str, cluster: KubeCluster, berth: Berth
+    kind: str, case: str, cluster: KubeCluster, berth: Berth
 ) -> None:
-    produce, expected, words = CASES[case]
-    produce(cluster, berth)
-    live = berth.service(name(berth))
+    situation = CASES[kind, case]
+    live = situation.produce(cluster, berth)
+    assert live["kind"] == kind
 
     got = argocd_health.health(live)
-    assert got.status == expected, got
-    assert words in got.message, got
+    assert got.status == situation.health, got
+    assert situation.words in got.message, got
 
     if CAPTURE:
-        argocd_health.write_fixture(case, live)
-    stored = argocd_health.fixture(case)
-    assert what_the_check_reads(stored) == what_the_check_reads(live), (
-        f"tests/unit/fixtures/status/{case}.json no longer looks like the operator's status; "
+        argocd_health.write_testdata(case, live, got)
+    # Messages name the object and quote the cluster (pods, back-off delays): the status must
+    # match exactly, the message in what it says of every such object.
+    expected = expected_health(kind, case)
+    assert got.status == expected.status
+    assert situation.words in expected.message
+    stored = argocd_health.load(kind, argocd_health.input_path(case))
+    reads = WHAT_THE_CHECK_READS[kind]
+    assert reads(stored) == reads(live), (
+        f"{kind}/{argocd_health.input_path(case)} no longer looks like what the operator writes; "
         f"re-capture it (BERTH_CAPTURE_STATUS_FIXTURES=1). Live status: "
         f"{json.dumps(live.get('status'), indent=1)}"
     )
+
+
+@pytest.mark.parametrize("kind", argocd_health.KINDS)
+def test_every_testdata_object_has_a_case_that_recaptures_it(kind: str) -> None:
+    cases = {argocd_health.input_path(case) for k, case in CASES if k == kind}
+
+    assert argocd_health.stored_inputs(kind) == cases
