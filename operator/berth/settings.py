@@ -28,6 +28,12 @@ class Settings(BaseSettings):
         default_factory=list, description="Namespaces to watch; empty means all."
     )
     progress_deadline_seconds: int = Field(default=600, ge=5)
+    certificate_deadline_seconds: int = Field(
+        default=600,
+        ge=30,
+        description="A service whose certificates are not issued this long after they were "
+        "asked for is Stalled (CertificateNotIssued).",
+    )
     drain_seconds: int = Field(
         default=5,
         ge=0,

@@ -62,6 +62,8 @@ def namespace(cluster: KubeCluster) -> Iterator[str]:
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CLUSTER_ISSUER = Settings.model_fields["cluster_issuer"].default
+# The shortest the operator takes: a test sees a service stall for want of its certificates.
+CERTIFICATE_DEADLINE_SECONDS = 30
 PROGRESS_DEADLINE_SECONDS = 15
 
 
@@ -85,7 +87,10 @@ def operator(
     process = OperatorProcess(
         berth_api.kubeconfig,
         log,
-        env={"BERTH_PROGRESS_DEADLINE_SECONDS": str(PROGRESS_DEADLINE_SECONDS)},
+        env={
+            "BERTH_PROGRESS_DEADLINE_SECONDS": str(PROGRESS_DEADLINE_SECONDS),
+            "BERTH_CERTIFICATE_DEADLINE_SECONDS": str(CERTIFICATE_DEADLINE_SECONDS),
+        },
     )
     process.start()
     yield process

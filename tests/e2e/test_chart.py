@@ -79,6 +79,7 @@ ALL_VALUES: dict[str, Any] = {
         },
     },
     "healthPort": 9091,
+    "certificateDeadlineSeconds": 120,
     "logLevel": "DEBUG",
     "logFormat": "json",
     "podDisruptionBudget": {"enabled": True, "maxUnavailable": 0, "minAvailable": 1},
@@ -264,6 +265,7 @@ def test_every_value_reaches_the_operator_as_the_setting_it_names(
     assert (settings.workers, settings.api_threads) == (4, 8)
     assert (settings.metrics_port, settings.health_port) == (9090, 9091)
     assert (settings.log_level, settings.log_format.value) == ("DEBUG", "json")
+    assert settings.certificate_deadline_seconds == 120
 
 
 def test_every_value_set_renders_what_it_says(

@@ -138,6 +138,10 @@ def test_a_domain_of_another_tenant_is_refused_until_its_owner_releases_it(
     assert tenant_a.namespace not in refused["message"]
     warnings = {e.reason for e in tenant_b.events("thief") if e.type == "Warning"}
     assert "DomainConflict" in warnings
+    # kstatus and Argo CD: a name it cannot have stalls the service; it is not "in progress"
+    health = {c["type"]: c for c in tenant_b.status("thief")["conditions"]}
+    assert (health["Stalled"]["status"], health["Stalled"]["reason"]) == ("True", "DomainConflict")
+    assert health["Reconciling"]["status"] == "False"
     thief_hosts = ingress_hosts(ingress(kube_api, tenant_b.namespace, "thief"))
     assert shop.lower() not in thief_hosts and wildcard not in thief_hosts
     assert len(thief_hosts) == 2  # the default domain and its own custom domain
@@ -149,6 +153,13 @@ def test_a_domain_of_another_tenant_is_refused_until_its_owner_releases_it(
     wait_for(
         lambda: domains_admitted(tenant_b, "thief").get("status") == "True",
         what="next claimant admitted",
+    )
+    wait_for(
+        lambda: (
+            {c["type"]: c["status"] for c in tenant_b.status("thief")["conditions"]}["Stalled"]
+            == "False"
+        ),
+        what="no longer Stalled once admitted",
     )
     wait_for(
         lambda: (

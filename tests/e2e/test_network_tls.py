@@ -8,7 +8,7 @@ import uuid
 import kubernetes
 import pytest
 from cryptography import x509
-from tests.e2e.conftest import CLUSTER_ISSUER
+from tests.e2e.conftest import CERTIFICATE_DEADLINE_SECONDS, CLUSTER_ISSUER
 from tests.e2e.network_support import condition, ingress
 from tests.e2e.support import Berth, apply, service_manifest, wait_for, web_content
 
@@ -115,11 +115,21 @@ def test_state_is_provisioning_certificate_until_cert_manager_issues_it(
         assert ready["reason"] == "Provisioning"
         assert "slow.tls" in ready["message"]
         assert condition(waiting, "Ready")["status"] == "False"
+        assert condition(waiting, "Reconciling")["status"] == "True"
+        # Nothing changes while the issuer is missing: the operator looks again at the deadline.
+        stalled = wait_for(
+            lambda: condition(s := berth.status("slow"), "Stalled")["status"] == "True" and s,
+            timeout=CERTIFICATE_DEADLINE_SECONDS + 45,
+            what="Stalled once the certificate deadline passed",
+        )
+        assert condition(stalled, "Stalled")["reason"] == "CertificateNotIssued"
+        assert condition(stalled, "Reconciling")["status"] == "False"
     finally:
         cluster.kubectl("apply", "-f", "-", input=SELF_SIGNED_ISSUER.format(name=CLUSTER_ISSUER))
 
     running = berth.wait_state("slow", "RUNNING", timeout=90)
     assert condition(running, "CertificateReady")["status"] == "True"
+    assert condition(running, "Stalled")["status"] == "False"
     assert certificate_hosts(berth, "slow.tls") == [
         running["url"].removeprefix("https://").rstrip("/")
     ]

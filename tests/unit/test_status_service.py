@@ -15,8 +15,9 @@ from berth.api.power import DEFAULT_POWERS, PowerSpec
 from berth.api.service import ServiceState, ServiceStatus, StateDetailCode
 from berth.api.version import VersionState
 from berth.status import conditions
+from berth.status.health_check import health_check_note
 from berth.status.rollout import Rollout
-from berth.status.service import Observed, health_check_note, state_of, status
+from berth.status.service import Observed, state_of, status
 from berth.status.versions import plan
 
 NANO = DEFAULT_POWERS["nano"]

@@ -42,8 +42,18 @@ async def send(ctx: Context, writes: list[Write]) -> Outcome:
         elif isinstance(write, SetFinalizer):
             await set_finalizer(ctx, write)
         elif isinstance(write, Emit):
-            await ctx.kube.create(write.event)
+            await _emit(ctx, write)
     return outcome
+
+
+async def _emit(ctx: Context, write: Emit) -> None:
+    """Events are told, not kept: one the API server refuses (its namespace is being deleted,
+    a quota) is a log line, and the reconcile goes on."""
+    try:
+        await ctx.kube.create(write.event)
+    except (ApiError, NotFound) as error:
+        reason = error.message if isinstance(error, ApiError) else "not found"
+        logger.info("event %s not posted: %s", write.event["reason"], reason)
 
 
 def _meta(key: tuple[str, str]) -> dict[str, str | None]:

@@ -221,6 +221,7 @@ def new_status(snap: Snapshot, plan: version_status.VersionPlan) -> ServiceStatu
         now=snap.now,
         network=network_seen(snap, plan.serve),
         refused=snap.refused,
+        certificate_deadline_seconds=settings.certificate_deadline_seconds,
     )
     return service_status.status(service, seen)
 

@@ -4,7 +4,7 @@ import dataclasses
 import logging
 import secrets
 import string
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,6 +27,7 @@ from berth.reconcile.context import Context
 from berth.reconcile.writes import Emit, Patch, SetFinalizer
 from berth.render import events, names
 from berth.status import service as service_status
+from berth.status import stall
 from berth.status import versions as version_status
 from berth.status.network import Network
 
@@ -206,7 +207,11 @@ async def _converge(ctx: Context, service: ContainerServiceObject) -> float | No
     for write in writes:
         if isinstance(write, Patch) and write.resource == resources.VERSION:
             _count_transition(write.patch)
-    return AFTER_REFUSAL_SECONDS if sent.refused else None
+    if sent.refused:
+        return AFTER_REFUSAL_SECONDS
+    stored = parse_service(ctx.store.get(resources.SERVICE, after.key) or after.body)
+    deadline = timedelta(seconds=ctx.settings.certificate_deadline_seconds)
+    return stall.recheck_in(stored.status.conditions, after.now, deadline)
 
 
 def _count_transition(patch: Body) -> None:

@@ -1,10 +1,9 @@
 """A service's Lightsail state, detail and conditions from its spec, versions and rollout."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from berth.api.common import Condition
-from berth.api.content import parse_success_codes
 from berth.api.objects import ContainerServiceObject, VersionObject
 from berth.api.power import PowerSpec
 from berth.api.service import (
@@ -17,11 +16,11 @@ from berth.api.service import (
 from berth.api.version import VersionState, VersionSummary
 from berth.status import conditions
 from berth.status import network as network_status
+from berth.status.health_check import health_check_note
 from berth.status.network import Network
 from berth.status.rollout import Rollout
+from berth.status.stall import Stall, network_stall
 from berth.status.versions import VersionPlan
-
-PROBE_SUCCESS = (200, 399)  # what a Kubernetes httpGet probe counts as healthy
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,8 @@ class Observed:
     network: Network | None = None  # None: nothing checked yet, everything asked for counts
     # Owned objects the API server refused (an admission webhook or policy, a quota): kind/name → why.
     refused: dict[str, str] = field(default_factory=dict)
+    # Certificates not issued this long after they were asked for make the service Stalled.
+    certificate_deadline_seconds: int = 600
 
     def networking(self, service: ContainerServiceObject) -> Network:
         return self.network or Network.all_admitted(service.spec, self.private_domain)
@@ -118,31 +119,6 @@ def _deploying_detail(candidate: VersionObject, rollout: Rollout) -> StateDetail
     )
 
 
-def merged_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Overlapping or adjacent code ranges joined: 200-299,300-399 → 200-399."""
-    merged: list[tuple[int, int]] = []
-    for low, high in sorted(ranges):
-        if merged and low <= merged[-1][1] + 1:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
-        else:
-            merged.append((low, high))
-    return merged
-
-
-def health_check_note(version: VersionObject | None) -> str | None:
-    """Where successCodes asks for more than a Kubernetes probe can express, say how it differs."""
-    endpoint = version.spec.public_endpoint if version else None
-    if endpoint is None:
-        return None
-    codes = endpoint.health_check.success_codes
-    if merged_ranges(parse_success_codes(codes)) == [PROBE_SUCCESS]:
-        return None
-    return (
-        f"successCodes {codes} cannot be expressed by a Kubernetes readiness probe, "
-        "which counts 200-399 as healthy and every other code as unhealthy"
-    )
-
-
 def status(service: ContainerServiceObject, seen: Observed) -> ServiceStatus:
     state, detail = state_of(service, seen)
     plan = seen.plan
@@ -183,16 +159,17 @@ def _conditions(
     available = (
         plan.active is not None and rollout.desired > 0 and rollout.available >= rollout.desired
     )
-    stalled = seen.power is None or newest_failed
-    # kstatus: a service that cannot progress is Stalled, and then not Reconciling too.
-    progressing = (ServiceState.PENDING, ServiceState.DEPLOYING, ServiceState.UPDATING)
-    reconciling = state in progressing and not stalled
-    stalled_reason = "PowerNotFound" if seen.power is None else "DeploymentFailed"
     note = health_check_note(plan.candidate or plan.active)
     message = detail.message or state.value
     if newest_failed and plan.newest is not None:
         reason = plan.states[plan.newest.name][1]
         message = f"version {plan.newest.number} failed: {reason}"
+    stall = _stall(service, seen, newest_failed, message)
+    stalled = stall is not None
+    ready = ready and not stalled
+    # kstatus: a service that cannot progress is Stalled, and then not Reconciling too.
+    progressing = (ServiceState.PENDING, ServiceState.DEPLOYING, ServiceState.UPDATING)
+    reconciling = state in progressing and not stalled
     return [
         conditions.condition("Ready", ready, state.value.title(), message, gen, now),
         conditions.condition(
@@ -215,8 +192,8 @@ def _conditions(
         conditions.condition(
             "Stalled",
             stalled,
-            stalled_reason if stalled else "Progressing",
-            message if stalled else "",
+            stall.reason if stall else "Progressing",
+            stall.message if stall else "",
             gen,
             now,
         ),
@@ -231,6 +208,17 @@ def _conditions(
         _applied(seen.refused, gen, now),
         *network_status.conditions(seen.networking(service), gen, now),
     ]
+
+
+def _stall(
+    service: ContainerServiceObject, seen: Observed, newest_failed: bool, message: str
+) -> Stall | None:
+    if seen.power is None:
+        return Stall("PowerNotFound", message)
+    if newest_failed:
+        return Stall("DeploymentFailed", message)
+    deadline = timedelta(seconds=seen.certificate_deadline_seconds)
+    return network_stall(seen.networking(service), service.status.conditions, seen.now, deadline)
 
 
 def _applied(refused: dict[str, str], generation: int, now: datetime) -> Condition:
