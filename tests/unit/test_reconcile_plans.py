@@ -142,6 +142,12 @@ def running(service: ContainerServiceObject | None = None) -> plan.Snapshot:
     return dataclasses.replace(snap, service=service.model_copy(update={"status": status}))
 
 
+def with_version_2(steady: plan.Snapshot) -> plan.Snapshot:
+    """`steady` once version 2 was applied and numbered: ACTIVATING, not served yet."""
+    v2 = with_finalizer(endpoint_version(2, "ACTIVATING"))
+    return dataclasses.replace(steady, versions=[*steady.versions, v2], ledger=builders.ledger(2))
+
+
 def test_creating_a_service_applies_its_objects_then_says_deploying() -> None:
     v1 = with_finalizer(endpoint_version(1, "ACTIVATING"))
     snap = snapshot(versions=[v1])
@@ -161,9 +167,7 @@ def test_a_running_service_with_nothing_new_writes_nothing() -> None:
 
 
 def test_a_new_version_rolls_the_deployment_to_it_while_the_active_one_serves() -> None:
-    steady = running()
-    v2 = with_finalizer(endpoint_version(2, "ACTIVATING"))
-    snap = dataclasses.replace(steady, versions=[*steady.versions, v2], ledger=builders.ledger(2))
+    snap = with_version_2(running())
 
     writes = reconciled(snap)
 
@@ -173,11 +177,7 @@ def test_a_new_version_rolls_the_deployment_to_it_while_the_active_one_serves() 
 
 
 def test_a_finished_rollout_retires_the_old_version_before_activating_the_new() -> None:
-    steady = running()
-    v2 = with_finalizer(endpoint_version(2, "ACTIVATING"))
-    rolling = dataclasses.replace(
-        steady, versions=[*steady.versions, v2], ledger=builders.ledger(2)
-    )
+    rolling = with_version_2(running())
     done = served(rolling, 2)
 
     writes = summary(plan.statuses(done, done.versions_plan()))
@@ -193,13 +193,7 @@ def test_a_finished_rollout_retires_the_old_version_before_activating_the_new() 
 
 
 def test_a_failed_rollout_fails_the_version_and_rolls_back_to_the_active_one() -> None:
-    steady = running()
-    v2 = with_finalizer(endpoint_version(2, "ACTIVATING"))
-    rolling = served(
-        dataclasses.replace(steady, versions=[*steady.versions, v2], ledger=builders.ledger(2)),
-        2,
-        ready=False,
-    )
+    rolling = served(with_version_2(running()), 2, ready=False)
     assert rolling.deployment is not None
     rolling.deployment["status"]["conditions"] = [
         {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}
@@ -337,11 +331,7 @@ def test_past_fifty_versions_the_oldest_settled_ones_are_deleted(state: str) -> 
 
 
 def test_a_version_state_patch_carries_its_generation_and_kstatus_conditions() -> None:
-    steady = running()
-    v2 = with_finalizer(endpoint_version(2, "ACTIVATING"))
-    rolling = dataclasses.replace(
-        steady, versions=[*steady.versions, v2], ledger=builders.ledger(2)
-    )
+    rolling = with_version_2(running())
     done = served(rolling, 2)
 
     patches = {
@@ -352,7 +342,7 @@ def test_a_version_state_patch_carries_its_generation_and_kstatus_conditions() -
 
     active = {c["type"]: c["status"] for c in patches["web-v2"]["conditions"]}
     assert active == {"Ready": "True", "Reconciling": "False", "Stalled": "False"}
-    assert patches["web-v2"]["observedGeneration"] == v2.metadata.generation
+    assert patches["web-v2"]["observedGeneration"] == rolling.versions[-1].metadata.generation
 
 
 def test_a_version_an_older_berth_left_without_conditions_gets_them_once_without_an_event() -> None:
