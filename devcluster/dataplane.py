@@ -28,12 +28,12 @@ from devcluster.components import free_tcp_ports
 from devcluster.images import import_images, standard_images
 from devcluster.ingress import IngressController, ensure_traefik, ingress_class_for
 from devcluster.node import (
-    BRIDGE_IP,
     NodeUnavailable,
     RealNode,
     missing_requirements,
     require_node,
 )
+from devcluster.node_config import BRIDGE_IP
 from devcluster.settings import DevSettings
 from devcluster.zone_mirror import ZoneMirror
 

@@ -1,45 +1,37 @@
-"""Container images for a dev node, built from the host's static busybox: no Docker, no registry.
-
-An image is one uncompressed layer in an OCI image layout tarball. `ctr images import` names it
-after the `io.containerd.image.name` annotation, so the imported name is exactly the reference
-(kubelet asks for that same name). Archives are byte-for-byte reproducible: fixed mtimes and
-owners, sorted entries, canonical JSON. The manifest digest containerd records is the one
-computed here, which is how a warm start recognises images it already has.
-"""
+"""Container images for a dev node, built from the host's static busybox (as OCI archives,
+devcluster.oci), and imported into the node's containerd once each."""
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import io
-import json
 import os
 import pathlib
-import platform
-import re
 import subprocess
-import tarfile
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from importlib import resources
-from typing import Any
+
+from devcluster.oci import (
+    PATH,
+    BuiltImage,
+    Directory,
+    Entry,
+    ImageConfig,
+    ImageSpec,
+    Regular,
+    Symlink,
+    build_image,
+)
 
 BUSYBOX = pathlib.Path("/bin/busybox")
 NAMESPACE = "k8s.io"
-PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 PAUSE = "berth.local/pause:1"
 TOOLBOX = "berth.local/toolbox:1"
 HELLO_REPOSITORY = "berth.local/hello"
 HELLO_TAGS = ("v1", "v2", "unhealthy")
 
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
-IMAGE_NAME = "io.containerd.image.name"
-REF_NAME = "org.opencontainers.image.ref.name"
 
 # Applets linked into every image; enough for the scripts here and for poking around a pod.
 APPLETS = (
@@ -50,202 +42,6 @@ APPLETS = (
     "stat", "tail", "tee", "test", "timeout", "top", "touch", "tr", "true", "uname", "uniq",
     "uptime", "vi", "wc", "wget", "which", "xargs",
 )  # fmt: skip
-
-_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
-_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-_DOMAIN = re.compile(r"(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?::[0-9]+)?")
-
-
-@dataclasses.dataclass(frozen=True)
-class Reference:
-    """A fully qualified image reference, `domain/path:tag`."""
-
-    repository: str
-    tag: str
-
-    def __str__(self) -> str:
-        return f"{self.repository}:{self.tag}"
-
-
-def parse_reference(text: str) -> Reference:
-    """Splits `berth.local/hello:v1`; rejects names kubelet would rewrite (no domain, no tag)."""
-    repository, colon, tag = text.rpartition(":")
-    if not colon or "/" in tag or not _TAG.fullmatch(tag):
-        raise ValueError(f"image reference {text!r} needs an explicit tag such as ':v1'")
-    domain, slash, path = repository.partition("/")
-    if not slash or not _DOMAIN.fullmatch(domain):
-        # kubelet would look for docker.io/library/<name>, so a short name could never match.
-        raise ValueError(f"image reference {text!r} needs a registry domain such as 'berth.local/'")
-    if not all(_COMPONENT.fullmatch(part) for part in path.split("/")):
-        raise ValueError(f"image reference {text!r} has an invalid repository path {path!r}")
-    return Reference(repository, tag)
-
-
-@dataclasses.dataclass(frozen=True)
-class Regular:
-    data: bytes
-    mode: int = 0o644
-
-
-@dataclasses.dataclass(frozen=True)
-class Directory:
-    mode: int = 0o755
-
-
-@dataclasses.dataclass(frozen=True)
-class Symlink:
-    target: str
-
-
-Entry = Regular | Directory | Symlink
-
-
-def host_architecture() -> str:
-    """The OCI name of this machine's architecture: the busybox copied in is built for it."""
-    machine = platform.machine().lower()
-    return {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}.get(machine, machine)
-
-
-@dataclasses.dataclass(frozen=True)
-class ImageConfig:
-    """The runtime part of an OCI image config."""
-
-    entrypoint: tuple[str, ...]
-    cmd: tuple[str, ...] = ()
-    env: Mapping[str, str] = dataclasses.field(default_factory=lambda: {"PATH": PATH})
-    exposed_ports: tuple[int, ...] = ()
-    working_dir: str = "/"
-    stop_signal: str = "SIGTERM"
-    labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    architecture: str = dataclasses.field(default_factory=host_architecture)
-
-
-@dataclasses.dataclass(frozen=True)
-class ImageSpec:
-    """What an image holds, before it is built."""
-
-    reference: str
-    files: Mapping[str, Entry]
-    config: ImageConfig
-
-
-@dataclasses.dataclass(frozen=True)
-class BuiltImage:
-    reference: Reference
-    archive: bytes  # an OCI image layout as a tar, what `ctr images import` reads
-    manifest_digest: str  # what `ctr images ls` shows once imported
-    config_digest: str
-    layer_digest: str  # also the layer's diff_id: the layer is not compressed
-
-    @property
-    def archive_digest(self) -> str:
-        """Differs from the manifest digest: the archive also carries the name."""
-        return digest(self.archive)
-
-
-def digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def canonical_json(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
-
-
-def layer_tar(files: Mapping[str, Entry]) -> bytes:
-    """A reproducible tar of `files` (absolute paths); missing parent directories are added."""
-    entries: dict[str, Entry] = {}
-    for path, entry in files.items():
-        parts = pathlib.PurePosixPath(path).parts
-        if not path.startswith("/") or ".." in parts or len(parts) < 2:
-            raise ValueError(f"image file path {path!r} must be absolute and below /")
-        for depth in range(2, len(parts)):
-            entries.setdefault("/".join(parts[1:depth]), Directory())
-        entries["/".join(parts[1:])] = entry
-    return tar_bytes(entries)
-
-
-def tar_bytes(entries: Mapping[str, Entry]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        for name in sorted(entries):
-            entry = entries[name]
-            info = tarfile.TarInfo(name)
-            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
-            if isinstance(entry, Regular):
-                info.mode, info.size = entry.mode, len(entry.data)
-                tar.addfile(info, io.BytesIO(entry.data))
-                continue
-            if isinstance(entry, Directory):
-                info.type, info.mode = tarfile.DIRTYPE, entry.mode
-            else:
-                info.type, info.mode, info.linkname = tarfile.SYMTYPE, 0o777, entry.target
-            tar.addfile(info)
-    return buffer.getvalue()
-
-
-def image_config(config: ImageConfig, layer_digest: str) -> dict[str, Any]:
-    runtime: dict[str, Any] = {
-        "Entrypoint": list(config.entrypoint),
-        "Env": [f"{name}={value}" for name, value in config.env.items()],
-        "WorkingDir": config.working_dir,
-        "StopSignal": config.stop_signal,
-    }
-    if config.cmd:
-        runtime["Cmd"] = list(config.cmd)
-    if config.exposed_ports:
-        runtime["ExposedPorts"] = {f"{port}/tcp": {} for port in config.exposed_ports}
-    if config.labels:
-        runtime["Labels"] = dict(config.labels)
-    return {
-        "architecture": config.architecture,
-        "os": "linux",
-        "config": runtime,
-        "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
-        "history": [{"created_by": "devcluster.images"}],
-    }
-
-
-def build_image(reference: str, files: Mapping[str, Entry], config: ImageConfig) -> BuiltImage:
-    """One image as an OCI layout archive that `ctr images import` names `reference`."""
-    ref = parse_reference(reference)
-    layer = layer_tar(files)
-    config_blob = canonical_json(image_config(config, digest(layer)))
-    manifest = canonical_json(
-        {
-            "schemaVersion": 2,
-            "mediaType": OCI_MANIFEST,
-            "config": {
-                "mediaType": OCI_CONFIG,
-                "digest": digest(config_blob),
-                "size": len(config_blob),
-            },
-            "layers": [{"mediaType": OCI_LAYER, "digest": digest(layer), "size": len(layer)}],
-        }
-    )
-    index = {
-        "schemaVersion": 2,
-        "mediaType": OCI_INDEX,
-        "manifests": [
-            {
-                "mediaType": OCI_MANIFEST,
-                "digest": digest(manifest),
-                "size": len(manifest),
-                "platform": {"architecture": config.architecture, "os": "linux"},
-                "annotations": {IMAGE_NAME: str(ref), REF_NAME: ref.tag},
-            }
-        ],
-    }
-    blobs = {f"blobs/sha256/{digest(b)[7:]}": Regular(b) for b in (layer, config_blob, manifest)}
-    archive = tar_bytes(
-        {
-            "blobs": Directory(),
-            "blobs/sha256": Directory(),
-            **blobs,
-            "oci-layout": Regular(canonical_json({"imageLayoutVersion": "1.0.0"})),
-            "index.json": Regular(canonical_json(index)),
-        }
-    )
-    return BuiltImage(ref, archive, digest(manifest), digest(config_blob), digest(layer))
 
 
 def image_file(name: str) -> bytes:

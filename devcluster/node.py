@@ -12,39 +12,34 @@ Needs root, cgroups, and Debian's containerd, runc and containernetworking-plugi
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import fcntl
 import json
 import os
 import pathlib
-import shlex
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import IO
 
 from devcluster.admin import wait_until
-from devcluster.components import LOOPBACK, free_tcp_ports
+from devcluster.node_config import (
+    BRIDGE_IP,
+    CNI_BIN_DIRS,
+    HOST_COMMANDS,
+    LOCK_FILE,
+    NODE_NAME,
+    STATE_ROOT,
+    SYSCTLS,
+    KubeletPorts,
+    NodePaths,
+    cni_config,
+    containerd_config,
+    kube_proxy_config,
+    kubelet_config,
+)
+from devcluster.node_sweep import create_bridge, create_cgroup_root, netns_names, sweep
 from devcluster.processes import Child, ChildFailed, spawn, stop_all
-
-NODE_NAME = "berth-node"
-BRIDGE = "berth0"
-POD_SUBNET = "10.89.0.0/16"
-BRIDGE_IP = "10.89.0.1"
-CNI_NETWORK = "berth"
-CNI_BIN_DIRS = ("/usr/lib/cni", "/opt/cni/bin")
-# Pods of the node share one cgroup subtree, so a sweep finds every process the node started.
-CGROUP_ROOT = "/berth"
-STATE_ROOT = pathlib.Path("/run/berth-node")
-LOCK_FILE = pathlib.Path("/run/berth-node.lock")
-SANDBOX_IMAGE = "berth.local/pause:1"
-# Values the node changes, put back on stop().
-SYSCTLS = {
-    "net/ipv4/ip_forward": "1",
-    "net/bridge/bridge-nf-call-iptables": "1",
-}
-HOST_COMMANDS = ("containerd", "containerd-shim-runc-v2", "runc", "ctr", "iptables", "ip")
 
 
 class NodeUnavailable(RuntimeError):
@@ -78,167 +73,6 @@ def require_node() -> None:
     missing = missing_requirements()
     if missing:
         raise NodeUnavailable("a real node needs: " + "; ".join(missing))
-
-
-@dataclasses.dataclass(frozen=True)
-class NodePaths:
-    data_dir: pathlib.Path
-    state_dir: pathlib.Path
-
-    @property
-    def containerd_socket(self) -> pathlib.Path:
-        return self.state_dir / "containerd.sock"
-
-    @property
-    def containerd_config(self) -> pathlib.Path:
-        return self.data_dir / "containerd.toml"
-
-    @property
-    def cni_conf_dir(self) -> pathlib.Path:
-        return self.data_dir / "cni"
-
-    @property
-    def kubelet_dir(self) -> pathlib.Path:
-        return self.data_dir / "kubelet"
-
-    @property
-    def pod_logs(self) -> pathlib.Path:
-        return self.data_dir / "pod-logs"
-
-
-def containerd_config(paths: NodePaths, cni_bin: pathlib.Path) -> str:
-    cri = '[plugins."io.containerd.grpc.v1.cri"]'
-    runc = '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]'
-    return "\n".join(
-        [
-            "version = 2",
-            f'root = "{paths.data_dir / "containerd"}"',
-            f'state = "{paths.state_dir / "containerd"}"',
-            "[grpc]",
-            f'  address = "{paths.containerd_socket}"',
-            "[metrics]",
-            '  address = ""',
-            cri,
-            f'  sandbox_image = "{SANDBOX_IMAGE}"',
-            '  stream_server_address = "127.0.0.1"',
-            # Sandboxed hosts may refuse a lower oom_score_adj than containerd's own (pause asks -998).
-            "  restrict_oom_score_adj = true",
-            f"{cri[:-1]}.containerd]",
-            '  snapshotter = "overlayfs"',
-            '  default_runtime_name = "runc"',
-            runc,
-            '  runtime_type = "io.containerd.runc.v2"',
-            f"{runc[:-1]}.options]",
-            "  SystemdCgroup = false",
-            f"{cri[:-1]}.cni]",
-            f'  bin_dir = "{cni_bin}"',
-            f'  conf_dir = "{paths.cni_conf_dir}"',
-            '[plugins."io.containerd.internal.v1.opt"]',
-            f'  path = "{paths.data_dir / "opt"}"',
-            "",
-        ]
-    )
-
-
-def cni_config(paths: NodePaths) -> dict[str, object]:
-    """One bridge with host-local addresses. No masquerading: nothing leaves the machine."""
-    return {
-        "cniVersion": "0.4.0",
-        "name": CNI_NETWORK,
-        "plugins": [
-            {
-                "type": "bridge",
-                "bridge": BRIDGE,
-                "isGateway": True,
-                "ipMasq": False,
-                "hairpinMode": True,
-                "ipam": {
-                    "type": "host-local",
-                    "ranges": [[{"subnet": POD_SUBNET, "gateway": BRIDGE_IP}]],
-                    "routes": [{"dst": "0.0.0.0/0"}],
-                    "dataDir": str(paths.data_dir / "ipam"),
-                },
-            }
-        ],
-    }
-
-
-@dataclasses.dataclass(frozen=True)
-class KubeletPorts:
-    kubelet: int
-    healthz: int
-    proxy_healthz: int
-    proxy_metrics: int
-
-    @classmethod
-    def pick(cls) -> KubeletPorts:
-        return cls(*free_tcp_ports(4))
-
-
-def kubelet_config(
-    paths: NodePaths, ports: KubeletPorts, ca_cert: pathlib.Path, cluster_dns: str
-) -> dict[str, object]:
-    return {
-        "apiVersion": "kubelet.config.k8s.io/v1beta1",
-        "kind": "KubeletConfiguration",
-        # On the bridge: a node's address may not be loopback, and the bridge is local-only.
-        "address": BRIDGE_IP,
-        "port": ports.kubelet,
-        "readOnlyPort": 0,
-        "healthzBindAddress": LOOPBACK,
-        "healthzPort": ports.healthz,
-        "containerRuntimeEndpoint": f"unix://{paths.containerd_socket}",
-        "cgroupDriver": "cgroupfs",
-        "cgroupRoot": CGROUP_ROOT,
-        # Kubernetes 1.35+ refuses cgroup v1 unless told; many hosts (this one) still have it.
-        "failCgroupV1": False,
-        "failSwapOn": False,
-        "authentication": {
-            "anonymous": {"enabled": False},
-            "webhook": {"enabled": True},
-            "x509": {"clientCAFile": str(ca_cert)},
-        },
-        "authorization": {"mode": "Webhook"},
-        "clusterDomain": "cluster.local",
-        "clusterDNS": [cluster_dns],
-        "podLogsDir": str(paths.pod_logs),
-        # A laptop's disk is often fuller than the defaults allow; never evict a dev cluster's pods.
-        "evictionHard": {
-            "memory.available": "50Mi",
-            "nodefs.available": "1%",
-            "imagefs.available": "1%",
-        },
-        "imageGCHighThresholdPercent": 100,
-        "serializeImagePulls": False,
-        "maxPods": 110,
-        # The cluster's readiness follows the pods quickly; the defaults are tuned for fleets.
-        "nodeStatusReportFrequency": "10s",
-        "syncFrequency": "10s",
-        "fileCheckFrequency": "5s",
-        "shutdownGracePeriod": "0s",
-        "resolvConf": "/etc/resolv.conf",
-        "rotateCertificates": False,
-        "serverTLSBootstrap": False,
-        "staticPodPath": "",
-    }
-
-
-def kube_proxy_config(kubeconfig: pathlib.Path, ports: KubeletPorts) -> dict[str, object]:
-    return {
-        "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
-        "kind": "KubeProxyConfiguration",
-        "mode": "iptables",
-        "hostnameOverride": NODE_NAME,
-        "clientConnection": {"kubeconfig": str(kubeconfig)},
-        "clusterCIDR": POD_SUBNET,
-        "bindAddress": LOOPBACK,
-        "healthzBindAddress": f"{LOOPBACK}:{ports.proxy_healthz}",
-        "metricsBindAddress": f"{LOOPBACK}:{ports.proxy_metrics}",
-        # No node ports on any address: the ingress controller is the way in.
-        "nodePortAddresses": [f"{BRIDGE_IP}/32"],
-        # Leave the host's conntrack table size alone.
-        "conntrack": {"maxPerCore": 0, "min": 0},
-    }
 
 
 class RealNode:
@@ -297,10 +131,10 @@ class RealNode:
         sweep(paths)
         for folder in (paths.data_dir, paths.state_dir, paths.cni_conf_dir, paths.pod_logs):
             folder.mkdir(parents=True, exist_ok=True)
-        self._netns_before = set(_netns_names())
+        self._netns_before = set(netns_names())
         self._set_sysctls()
-        _create_cgroup_root()
-        _create_bridge()
+        create_cgroup_root()
+        create_bridge()
         cni_bin = cni_bin_dir()
         assert cni_bin is not None
         paths.containerd_config.write_text(containerd_config(paths, cni_bin))
@@ -438,168 +272,3 @@ class RealNode:
             with contextlib.suppress(OSError):
                 (pathlib.Path("/proc/sys") / key).write_text(value)
         self._saved_sysctls = {}
-
-
-# -- teardown that also works after a crash ----------------------------------------------------
-
-
-def sweep(paths: NodePaths, netns_before: set[str] | None = None) -> None:
-    """Removes what a node leaves when it was not stopped properly. Quiet when all is clean."""
-    _kill_cgroup_tree()
-    _kill_shims(paths)
-    _unmount_under([paths.data_dir, paths.state_dir])
-    _remove_cgroup_tree()
-    if netns_before is not None:
-        for name in set(_netns_names()) - netns_before:
-            if name.startswith("cni-"):
-                subprocess.run(["ip", "netns", "delete", name], check=False, capture_output=True)
-    _delete_bridge()
-    for family in IPTABLES:
-        _remove_kube_chains(family)
-    shutil.rmtree(paths.state_dir, ignore_errors=True)
-
-
-IPTABLES = ("iptables", "ip6tables")
-
-
-def _kube_rules(family: str) -> list[tuple[str, str]]:
-    """(table, rule or chain line) of every KUBE-* chain and jump in `<family>-save` output."""
-    saved = subprocess.run([f"{family}-save"], capture_output=True, text=True, check=False)
-    found, table = [], ""
-    for line in saved.stdout.splitlines():
-        if line.startswith("*"):
-            table = line[1:]
-        elif "KUBE-" in line and (line.startswith("-A ") or line.startswith(":")):
-            found.append((table, line))
-    return found
-
-
-def _remove_kube_chains(family: str) -> None:
-    """What kubelet and kube-proxy add to the host's tables; kube-proxy --cleanup misses some."""
-    if shutil.which(family) is None:
-        return
-    rules = _kube_rules(family)
-    for table, line in rules:
-        chain = line.split()[1]
-        if line.startswith("-A ") and not chain.startswith("KUBE-"):
-            subprocess.run(
-                [family, "-t", table, "-D", *shlex.split(line)[1:]],
-                check=False,
-                capture_output=True,
-            )
-    chains = [(t, line[1:].split()[0]) for t, line in rules if line.startswith(":")]
-    for verb in ("-F", "-X"):
-        for table, chain in chains:
-            subprocess.run([family, "-t", table, verb, chain], check=False, capture_output=True)
-
-
-def _cgroup_dirs() -> Iterator[pathlib.Path]:
-    base = pathlib.Path("/sys/fs/cgroup")
-    for controller in sorted(base.iterdir()) if base.is_dir() else []:
-        root = controller / CGROUP_ROOT.strip("/")
-        if root.is_dir():
-            yield root
-
-
-def _create_cgroup_root() -> None:
-    base = pathlib.Path("/sys/fs/cgroup")
-    if (base / "cgroup.controllers").exists():  # cgroup v2: one tree
-        (base / CGROUP_ROOT.strip("/")).mkdir(exist_ok=True)
-        return
-    for controller in sorted(base.iterdir()):
-        if controller.name == "unified" or not controller.is_dir():
-            continue
-        root = controller / CGROUP_ROOT.strip("/")
-        root.mkdir(exist_ok=True)
-        if controller.name == "cpuset":
-            # A new v1 cpuset starts with no CPUs and no memory nodes; copy the parent's.
-            for knob in ("cpuset.cpus", "cpuset.mems"):
-                (root / knob).write_text((controller / knob).read_text())
-
-
-def _kill_cgroup_tree() -> None:
-    for root in _cgroup_dirs():
-        for procs in root.rglob("cgroup.procs"):
-            with contextlib.suppress(OSError):
-                for pid in procs.read_text().split():
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(int(pid), 9)
-
-
-def _remove_cgroup_tree() -> None:
-    for root in _cgroup_dirs():
-        folders = sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts))
-        for folder in [*folders, root]:
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-
-
-def _kill_shims(paths: NodePaths) -> None:
-    marker = str(paths.containerd_socket)
-    for proc in pathlib.Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            argv = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if argv and argv[0].endswith(b"containerd-shim-runc-v2") and marker.encode() in argv:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(proc.name), 9)
-
-
-def _unmount_under(roots: list[pathlib.Path]) -> None:
-    prefixes = [str(root.resolve()) for root in roots]
-    for _ in range(3):
-        mounts = []
-        for line in pathlib.Path("/proc/self/mountinfo").read_text().splitlines():
-            point = line.split()[4].replace("\\040", " ")
-            if any(point == p or point.startswith(p + "/") for p in prefixes):
-                mounts.append(point)
-        if not mounts:
-            return
-        for point in sorted(mounts, key=len, reverse=True):
-            subprocess.run(["umount", "-l", point], check=False, capture_output=True)
-
-
-def _netns_names() -> list[str]:
-    folder = pathlib.Path("/run/netns")
-    return [entry.name for entry in folder.iterdir()] if folder.is_dir() else []
-
-
-def _create_bridge() -> None:
-    _delete_bridge()
-    prefix = POD_SUBNET.split("/")[1]
-    for command in (
-        ["ip", "link", "add", BRIDGE, "type", "bridge"],
-        ["ip", "addr", "add", f"{BRIDGE_IP}/{prefix}", "dev", BRIDGE],
-        ["ip", "link", "set", BRIDGE, "up"],
-    ):
-        subprocess.run(command, check=True, capture_output=True)
-
-
-def _delete_bridge() -> None:
-    if pathlib.Path(f"/sys/class/net/{BRIDGE}").exists():
-        subprocess.run(["ip", "link", "delete", BRIDGE], check=False, capture_output=True)
-
-
-def leftovers(paths: NodePaths) -> list[str]:
-    """What of a node is still on the machine (for tests of a clean teardown)."""
-    found = []
-    found += [f"cgroup {root}" for root in _cgroup_dirs()]
-    marker = str(paths.containerd_socket).encode()
-    for proc in pathlib.Path("/proc").iterdir():
-        if proc.name.isdigit():
-            with contextlib.suppress(OSError):
-                if marker in (proc / "cmdline").read_bytes():
-                    found.append(f"process {proc.name}")
-    prefixes = [str(paths.data_dir.resolve()), str(paths.state_dir)]
-    for line in pathlib.Path("/proc/self/mountinfo").read_text().splitlines():
-        point = line.split()[4]
-        if any(point.startswith(p) for p in prefixes):
-            found.append(f"mount {point}")
-    if pathlib.Path(f"/sys/class/net/{BRIDGE}").exists():
-        found.append(f"interface {BRIDGE}")
-    for family in IPTABLES:
-        found += [f"{family} -t {table} {line}" for table, line in _kube_rules(family)]
-    return found

@@ -7,7 +7,7 @@ import json
 import pathlib
 import tomllib
 
-from devcluster import node
+from devcluster import node_config as node
 from devcluster.dataplane import Endpoints
 
 PATHS = node.NodePaths(data_dir=pathlib.Path("/data/node"), state_dir=pathlib.Path("/run/x"))

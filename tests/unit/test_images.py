@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from devcluster import images
-from devcluster.images import (
+from devcluster import images, oci
+from devcluster.oci import (
     BuiltImage,
     Directory,
     ImageConfig,
@@ -28,7 +28,7 @@ from devcluster.images import (
 FAKE_BUSYBOX = b"\x7fELF not really busybox\n"
 
 
-def build(spec: images.ImageSpec) -> BuiltImage:
+def build(spec: oci.ImageSpec) -> BuiltImage:
     return build_image(spec.reference, spec.files, spec.config)
 
 
@@ -101,7 +101,7 @@ def test_archive_is_an_oci_layout_that_names_the_image(standard: dict[str, Built
         "org.opencontainers.image.ref.name": "v1",
     }
     assert entry["digest"] == image.manifest_digest
-    assert entry["platform"] == {"architecture": images.host_architecture(), "os": "linux"}
+    assert entry["platform"] == {"architecture": oci.host_architecture(), "os": "linux"}
 
 
 def test_every_blob_is_named_by_its_digest(standard: dict[str, BuiltImage]) -> None:
@@ -178,13 +178,13 @@ def test_hello_config_names_its_version_port_and_health(
     standard: dict[str, BuiltImage], tag: str, healthz: str
 ) -> None:
     config = config_of(standard[f"berth.local/hello:{tag}"])
-    assert (config["os"], config["architecture"]) == ("linux", images.host_architecture())
+    assert (config["os"], config["architecture"]) == ("linux", oci.host_architecture())
     runtime = config["config"]
     assert runtime["Entrypoint"] == ["/bin/hello"]
     assert runtime["ExposedPorts"] == {"80/tcp": {}}
     assert runtime["WorkingDir"] == "/"
     assert runtime["Env"] == [
-        f"PATH={images.PATH}",
+        f"PATH={oci.PATH}",
         "PORT=80",
         f"HELLO_VERSION={tag}",
         f"HEALTHZ_STATUS={healthz}",
@@ -200,7 +200,7 @@ def test_pause_and_toolbox_idle_until_a_signal(standard: dict[str, BuiltImage]) 
 
 
 def test_layer_adds_parent_directories_and_keeps_modes() -> None:
-    files: dict[str, images.Entry] = {
+    files: dict[str, oci.Entry] = {
         "/opt/app/run": Regular(b"x", 0o700),
         "/opt/link": Symlink("app/run"),
     }
@@ -215,7 +215,7 @@ def test_layer_adds_parent_directories_and_keeps_modes() -> None:
 @pytest.mark.parametrize("path", ["opt/app", "/", "/opt/../etc/passwd"])
 def test_layer_rejects_paths_outside_the_root(path: str) -> None:
     with pytest.raises(ValueError):
-        images.layer_tar({path: Directory()})
+        oci.layer_tar({path: Directory()})
 
 
 def test_cached_archive_is_written_once_under_its_digest(

@@ -18,7 +18,7 @@ from tests.e2e.live.traffic import Live
 from berth import settings
 from devcluster import Cluster, external_kubeconfig, stop_at_exit
 from devcluster.dataplane import DataPlane, missing_requirements
-from devcluster.node import leftovers
+from devcluster.node_sweep import leftovers
 from devcluster.operator_process import OperatorProcess
 from devcluster.run import install_api
 
