@@ -67,6 +67,21 @@ class ServiceStates(Collector):
         for state in ServiceState:
             family.add_metric([state.value], tally.get(state.value, 0))
         yield family
+        stalled = GaugeMetricFamily(
+            "berth_services_stalled",
+            "ContainerServices that cannot progress without a change (Stalled=True), by reason.",
+            labels=["reason"],
+        )
+        for reason, count in sorted(Tally(_stalled_reasons(self.services())).items()):
+            stalled.add_metric([reason], count)
+        yield stalled
+
+
+def _stalled_reasons(services: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    for body in services:
+        for condition in (body.get("status") or {}).get("conditions") or []:
+            if condition.get("type") == "Stalled" and condition.get("status") == "True":
+                yield str(condition.get("reason") or "Unknown")
 
 
 def count_services(services: Callable[[], Iterable[Mapping[str, Any]]]) -> None:

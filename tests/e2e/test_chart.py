@@ -77,6 +77,12 @@ ALL_VALUES: dict[str, Any] = {
             "scrapeTimeout": "5s",
             "labels": {"release": "prometheus"},
         },
+        "prometheusRule": {
+            "enabled": True,
+            "labels": {"release": "prometheus"},
+            "queueBacklog": 50,
+        },
+        "grafanaDashboard": {"enabled": True, "labels": {"grafana_dashboard": "berth"}},
     },
     "healthPort": 9091,
     "certificateDeadlineSeconds": 120,
@@ -416,6 +422,7 @@ def test_optional_objects_render_only_when_enabled(helm: pathlib.Path) -> None:
         "podDisruptionBudget.enabled=true",
     )
     assert len(find(enabled, "ServiceMonitor")) == 1
+    assert not find(docs, "PrometheusRule") and not find(enabled, "PrometheusRule")
     budget = one(enabled, "PodDisruptionBudget")["spec"]
     assert set(budget) == {"maxUnavailable", "selector"} and budget["maxUnavailable"] == 1
     assert not find(enabled, "ConfigMap"), "coredns.mode=none renders no DNS server"

@@ -59,6 +59,9 @@ class Informer:
         ]
         self.known: set[Key] = set()
         self.synced = asyncio.Event()
+        # Zero from the start, so that a rate over them means something before the first relist.
+        metrics.LISTS.labels(resource.plural)
+        metrics.WATCH_RESTARTS.labels(resource.plural)
 
     def __repr__(self) -> str:
         return f"Informer({self.resource.kind} in {self.namespace or 'all namespaces'})"
