@@ -22,6 +22,7 @@ binaries:
 	@devcluster/addons/build.sh >/dev/null
 	@devcluster/helm/build.sh >/dev/null
 	@devcluster/ingress/build.sh >/dev/null
+	@devcluster/kstatus/build.sh >/dev/null
 
 run: $(STAMP)
 	$(PY) -m devcluster.run

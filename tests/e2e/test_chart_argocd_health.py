@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -191,28 +193,57 @@ class Case:
     produce: Callable[[KubeCluster, Berth], Object]  # the live object, in its situation
     health: str  # what Argo CD must show
     words: str  # what its message must say, whatever the object's names
+    kstatus: str  # what kstatus (Flux, kpt, cli-utils) must say
 
 
 CASES: dict[tuple[str, str], Case] = {
-    (SERVICE, "running"): Case(running, "Healthy", "version 1 is active"),
-    (SERVICE, "deploying"): Case(deploying, "Progressing", "DEPLOYING"),
-    (SERVICE, "failed-newest-version"): Case(failed_newest_version, "Degraded", "version 2 failed"),
-    (SERVICE, "disabled"): Case(disabled, "Suspended", "disabled"),
-    (SERVICE, "unknown-power"): Case(unknown_power, "Degraded", "no-such-power"),
-    (VERSION, "active"): Case(active_version, "Healthy", "version 1 is active"),
-    (VERSION, "inactive"): Case(
-        inactive_version, "Healthy", "version 1 is inactive: replaced by version 2"
+    (SERVICE, "running"): Case(running, "Healthy", "version 1 is active", "Current"),
+    (SERVICE, "deploying"): Case(deploying, "Progressing", "DEPLOYING", "InProgress"),
+    (SERVICE, "failed-newest-version"): Case(
+        failed_newest_version, "Degraded", "version 2 failed", "Failed"
     ),
-    (VERSION, "activating"): Case(activating_version, "Progressing", "version 1 is activating"),
-    (VERSION, "failed"): Case(failed_version, "Degraded", "version 2 failed: container web"),
+    (SERVICE, "disabled"): Case(disabled, "Suspended", "disabled", "Current"),
+    (SERVICE, "unknown-power"): Case(unknown_power, "Degraded", "no-such-power", "Failed"),
+    (VERSION, "active"): Case(active_version, "Healthy", "version 1 is active", "Current"),
+    (VERSION, "inactive"): Case(
+        inactive_version, "Healthy", "version 1 is inactive: replaced by version 2", "Current"
+    ),
+    (VERSION, "activating"): Case(
+        activating_version, "Progressing", "version 1 is activating", "InProgress"
+    ),
+    (VERSION, "failed"): Case(
+        failed_version, "Degraded", "version 2 failed: container web", "Failed"
+    ),
     (VERSION, "service-not-found"): Case(
-        version_waiting_for_its_service, "Progressing", "does not exist"
+        version_waiting_for_its_service, "Progressing", "does not exist", "InProgress"
     ),
 }
 WHAT_THE_CHECK_READS = {
     SERVICE: what_the_service_check_reads,
     VERSION: what_the_version_check_reads,
 }
+
+
+@pytest.fixture(scope="session")
+def kstatus_judge() -> pathlib.Path:
+    """sigs.k8s.io/cli-utils' kstatus as a command (devcluster/kstatus; `make binaries`)."""
+    out = subprocess.run(
+        [str(argocd_health.REPO / "devcluster" / "kstatus" / "build.sh")],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    return pathlib.Path(out.stdout.strip()) / "kstatus"
+
+
+def kstatus(judge: pathlib.Path, obj: Object) -> dict[str, str]:
+    """kstatus' verdict on `obj`: Current, InProgress, Failed… and its message."""
+    out = subprocess.run(
+        [str(judge)], input=json.dumps(obj), capture_output=True, text=True, check=True
+    )
+    verdict: dict[str, str] = json.loads(out.stdout)
+    return verdict
 
 
 def expected_health(kind: str, case: str) -> Health:
@@ -225,8 +256,8 @@ def expected_health(kind: str, case: str) -> Health:
 @pytest.mark.parametrize(
     ("kind", "case"), [pytest.param(kind, case, id=f"{kind}/{case}") for kind, case in CASES]
 )
-def test_argocd_health_check_reads_the_operators_status(
-    kind: str, case: str, cluster: KubeCluster, berth: Berth
+def test_argocd_and_kstatus_read_the_operators_status_as_a_user_would(
+    kind: str, case: str, cluster: KubeCluster, berth: Berth, kstatus_judge: pathlib.Path
 ) -> None:
     situation = CASES[kind, case]
     live = situation.produce(cluster, berth)
@@ -235,6 +266,8 @@ def test_argocd_health_check_reads_the_operators_status(
     got = argocd_health.health(live)
     assert got.status == situation.health, got
     assert situation.words in got.message, got
+    judged = kstatus(kstatus_judge, live)
+    assert judged["status"] == situation.kstatus, judged
 
     if CAPTURE:
         argocd_health.write_testdata(case, live, got)
