@@ -6,12 +6,12 @@ one name at the same moment cannot both get it, whichever operator worker runs f
 
 import logging
 
-from berth.api import domains
 from berth.api.claim import ClaimOwner, ClaimPurpose
 from berth.api.objects import ContainerServiceObject, Meta
 from berth.kube import resources
 from berth.kube.client import Conflict
 from berth.kube.resources import Key, key_of
+from berth.reconcile import lookups
 from berth.reconcile.context import Context
 from berth.render import claims as claim_manifests
 from berth.render import names
@@ -109,7 +109,7 @@ def wanted(ctx: Context, body: Body, purpose: ClaimPurpose) -> set[str]:
     if purpose == ClaimPurpose.PRIVATE:
         name = (body.get("metadata") or {}).get("name", "")
         return {names.private_domain(name, ctx.settings.private_domain_suffix)}
-    return set(domains.every((body.get("spec") or {}).get("publicDomainNames")))
+    return lookups.public_domains(body)
 
 
 def services_wanting(ctx: Context, claim: Body) -> list[Key]:

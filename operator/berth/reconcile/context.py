@@ -2,11 +2,17 @@
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from berth.kube.client import Kube
 from berth.runtime.queue import WorkQueue
 from berth.runtime.store import Store
 from berth.settings import Settings
+
+
+def now() -> datetime:
+    """The reconciles' clock, to the second as the API writes times."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 @dataclass

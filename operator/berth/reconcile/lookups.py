@@ -36,7 +36,8 @@ def _name(body: Body) -> Iterable[Hashable]:
     return [(body.get("metadata") or {}).get("name")]
 
 
-def _public_domains(body: Body) -> Iterable[Hashable]:
+def public_domains(body: Body) -> set[str]:
+    """The custom domains a (raw) service body asks for, lowercased."""
     return set(domains.every((body.get("spec") or {}).get("publicDomainNames")))
 
 
@@ -51,7 +52,7 @@ def _claim_purpose(body: Body) -> Iterable[Hashable]:
 # What a reconcile looks up per service, so that no lookup walks every object of a kind
 # (thousands at scale, for each reconcile).
 INDEXES: Indexes = {
-    resources.SERVICE: {"power": _power, "name": _name, "public-domain": _public_domains},
+    resources.SERVICE: {"power": _power, "name": _name, "public-domain": public_domains},
     resources.VERSION: {"service": _version_service},
     resources.POD: {"service": _labelled_service},
     resources.DOMAIN_CLAIM: {"holder": _claim_holder, "purpose": _claim_purpose},

@@ -7,6 +7,7 @@ Numbers and names are arbitrated by the API server itself (conditional writes, c
 so they are taken before planning (versions.py, claims.py), not planned.
 """
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -90,9 +91,10 @@ def desired_ingress(snap: Snapshot, serving: VersionObject | None) -> Body | Non
     return ingress.ingress(snap.service, content, snap.default_domain(), admitted, snap.settings)
 
 
-def objects(snap: Snapshot) -> list[Write]:
-    """The Deployment and Service of the version to serve, and the Ingress in front of them."""
-    plan = snap.versions_plan()
+def objects(snap: Snapshot, plan: version_status.VersionPlan | None = None) -> list[Write]:
+    """The Deployment and Service of the version to serve, and the Ingress in front of them.
+    `plan` is the version plan when the caller has decided it already."""
+    plan = plan or snap.versions_plan()
     writes: list[Write] = []
     if snap.power is not None and plan.serve is not None:
         content = plan.serve.spec.content()
@@ -118,6 +120,7 @@ def _event(snap: Snapshot, warning: bool, reason: str, message: str) -> Emit:
 
 def _versions(snap: Snapshot, plan: version_status.VersionPlan) -> list[Write]:
     writes: list[Write] = []
+    kept_though_deleted = protected(snap, plan) - snap.warned
     # Retire the old ACTIVE before naming the new one: never two ACTIVE versions at once.
     ordered = sorted(
         snap.versions, key=lambda v: plan.states.get(v.name, (None,))[0] == VersionState.ACTIVE
@@ -145,7 +148,7 @@ def _versions(snap: Snapshot, plan: version_status.VersionPlan) -> list[Write]:
             writes.append(
                 SetFinalizer(resources.VERSION, key, names.ACTIVE_VERSION_FINALIZER, keep)
             )
-        if version.metadata.uid in protected(snap, plan) - snap.warned:
+        if version.metadata.uid in kept_though_deleted:
             writes.append(
                 _event(
                     snap,
@@ -197,14 +200,7 @@ def network_seen(snap: Snapshot, serving: VersionObject | None) -> Network:
     secrets = ingress.tls_secret_names(desired_ingress(snap, serving))
     found = {name: body for name in secrets if (body := snap.certificates.get(name)) is not None}
     readiness = certificate_readiness(secrets, found, snap.certificates_served)
-    return Network(
-        private_domain=seen.private_domain,
-        private_admitted=seen.private_admitted,
-        private_message=seen.private_message,
-        admitted_domains=seen.admitted_domains,
-        conflicts=seen.conflicts,
-        certificate=readiness,
-    )
+    return dataclasses.replace(seen, certificate=readiness)
 
 
 def new_status(snap: Snapshot, plan: version_status.VersionPlan) -> ServiceStatus:

@@ -4,12 +4,13 @@ import dataclasses
 import logging
 import secrets
 import string
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
 
 from berth import metrics
+from berth.api.common import Condition
 from berth.api.objects import (
     ContainerServiceObject,
     VersionObject,
@@ -23,9 +24,9 @@ from berth.kube.client import Conflict
 from berth.kube.resources import Key, key_of
 from berth.reconcile import apply, lookups, network, plan
 from berth.reconcile import versions as version_ops
-from berth.reconcile.context import Context
+from berth.reconcile.context import Context, now
 from berth.reconcile.writes import Emit, Patch, SetFinalizer
-from berth.render import events, names
+from berth.render import events, ingress, names
 from berth.status import service as service_status
 from berth.status import stall
 from berth.status import versions as version_status
@@ -42,10 +43,6 @@ AFTER_REFUSAL_SECONDS = 30.0
 
 def new_guid() -> str:
     return "".join(secrets.choice(GUID_ALPHABET) for _ in range(12))
-
-
-def now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 async def reconcile(ctx: Context, key: Key) -> float | None:
@@ -168,8 +165,8 @@ def snapshot(
     power_body = store.get(resources.POWER, ("", service.spec.power))
     certificates = {
         name: found
-        for (namespace, name), found in store.objects[resources.CERTIFICATE].items()
-        if namespace == service.namespace
+        for name in ingress.possible_tls_secrets(service)
+        if (found := store.get(resources.CERTIFICATE, (service.namespace, name))) is not None
     }
     return plan.Snapshot(
         service=service,
@@ -196,7 +193,7 @@ async def _converge(ctx: Context, service: ContainerServiceObject) -> float | No
     names_held = await network.hold_names(ctx, service)
     before = snapshot(ctx, service, versions, ledger, names_held)
     versions_plan = before.versions_plan()
-    sent = await apply.send(ctx, plan.objects(before))
+    sent = await apply.send(ctx, plan.objects(before, versions_plan))
     network.sync_zone_soon(ctx, service.name)
     # Same service, guid and clock; the objects just applied are in the store now.
     after = snapshot(ctx, service, versions, ledger, names_held, sent.refused)
@@ -209,9 +206,11 @@ async def _converge(ctx: Context, service: ContainerServiceObject) -> float | No
             _count_transition(write.patch)
     if sent.refused:
         return AFTER_REFUSAL_SECONDS
-    stored = parse_service(ctx.store.get(resources.SERVICE, after.key) or after.body)
+    # Only the conditions of what was just written: parsing the whole service again is not needed.
+    stored = (ctx.store.get(resources.SERVICE, after.key) or after.body).get("status") or {}
+    conditions = [Condition.model_validate(c) for c in stored.get("conditions") or []]
     deadline = timedelta(seconds=ctx.settings.certificate_deadline_seconds)
-    return stall.recheck_in(stored.status.conditions, after.now, deadline)
+    return stall.recheck_in(conditions, after.now, deadline)
 
 
 def _count_transition(patch: Body) -> None:

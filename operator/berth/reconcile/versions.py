@@ -5,14 +5,13 @@ before the plan, one write at a time; states, finalizers and pruning are planned
 """
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from berth.api.objects import ContainerServiceObject, VersionObject, content_hash, parse_version
 from berth.api.service import VersionLedger
 from berth.api.version import VersionState
 from berth.kube import resources
-from berth.reconcile.context import Context
+from berth.reconcile.context import Context, now
 from berth.render import names
 from berth.render import versions as version_manifests
 from berth.status import versions as version_status
@@ -86,8 +85,7 @@ def caught_up(stored: VersionLedger | None, versions: list[VersionObject]) -> Ve
 async def _tell_number(ctx: Context, namespace: str, name: str, number: int) -> VersionObject:
     stored = ctx.store.get(resources.VERSION, (namespace, name)) or {}
     generation = int((stored.get("metadata") or {}).get("generation") or 1)
-    now = datetime.now(UTC).replace(microsecond=0)
-    health = version_status.health_conditions(VersionState.ACTIVATING, "", generation, now)
+    health = version_status.health_conditions(VersionState.ACTIVATING, "", generation, now())
     patch = version_manifests.number_patch(number, generation, health)
     live = await ctx.kube.patch(resources.VERSION, namespace, name, patch, "status")
     ctx.store.put(resources.VERSION, live)

@@ -76,6 +76,15 @@ def ingress(
     }
 
 
+def possible_tls_secrets(service: ContainerServiceObject) -> list[str]:
+    """Every secret (and so cert-manager Certificate) the service's Ingress may ask for: the
+    default domain's, and one per certificate of `publicDomainNames`."""
+    certificates = service.spec.public_domain_names or {}
+    return [names.default_tls_secret(service.name)] + [
+        names.tls_secret(service.name, certificate) for certificate in certificates
+    ]
+
+
 def tls_secret_names(manifest: Manifest | None) -> list[str]:
     """The secrets (and so the cert-manager Certificates) an Ingress asks for."""
     if manifest is None:

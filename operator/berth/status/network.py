@@ -89,8 +89,13 @@ def _ready_condition(certificate: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
+def conflicts_text(network: Network) -> str:
+    """Each domain another service holds, and why: `a.example.com: why; b.example.com: why`."""
+    return "; ".join(f"{domain}: {why}" for domain, why in sorted(network.conflicts.items()))
+
+
 def conditions(network: Network, generation: int, now: datetime) -> list[Condition]:
-    conflicts = "; ".join(f"{domain}: {why}" for domain, why in sorted(network.conflicts.items()))
+    conflicts = conflicts_text(network)
     admitted = sorted(d for ds in network.admitted_domains.values() for d in ds)
     cert = network.certificate
     return [

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from berth.api.common import Condition, ConditionStatus
-from berth.status.network import Network
+from berth.status.network import Network, conflicts_text
 
 CERTIFICATE_READY = "CertificateReady"
 
@@ -30,10 +30,7 @@ def network_stall(
     if not network.private_admitted:
         return Stall("DomainConflict", network.private_message)
     if network.conflicts:
-        conflicts = "; ".join(
-            f"{domain}: {why}" for domain, why in sorted(network.conflicts.items())
-        )
-        return Stall("DomainConflict", conflicts)
+        return Stall("DomainConflict", conflicts_text(network))
     certificate = network.certificate
     if certificate.provisioning and now - certificate_waiting_since(previous, now) >= deadline:
         return Stall(
