@@ -12,9 +12,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from devcluster.addresses import BRIDGE_IP, KUBERNETES_SERVICE_IP
+
 # The apiserver takes the first address of --service-cluster-ip-range for the `kubernetes` Service.
-SERVICE_CIDR = "10.96.0.0/16"
-KUBERNETES_SERVICE_IP = "10.96.0.1"
 SERVING_DNS_NAMES = (
     "localhost",
     "kubernetes",
@@ -22,7 +22,7 @@ SERVING_DNS_NAMES = (
     "kubernetes.default.svc",
     "kubernetes.default.svc.cluster.local",
 )
-SERVING_IPS = ("127.0.0.1", KUBERNETES_SERVICE_IP)
+SERVING_IPS = ("127.0.0.1", KUBERNETES_SERVICE_IP, BRIDGE_IP)
 ADMIN_USER = "berth-admin"
 ADMIN_GROUP = "system:masters"
 VALIDITY = datetime.timedelta(days=365)

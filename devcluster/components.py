@@ -6,7 +6,8 @@ import dataclasses
 import pathlib
 import socket
 
-from devcluster.certs import SERVICE_CIDR, CertPaths
+from devcluster.addresses import BRIDGE_IP, SERVICE_CIDR
+from devcluster.certs import CertPaths
 
 LOOPBACK = "127.0.0.1"
 # Node lease like a kubelet's: renewed every 10s, so the node-lifecycle controller sees it alive.
@@ -84,7 +85,9 @@ def kube_apiserver(layout: Layout) -> list[str]:
         layout.binary("kube-apiserver"),
         f"--etcd-servers=http://{LOOPBACK}:{layout.ports.etcd_client}",
         f"--bind-address={LOOPBACK}",
-        f"--advertise-address={LOOPBACK}",
+        # The `kubernetes` Service's endpoint: pods on the real node reach it through
+        # devcluster.api_bridge. Nothing listens there without a node; nothing needs to.
+        f"--advertise-address={BRIDGE_IP}",
         f"--secure-port={layout.ports.apiserver}",
         f"--tls-cert-file={certs.serving_cert}",
         f"--tls-private-key-file={certs.serving_key}",

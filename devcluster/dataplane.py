@@ -1,8 +1,9 @@
 """Everything that makes a deployed service answer on this machine, beside the control plane.
 
 A real node (devcluster.node) runs the pods; CoreDNS on the node's bridge is their DNS
-(`cluster.local` and the private zone); cert-manager issues every public endpoint's certificate from a local CA; Traefik
-serves the Ingresses on loopback ports. `endpoints.json` tells a terminal how to reach it all:
+(`cluster.local` and the private zone); the bridge also relays them to the API server
+(devcluster.api_bridge); cert-manager issues every public endpoint's certificate from a local CA;
+Traefik serves the Ingresses on loopback ports. `endpoints.json` tells a terminal how to reach it all:
 
     curl --cacert <ca> --resolve <host>:<https>:127.0.0.1 https://<host>:<https>/
 """
@@ -15,6 +16,7 @@ import json
 import pathlib
 import shutil
 import time
+import urllib.parse
 from collections.abc import Callable
 
 import kubernetes
@@ -22,9 +24,11 @@ import kubernetes
 from berth.render import zone
 from berth.settings import Settings
 from devcluster.addons import CertManager, CoreDNS, ensure_addons
+from devcluster.addresses import BRIDGE_IP
+from devcluster.api_bridge import ApiBridge
 from devcluster.certs import write_ca
 from devcluster.cluster import Cluster
-from devcluster.components import free_tcp_ports
+from devcluster.components import LOOPBACK, free_tcp_ports
 from devcluster.images import import_images, standard_images
 from devcluster.ingress import IngressController, ensure_traefik, ingress_class_for
 from devcluster.node import (
@@ -33,7 +37,6 @@ from devcluster.node import (
     missing_requirements,
     require_node,
 )
-from devcluster.node_config import BRIDGE_IP
 from devcluster.settings import DevSettings
 from devcluster.zone_mirror import ZoneMirror
 
@@ -75,6 +78,7 @@ class DataPlane:
         self.work_dir = work_dir
         self.settings = settings
         self.node: RealNode | None = None
+        self.api_bridge: ApiBridge | None = None
         self.dns: CoreDNS | None = None
         self.mirror: ZoneMirror | None = None
         self.cert_manager: CertManager | None = None
@@ -116,6 +120,10 @@ class DataPlane:
             prepare_images=prepare_images,
         )
         self.node.start()
+        # The bridge exists from here on: pods can now reach the API server through it.
+        port = urllib.parse.urlsplit(self.cluster.server).port
+        assert port is not None
+        self.api_bridge = ApiBridge(BRIDGE_IP, port, (LOOPBACK, port)).start()
         mark("node")
 
         suffix = self.settings.private_domain_suffix
@@ -173,6 +181,9 @@ class DataPlane:
             if part is not None:
                 part.stop()
         self.ingress = self.cert_manager = self.dns = None
+        if self.api_bridge is not None:
+            self.api_bridge.stop()
+            self.api_bridge = None
         if self.node is not None:
             self.node.stop()
             self.node = None

@@ -22,9 +22,9 @@ import time
 from collections.abc import Callable
 from typing import IO
 
+from devcluster.addresses import BRIDGE_IP
 from devcluster.admin import wait_until
 from devcluster.node_config import (
-    BRIDGE_IP,
     CNI_BIN_DIRS,
     HOST_COMMANDS,
     LOCK_FILE,

@@ -6,12 +6,11 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 
+from devcluster.addresses import BRIDGE_IP, POD_SUBNET
 from devcluster.components import LOOPBACK, free_tcp_ports
 
 NODE_NAME = "berth-node"
 BRIDGE = "berth0"
-POD_SUBNET = "10.89.0.0/16"
-BRIDGE_IP = "10.89.0.1"
 CNI_NETWORK = "berth"
 CNI_BIN_DIRS = ("/usr/lib/cni", "/opt/cni/bin")
 # Pods of the node share one cgroup subtree, so a sweep finds every process the node started.

@@ -11,7 +11,8 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 
-from devcluster.node_config import BRIDGE, BRIDGE_IP, CGROUP_ROOT, POD_SUBNET, NodePaths
+from devcluster.addresses import BRIDGE_IP, POD_SUBNET
+from devcluster.node_config import BRIDGE, CGROUP_ROOT, NodePaths
 
 
 def sweep(paths: NodePaths, netns_before: set[str] | None = None) -> None:

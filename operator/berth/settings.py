@@ -35,7 +35,9 @@ class Settings(BaseSettings):
         "asked for is Stalled (CertificateNotIssued).",
     )
     drain_seconds: int = Field(
-        default=5,
+        # 5 s left a request on a removed pod now and then on a loaded 2-core node, where the
+        # ingress controller saw the endpoint change 4-6 s late.
+        default=10,
         ge=0,
         le=25,
         description="Seconds a stopping pod keeps serving (preStop sleep) while the endpoint "

@@ -53,7 +53,7 @@ ALL_VALUES: dict[str, Any] = {
     "clusterIssuer": "letsencrypt",
     "ingressAnnotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "8m"},
     "progressDeadlineSeconds": 300,
-    "drainSeconds": 10,
+    "drainSeconds": 15,
     "privateDomainSuffix": "svc.internal",
     "coredns": {
         "mode": "stub",
@@ -265,7 +265,7 @@ def test_every_value_reaches_the_operator_as_the_setting_it_names(
     assert settings.cluster_issuer == "letsencrypt"
     assert settings.ingress_annotations == {"nginx.ingress.kubernetes.io/proxy-body-size": "8m"}
     assert settings.progress_deadline_seconds == 300
-    assert settings.drain_seconds == 10
+    assert settings.drain_seconds == 15
     assert settings.private_domain_suffix == "svc.internal"
     assert settings.resources_mode.value == "container"
     assert (settings.workers, settings.api_threads) == (4, 8)

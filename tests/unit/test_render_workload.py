@@ -213,7 +213,7 @@ def test_containers_with_ports_keep_serving_while_they_are_forgotten() -> None:
         "worker": {"image": "k", "command": ["run"]},
     }
     rendered = containers_of(render(content=builders.content(containers)))
-    assert rendered["web"]["lifecycle"] == {"preStop": {"sleep": {"seconds": 5}}}
+    assert rendered["web"]["lifecycle"] == {"preStop": {"sleep": {"seconds": 10}}}
     assert "lifecycle" not in rendered["worker"]
 
 

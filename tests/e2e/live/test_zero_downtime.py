@@ -47,7 +47,7 @@ def test_a_version_that_fails_its_health_check_never_serves_and_the_old_one_keep
             "version 2 to fail its rollout",
         )
 
-    assert traffic.failures == [], traffic.failures[:5]
+    assert traffic.failures == [], (traffic.failures[:5], live.ingress_failures()[-5:])
     assert traffic.count > 50
     assert all("hello from berth v1" in body for body in traffic.bodies)
     assert live.berth(live_namespace).version_states("steady") == {1: "ACTIVE", 2: "FAILED"}
@@ -77,5 +77,5 @@ def test_scaling_and_a_power_change_drop_no_request(live: Live, live_namespace: 
         # The old pod drains for a few seconds after the new one is ready; sample past that.
         wait_for(lambda: ready_pods(live, live_namespace) == 1, 90, "the old pod gone")
 
-    assert traffic.failures == [], traffic.failures[:5]
+    assert traffic.failures == [], (traffic.failures[:5], live.ingress_failures()[-5:])
     assert traffic.count > 50

@@ -36,6 +36,13 @@ class Live:
     def wait_running(self, namespace: str, name: str) -> None:
         self.berth(namespace).wait_state(name, "RUNNING", timeout=120)
 
+    def ingress_failures(self) -> list[str]:
+        """The ingress controller's access-log lines for requests that did not end in a 200: a
+        request the sampler gave up on shows here with the pod it was sent to."""
+        log = self.plane.work_dir / "ingress" / "traefik-access.log"
+        lines = log.read_text().splitlines() if log.exists() else []
+        return [line for line in lines if '" 200 ' not in line]
+
     def default_host(self, namespace: str, name: str) -> str:
         url = self.berth(namespace).status(name).get("url") or ""
         host = urllib.parse.urlsplit(url).hostname
