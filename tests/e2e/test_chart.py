@@ -88,7 +88,7 @@ ALL_VALUES: dict[str, Any] = {
     "certificateDeadlineSeconds": 120,
     "logLevel": "DEBUG",
     "logFormat": "json",
-    "podDisruptionBudget": {"enabled": True, "maxUnavailable": 0, "minAvailable": 1},
+    "podDisruptionBudget": {"enabled": False, "maxUnavailable": 0, "minAvailable": 1},
     "podSecurityContext": {
         "runAsNonRoot": True,
         "runAsUser": 20000,
@@ -108,6 +108,14 @@ ALL_VALUES: dict[str, Any] = {
     "nodeSelector": {"kubernetes.io/os": "linux"},
     "tolerations": [{"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}],
     "affinity": {"nodeAffinity": {}},
+    "topologySpreadConstraints": [
+        {
+            "maxSkew": 2,
+            "topologyKey": "kubernetes.io/hostname",
+            "whenUnsatisfiable": "DoNotSchedule",
+            "labelSelector": {"matchLabels": {"team": "platform"}},
+        }
+    ],
 }
 
 
@@ -168,15 +176,29 @@ def test_default_render_is_the_operator_its_rbac_and_the_powers_and_nothing_opti
     assert kinds == sorted(
         ["ServiceAccount", "Role", "RoleBinding"]
         + ["ClusterRole", "ClusterRoleBinding"] * 2
-        + ["Service", "Deployment"]
+        + ["Service", "Deployment", "PodDisruptionBudget"]
         + ["ContainerServicePower"] * 6
     )
     deployment = one(docs, "Deployment", "operator")
-    assert deployment["spec"]["replicas"] == 1
-    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    # A leader and a standby; an upgrade brings a new pod up before an old one goes.
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
+    assert one(docs, "PodDisruptionBudget")["spec"]["maxUnavailable"] == 1
+    pod = deployment["spec"]["template"]["spec"]
+    selector = deployment["spec"]["selector"]["matchLabels"]
+    spread = pod["topologySpreadConstraints"]
+    assert [c["topologyKey"] for c in spread] == [
+        "kubernetes.io/hostname",
+        "topology.kubernetes.io/zone",
+    ]
+    assert all(c["labelSelector"]["matchLabels"] == selector for c in spread)
     container = operator_container(docs)
     assert container["image"] == "ghcr.io/berth-dev/berth:0.1.0"
-    assert container["command"] == ["python", "-m", "berth"]
+    assert "command" not in container, "the image's entrypoint runs the operator"
+    assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
     for doc in docs:
         labels = doc["metadata"].get("labels") or {}
         if doc["kind"] != "ContainerServicePower":
@@ -324,9 +346,9 @@ def test_every_value_set_renders_what_it_says(
         monitor["spec"]["selector"]["matchLabels"].items() <= metrics["metadata"]["labels"].items()
     )
     assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["berth-ops"]}
-    budget = one(docs, "PodDisruptionBudget")
-    assert budget["spec"]["minAvailable"] == 1 and "maxUnavailable" not in budget["spec"]
-    assert budget["spec"]["selector"]["matchLabels"].items() <= pod["metadata"]["labels"].items()
+    assert not find(docs, "PodDisruptionBudget")
+    spread = pod["spec"]["topologySpreadConstraints"]
+    assert spread == ALL_VALUES["topologySpreadConstraints"], "a selector given is kept"
 
 
 def test_stub_dns_serves_the_operators_zone_configmap(
@@ -409,29 +431,28 @@ def _answers(url: str) -> bool:
 
 
 def test_optional_objects_render_only_when_enabled(helm: pathlib.Path) -> None:
-    docs = render(helm)
+    docs = render(helm, "--set", "podDisruptionBudget.enabled=false")
     assert not find(docs, "ServiceMonitor")
     assert not find(docs, "PodDisruptionBudget")
     assert not find(docs, "ConfigMap")
 
-    enabled = render(
-        helm,
-        "--set",
-        "metrics.serviceMonitor.enabled=true",
-        "--set",
-        "podDisruptionBudget.enabled=true",
-    )
+    enabled = render(helm, "--set", "metrics.serviceMonitor.enabled=true")
     assert len(find(enabled, "ServiceMonitor")) == 1
     assert not find(docs, "PrometheusRule") and not find(enabled, "PrometheusRule")
     budget = one(enabled, "PodDisruptionBudget")["spec"]
     assert set(budget) == {"maxUnavailable", "selector"} and budget["maxUnavailable"] == 1
+    pod_labels = one(enabled, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    assert budget["selector"]["matchLabels"].items() <= pod_labels.items()
+    floor = render(helm, "--set", "podDisruptionBudget.minAvailable=1")
+    budget = one(floor, "PodDisruptionBudget")["spec"]
+    assert budget["minAvailable"] == 1 and "maxUnavailable" not in budget, "minAvailable wins"
     assert not find(enabled, "ConfigMap"), "coredns.mode=none renders no DNS server"
 
 
 @pytest.mark.parametrize(
     ("setting", "complaint"),
     [
-        ("replicaCount=2", "/replicaCount"),
+        ("replicaCount=-1", "/replicaCount"),
         ("coredns.mode=forward", "/coredns/mode"),
         ("progressDeadlineSeconds=1", "/progressDeadlineSeconds"),
         ("drainSeconds=26", "/drainSeconds"),
@@ -480,6 +501,6 @@ def test_image_runs_as_the_user_and_command_the_chart_expects(helm: pathlib.Path
 
     assert f"\nUSER {uid}:{gid}\n" in dockerfile
     assert 'ENTRYPOINT ["python", "-m", "berth"]' in dockerfile
-    assert pod["containers"][0]["command"] == ["python", "-m", "berth"]
+    assert "command" not in pod["containers"][0], "the chart runs the image's entrypoint"
     assert "FROM python:3.11-slim" in dockerfile
     assert "--constraint requirements.lock" in dockerfile, "runtime pins come from the lock"

@@ -79,7 +79,7 @@ def test_chart_installs_and_its_operator_pod_runs_under_pod_security_restricted(
     deployment = json.loads(
         own_cluster.kubectl("get", "-n", release, "deployment", RELEASE, "-o", "json").stdout
     )
-    assert deployment["status"]["availableReplicas"] == 1
+    assert deployment["status"]["availableReplicas"] == 2
     # The namespace really refuses what `restricted` forbids, so the pod above passed the check.
     loose = own_cluster.kubectl(
         "run", "loose", "-n", release, "--image=example.invalid/loose:1", check=False

@@ -27,6 +27,11 @@ app.kubernetes.io/name: {{ include "berth.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{- define "berth.operatorSelectorLabels" -}}
+{{ include "berth.selectorLabels" . }}
+app.kubernetes.io/component: operator
+{{- end }}
+
 {{- define "berth.labels" -}}
 helm.sh/chart: {{ include "berth.chart" . }}
 {{ include "berth.selectorLabels" . }}
