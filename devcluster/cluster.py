@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import importlib.resources
+import json
 import pathlib
 import shutil
 import signal
@@ -41,12 +42,14 @@ class Cluster:
         bin_dir: pathlib.Path | None = None,
         nodes: int = 1,
         timeout: float = 120.0,
+        audit: bool = False,
     ) -> None:
         self._given_data_dir = data_dir
         self._given_kubeconfig = kubeconfig
         self._bin_dir = bin_dir
         self._nodes = nodes
         self._timeout = timeout
+        self._audit = audit
         self._data_dir: pathlib.Path | None = None
         self._layout: components.Layout | None = None
         self._children: list[Child] = []
@@ -69,6 +72,11 @@ class Cluster:
     @property
     def data_dir(self) -> pathlib.Path:
         return self._started().data_dir
+
+    @property
+    def audit_log(self) -> pathlib.Path:
+        """The API server's audit log: service accounts' writes (Cluster(audit=True) only)."""
+        return self._started().audit_log
 
     @property
     def server(self) -> str:
@@ -156,7 +164,10 @@ class Cluster:
             kubeconfig=self._given_kubeconfig or data_dir / "kubeconfig",
             kwok_config=kwok_config,
             ports=components.Ports.pick(),
+            audit=self._audit,
         )
+        if layout.audit:
+            layout.audit_policy.write_text(json.dumps(components.audit_policy()))
         self._layout = layout
         mark("certs")
 

@@ -56,9 +56,38 @@ class Layout:
     kubeconfig: pathlib.Path
     kwok_config: pathlib.Path
     ports: Ports
+    audit: bool = False
+    """Whether the API server logs the writes of service accounts (audit_log)."""
 
     def binary(self, name: str) -> str:
         return str(self.bin_dir / name)
+
+    @property
+    def audit_policy(self) -> pathlib.Path:
+        return self.data_dir / "audit-policy.yaml"
+
+    @property
+    def audit_log(self) -> pathlib.Path:
+        return self.data_dir / "audit.log"
+
+
+def audit_policy() -> dict[str, object]:
+    """Who changed what, for workloads only: every write made with a service account's token.
+    Their bound tokens put the pod's name in the entry (user.extra), so an entry says which pod
+    wrote. Reads and the control plane's own writes are not logged."""
+    return {
+        "apiVersion": "audit.k8s.io/v1",
+        "kind": "Policy",
+        "omitStages": ["RequestReceived"],
+        "rules": [
+            {
+                "level": "Metadata",
+                "userGroups": ["system:serviceaccounts"],
+                "verbs": ["create", "update", "patch", "delete", "deletecollection"],
+            },
+            {"level": "None"},
+        ],
+    }
 
 
 def etcd(layout: Layout) -> list[str]:
@@ -106,6 +135,18 @@ def kube_apiserver(layout: Layout) -> list[str]:
         "--max-requests-inflight=1000",
         "--max-mutating-requests-inflight=500",
         "--profiling=false",
+        *(_audit(layout) if layout.audit else []),
+    ]
+
+
+def _audit(layout: Layout) -> list[str]:
+    return [
+        f"--audit-policy-file={layout.audit_policy}",
+        f"--audit-log-path={layout.audit_log}",
+        "--audit-log-format=json",
+        # Each entry is written before the answer goes back: a test reads them right after.
+        "--audit-log-mode=blocking",
+        "--audit-log-maxsize=0",
     ]
 
 

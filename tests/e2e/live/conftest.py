@@ -37,7 +37,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             pytest.fail(message)
         pytest.skip(message)
     work = tmp_path_factory.mktemp("live")
-    cluster = Cluster(nodes=0)
+    cluster = Cluster(nodes=0, audit=True)
     stop_at_exit(cluster)
     plane: DataPlane | None = None
     operator: OperatorProcess | None = None
