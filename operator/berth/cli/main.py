@@ -30,7 +30,6 @@ COMMAND_MODULES = (
     commands_logs,
     commands_metrics,
     commands_powers,
-    commands_keys,
 )
 
 

@@ -13,6 +13,7 @@ from berth.cli.commands_deployments import newest_first
 from berth.cli.commands_services import update_patch, validated_spec
 from berth.cli.shapes import AVAILABILITY_ZONE, RESOURCE_TYPE, power_shape, version_shape
 from berth.lightsail.calls import Call, Operation, as_aws_errors, service_out
+from berth.lightsail.observe import get_container_log, get_container_service_metric_data
 from berth.lightsail.protocol import invalid_input, not_found
 
 # How long CreateContainerServiceDeployment waits for the operator to number the new version.
@@ -185,6 +186,8 @@ OPERATIONS: dict[str, Operation] = {
     "GetContainerServiceDeployments": get_container_service_deployments,
     "GetContainerServicePowers": get_container_service_powers,
     "GetContainerAPIMetadata": get_container_api_metadata,
+    "GetContainerLog": get_container_log,
+    "GetContainerServiceMetricData": get_container_service_metric_data,
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
 }
