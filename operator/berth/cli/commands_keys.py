@@ -5,7 +5,6 @@ import argparse
 
 from kubernetes.client.rest import ApiException
 
-from berth import settings
 from berth.cli.arguments import Subcommands, command
 from berth.cli.client import BerthClient, api_message
 from berth.cli.errors import CliError
@@ -45,6 +44,8 @@ def _keys_namespace(parser: argparse.ArgumentParser) -> None:
 
 
 def _where(args: argparse.Namespace) -> str:
+    from berth import settings  # pydantic-settings costs every other command its start time
+
     return str(args.keys_namespace or settings.load().namespace)
 
 
