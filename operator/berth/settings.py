@@ -63,6 +63,16 @@ class Settings(BaseSettings):
         default=32, ge=1, description="Requests sent to the API server at the same time."
     )
 
+    # The Lightsail API endpoint (`python -m berth.lightsail`); its access keys live as Secrets
+    # in `namespace`, and `region` is the region its answers and signatures name.
+    lightsail_host: str = Field(default="127.0.0.1", description="Address the endpoint listens on.")
+    lightsail_port: int = Field(default=8443, ge=0, description="Port of the endpoint; 0: any.")
+    lightsail_tls_cert: str | None = Field(
+        default=None, description="PEM certificate chain; with lightsail_tls_key, serve HTTPS."
+    )
+    lightsail_tls_key: str | None = Field(default=None, description="PEM private key.")
+    lightsail_max_body_bytes: int = Field(default=1 << 20, ge=1024)
+
     def scopes(self) -> list[str | None]:
         """Where namespaced kinds are listed and watched: each watched namespace, or None for
         all of them."""

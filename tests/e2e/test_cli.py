@@ -253,7 +253,7 @@ def test_powers_are_the_six_lightsail_defaults(cli: Cli) -> None:
         ("large", 2.0, 4.0, 80.0),
         ("xlarge", 4.0, 8.0, 160.0),
     ]
-    assert all(p["isActive"] and p["powerId"] == p["name"] for p in powers)
+    assert all(p["isActive"] and p["powerId"] == f"{p['name']}-1" for p in powers)
     table = cli("powers").stdout.splitlines()
     assert table[0].split()[:2] == ["NAME", "VCPU"] and len(table) == 7
 

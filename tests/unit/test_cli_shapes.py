@@ -79,7 +79,7 @@ def test_a_running_service_has_lightsails_container_service_shape_in_its_key_ord
         "resourceType": "ContainerService",
         "tags": [{"key": "team", "value": "a"}],
         "power": "micro",
-        "powerId": "micro",
+        "powerId": "micro-1",
         "state": "DEPLOYING",
         "stateDetail": {"code": "ACTIVATING_DEPLOYMENT", "message": "1/2 updated"},
         "scale": 2,
@@ -104,7 +104,7 @@ def test_a_new_service_without_status_is_pending_with_lightsails_empty_collectio
         "resourceType": "ContainerService",
         "tags": [],
         "power": "micro",
-        "powerId": "micro",
+        "powerId": "micro-1",
         "state": "PENDING",
         "scale": 2,
         "isDisabled": False,
@@ -187,7 +187,7 @@ def test_a_power_has_lightsails_shape() -> None:
         "spec": {"cpuCount": 0.5, "ramSizeInGb": 1, "price": 15, "isActive": True},
     }
     assert power_shape(parse_power(body)) == {
-        "powerId": "small",
+        "powerId": "small-1",
         "price": 15.0,
         "cpuCount": 0.5,
         "ramSizeInGb": 1.0,

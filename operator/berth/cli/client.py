@@ -68,14 +68,15 @@ def parsed(parse: Callable[[dict[str, Any]], T], body: dict[str, Any]) -> T:
 class BerthClient:
     def __init__(self, api: Any, namespace: str) -> None:
         self.namespace = namespace
+        self.api = api
         self.custom = k8s.CustomObjectsApi(api)
         self.core = k8s.CoreV1Api(api)
         self.apis = k8s.ApisApi(api)
 
     def _fail(self, error: ApiException, what: str) -> CliError:
         if error.status == 404:
-            return CliError(f"{what} not found in namespace {self.namespace!r}")
-        return CliError(f"{what}: {api_message(error)}")
+            return CliError(f"{what} not found in namespace {self.namespace!r}", 404)
+        return CliError(f"{what}: {api_message(error)}", error.status)
 
     # -- services ----------------------------------------------------------------------------
 
@@ -102,7 +103,9 @@ class BerthClient:
     def service(self, name: str) -> ContainerServiceObject:
         found = self.find_service(name)
         if found is None:
-            raise CliError(f"container service {name!r} not found in namespace {self.namespace!r}")
+            raise CliError(
+                f"container service {name!r} not found in namespace {self.namespace!r}", 404
+            )
         return found
 
     def create_service(self, name: str, spec: dict[str, Any]) -> ContainerServiceObject:
@@ -118,7 +121,7 @@ class BerthClient:
             )
         except ApiException as error:
             if error.status == 409:
-                raise CliError(f"container service {name!r} already exists") from error
+                raise CliError(f"container service {name!r} already exists", 409) from error
             raise self._fail(error, f"container service {name!r}") from error
         return parsed(parse_service, created)
 

@@ -159,10 +159,10 @@ def _service_output(service: ContainerServiceObject, note: str) -> Output:
 
 def get_deployments(args: argparse.Namespace, client: BerthClient) -> Output:
     client.service(args.service_name)
-    shapes = _newest_first(client.versions(args.service_name))
+    shapes = newest_first(client.versions(args.service_name))
     return Output({"deployments": shapes}, deployments_table(shapes))
 
 
-def _newest_first(versions: list[VersionObject]) -> list[dict[str, Any]]:
+def newest_first(versions: list[VersionObject]) -> list[dict[str, Any]]:
     shapes = [s for s in (version_shape(v) for v in versions) if s is not None]
     return sorted(shapes, key=lambda s: -int(s["version"]))

@@ -125,15 +125,21 @@ def update_service(args: argparse.Namespace, client: BerthClient) -> Output:
     validated_spec({**current.spec.to_wire(), **wanted})
     if "power" in wanted and wanted["power"] != current.spec.power:
         check_power(client, wanted["power"])
-    operations = []
+    operations = update_patch(current, wanted)
+    updated = client.patch_service(args.service_name, operations) if operations else current
+    return service_output(updated)
+
+
+def update_patch(current: ContainerServiceObject, wanted: dict[str, Any]) -> list[dict[str, Any]]:
+    """The JSON patch setting `wanted` spec fields; empty publicDomainNames removes them."""
+    operations: list[dict[str, Any]] = []
     for key, value in wanted.items():
         if key == "publicDomainNames" and not value:
             if current.spec.public_domain_names is not None:
                 operations.append({"op": "remove", "path": f"/spec/{key}"})
             continue
         operations.append({"op": "add", "path": f"/spec/{key}", "value": value})
-    updated = client.patch_service(args.service_name, operations) if operations else current
-    return service_output(updated)
+    return operations
 
 
 def delete_service(args: argparse.Namespace, client: BerthClient) -> Output:

@@ -4,7 +4,15 @@ from pydantic import ValidationError
 
 
 class CliError(Exception):
-    """Something the user can act on; printed as `berth: error: <message>`."""
+    """Something the user can act on; printed as `berth: error: <message>`.
+
+    `status` is the API server's HTTP status when it refused the call (404, 403, 409...), so
+    that the Lightsail endpoint can answer with the matching AWS error.
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def describe_validation(error: ValidationError, prefix: str = "") -> str:

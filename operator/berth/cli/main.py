@@ -8,6 +8,7 @@ import urllib3
 
 from berth.cli import (
     commands_deployments,
+    commands_keys,
     commands_logs,
     commands_metrics,
     commands_powers,
@@ -25,6 +26,7 @@ DASH_VALUE_FLAGS = ("--filter-pattern", "--filter")
 COMMAND_MODULES = (
     commands_services,
     commands_deployments,
+    commands_keys,
     commands_logs,
     commands_metrics,
     commands_powers,

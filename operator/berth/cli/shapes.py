@@ -29,6 +29,11 @@ def arn(namespace: str, uid: str, region: str | None) -> str:
     return f"arn:berth:lightsail:{region or ''}:{namespace}:{RESOURCE_TYPE}/{uid}"
 
 
+def power_id(name: str) -> str:
+    """Lightsail's id of a power: its name and the generation of its size (`nano-1`)."""
+    return f"{name}-1"
+
+
 def container_shape(container: Container) -> dict[str, Any]:
     return {
         "image": container.image,
@@ -84,10 +89,13 @@ def service_state(service: ContainerServiceObject) -> ServiceState:
     return service.status.state or ServiceState.PENDING
 
 
-def service_shape(service: ContainerServiceObject) -> dict[str, Any]:
-    """Lightsail's ContainerService; what the user asked for, and the state the operator saw."""
+def service_shape(service: ContainerServiceObject, region: str | None = None) -> dict[str, Any]:
+    """Lightsail's ContainerService; what the user asked for, and the state the operator saw.
+
+    The region is the one given (the Lightsail endpoint knows its own), else the one in the
+    service's default domain."""
     spec, status, meta = service.spec, service.status, service.metadata
-    region = region_of(status.url)
+    region = region or region_of(status.url)
     shape: dict[str, Any] = {
         "containerServiceName": service.name,
         "arn": arn(service.namespace, meta.uid, region),
@@ -98,7 +106,7 @@ def service_shape(service: ContainerServiceObject) -> dict[str, Any]:
         "resourceType": RESOURCE_TYPE,
         "tags": [tag.to_wire() for tag in spec.tags or []],
         "power": spec.power,
-        "powerId": spec.power,
+        "powerId": power_id(spec.power),
         "state": service_state(service).value,
         "stateDetail": (status.state_detail.to_wire() or None) if status.state_detail else None,
         "scale": spec.scale,
@@ -122,7 +130,7 @@ def power_shape(power: PowerObject) -> dict[str, Any]:
     """Lightsail's ContainerServicePower; the object's name is also its id."""
     spec = power.spec
     return {
-        "powerId": power.metadata.name,
+        "powerId": power_id(power.metadata.name),
         "price": spec.price,
         "cpuCount": spec.cpu_count,
         "ramSizeInGb": spec.ram_size_in_gb,

@@ -1,0 +1,66 @@
+"""GetContainerLog and GetContainerServiceMetricData: the berth CLI's readers of pod logs and
+metrics.k8s.io, as the key's ServiceAccount."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from berth.cli import usage
+from berth.cli.commands_logs import collect
+from berth.cli.commands_metrics import NOT_SERVED
+from berth.cli.filters import parse_filter
+from berth.cli.logevents import event_shape
+from berth.lightsail.calls import Call, as_aws_errors
+from berth.lightsail.protocol import AwsError, invalid_input
+
+
+def moment(value: Any) -> datetime | None:
+    """A timestamp as botocore sends it in JSON: epoch seconds (or, from other SDKs, ISO)."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def get_container_log(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+    """Every replica's log, merged by time; one page holds it all, so there is no next page."""
+    start, end = moment(params.get("startTime")), moment(params.get("endTime"))
+    if start and end and end < start:
+        raise invalid_input("endTime is before startTime")
+    if params.get("pageToken"):
+        return {"logEvents": []}
+    with as_aws_errors():
+        events = collect(
+            call.client,
+            params["serviceName"],
+            params["containerName"],
+            parse_filter(params.get("filterPattern")),
+            start,
+            end,
+            warn=lambda _: None,
+        )
+    return {"logEvents": [event_shape(e) for e in events]}
+
+
+def get_container_service_metric_data(call: Call, params: dict[str, Any]) -> dict[str, Any]:
+    """The latest sample of each pod, in percent of the power: metrics.k8s.io keeps no
+    history, so there is at most one data point whatever the period."""
+    start, end = moment(params["startTime"]), moment(params["endTime"])
+    assert start is not None and end is not None  # required by the model
+    if end < start:
+        raise invalid_input("endTime is before startTime")
+    metric = params["metricName"]
+    if metric not in usage.METRICS:
+        raise invalid_input(f"metric {metric!r}: Berth measures {', '.join(usage.METRICS)}")
+    with as_aws_errors():
+        service = call.client.service(params["serviceName"])
+        if not call.client.metrics_served():
+            raise AwsError("OperationFailureException", NOT_SERVED)
+        powers = {p.metadata.name: p.spec for p in call.powers()}
+        power = powers.get(service.status.power or service.spec.power)
+        if power is None:
+            raise invalid_input(f"power {service.spec.power!r} of {service.name} is not installed")
+        pods = call.client.pod_metrics(service.name)
+        points = usage.metric_data(pods, metric, power, params["statistics"], start, end)
+    return {"metricName": metric, "metricData": points}
