@@ -55,11 +55,11 @@ def compile_command(root: pathlib.Path, python: str, directories: Iterable[str])
         str(root / python.lstrip("/")),
         "-s",
         "-S",
-        "-B",  # the modules compileall imports itself get no timestamped .pyc on the way
+        "-B",  # no timestamped .pyc for the modules compileall itself imports...
         "-m",
         "compileall",
         "-q",
-        "-f",
+        "-f",  # ...and any such file there is rewritten with a source hash
         "--invalidation-mode=unchecked-hash",
         f"-s{root}",  # the file names recorded in the bytecode are the image's
         "-p/",

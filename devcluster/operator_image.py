@@ -81,6 +81,7 @@ def package_sources(operator_dir: pathlib.Path) -> dict[str, bytes]:
 def write_atomically(path: pathlib.Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, partial = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
+    os.fchmod(fd, 0o644)  # mkstemp's 0600 would keep a node's containerd user out
     with os.fdopen(fd, "wb") as out:
         out.write(data)
     os.replace(partial, path)
