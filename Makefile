@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test unit e2e lint crds bench write-costs chaos fuzz binaries clean
+.PHONY: run test unit e2e lint crds image bench write-costs chaos fuzz binaries clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -44,6 +44,10 @@ lint: $(STAMP)
 
 crds: $(STAMP)
 	$(PY) -m berth.generate
+
+# The operator's OCI image archive in .berth/images/, from pinned Debian packages and the lock.
+image: $(STAMP)
+	$(PY) -m devcluster.operator_image
 
 bench: $(STAMP) binaries
 	$(PY) -m bench.run $(if $(BENCH_N),--n $(BENCH_N),)

@@ -1,6 +1,7 @@
 """OCI image layout archives, built in Python: no Docker, no registry.
 
-An image is one uncompressed layer in an OCI image layout tarball. `ctr images import` names it
+An image is one or more layers (plain tar, or gzip with no timestamp) in an OCI image layout
+tarball. `ctr images import` names it
 after the `io.containerd.image.name` annotation, so the imported name is exactly the reference
 (kubelet asks for that same name). Archives are byte-for-byte reproducible: fixed mtimes and
 owners, sorted entries, canonical JSON. The manifest digest containerd records is the one
@@ -10,6 +11,7 @@ computed here, which is how a warm start recognises images it already has.
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import hashlib
 import io
 import json
@@ -17,7 +19,7 @@ import pathlib
 import platform
 import re
 import tarfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -26,6 +28,7 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
+OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
 IMAGE_NAME = "io.containerd.image.name"
 REF_NAME = "org.opencontainers.image.ref.name"
 
@@ -96,6 +99,9 @@ class ImageConfig:
     stop_signal: str = "SIGTERM"
     labels: Mapping[str, str] = dataclasses.field(default_factory=dict)
     architecture: str = dataclasses.field(default_factory=host_architecture)
+    user: str = ""  # "uid:gid"; empty runs as the image's root
+    created: str = ""  # RFC 3339; empty leaves it out (the busybox images have no date)
+    created_by: str = "devcluster.images"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,7 +119,14 @@ class BuiltImage:
     archive: bytes  # an OCI image layout as a tar, what `ctr images import` reads
     manifest_digest: str  # what `ctr images ls` shows once imported
     config_digest: str
-    layer_digest: str  # also the layer's diff_id: the layer is not compressed
+    layer_digests: tuple[str, ...]  # the blobs, compressed or not
+    diff_ids: tuple[str, ...]  # digests of the uncompressed layer tars
+
+    @property
+    def layer_digest(self) -> str:
+        """The single layer of a busybox image (uncompressed: also its diff_id)."""
+        [layer] = self.layer_digests
+        return layer
 
     @property
     def archive_digest(self) -> str:
@@ -161,7 +174,7 @@ def tar_bytes(entries: Mapping[str, Entry]) -> bytes:
     return buffer.getvalue()
 
 
-def image_config(config: ImageConfig, layer_digest: str) -> dict[str, Any]:
+def image_config(config: ImageConfig, diff_ids: Sequence[str]) -> dict[str, Any]:
     runtime: dict[str, Any] = {
         "Entrypoint": list(config.entrypoint),
         "Env": [f"{name}={value}" for name, value in config.env.items()],
@@ -174,20 +187,36 @@ def image_config(config: ImageConfig, layer_digest: str) -> dict[str, Any]:
         runtime["ExposedPorts"] = {f"{port}/tcp": {} for port in config.exposed_ports}
     if config.labels:
         runtime["Labels"] = dict(config.labels)
+    if config.user:
+        runtime["User"] = config.user
+    history: dict[str, str] = {"created_by": config.created_by}
+    dated: dict[str, str] = {"created": config.created} if config.created else {}
     return {
         "architecture": config.architecture,
         "os": "linux",
+        **dated,
         "config": runtime,
-        "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
-        "history": [{"created_by": "devcluster.images"}],
+        "rootfs": {"type": "layers", "diff_ids": list(diff_ids)},
+        "history": [{**history, **dated} for _ in diff_ids],
     }
 
 
 def build_image(reference: str, files: Mapping[str, Entry], config: ImageConfig) -> BuiltImage:
     """One image as an OCI layout archive that `ctr images import` names `reference`."""
+    return build_layered_image(reference, [layer_tar(files)], config)
+
+
+def build_layered_image(
+    reference: str, layers: Sequence[bytes], config: ImageConfig, *, compress: bool = False
+) -> BuiltImage:
+    """An image of `layers` (tars, bottom first), gzipped without a timestamp if `compress`."""
     ref = parse_reference(reference)
-    layer = layer_tar(files)
-    config_blob = canonical_json(image_config(config, digest(layer)))
+    diff_ids = tuple(digest(layer) for layer in layers)
+    blobs = (
+        [gzip.compress(layer, compresslevel=6, mtime=0) for layer in layers] if compress else layers
+    )
+    layer_type = OCI_LAYER_GZIP if compress else OCI_LAYER
+    config_blob = canonical_json(image_config(config, diff_ids))
     manifest = canonical_json(
         {
             "schemaVersion": 2,
@@ -197,7 +226,10 @@ def build_image(reference: str, files: Mapping[str, Entry], config: ImageConfig)
                 "digest": digest(config_blob),
                 "size": len(config_blob),
             },
-            "layers": [{"mediaType": OCI_LAYER, "digest": digest(layer), "size": len(layer)}],
+            "layers": [
+                {"mediaType": layer_type, "digest": digest(blob), "size": len(blob)}
+                for blob in blobs
+            ],
         }
     )
     index = {
@@ -213,14 +245,15 @@ def build_image(reference: str, files: Mapping[str, Entry], config: ImageConfig)
             }
         ],
     }
-    blobs = {f"blobs/sha256/{digest(b)[7:]}": Regular(b) for b in (layer, config_blob, manifest)}
+    files = {f"blobs/sha256/{digest(b)[7:]}": Regular(b) for b in (*blobs, config_blob, manifest)}
     archive = tar_bytes(
         {
             "blobs": Directory(),
             "blobs/sha256": Directory(),
-            **blobs,
+            **files,
             "oci-layout": Regular(canonical_json({"imageLayoutVersion": "1.0.0"})),
             "index.json": Regular(canonical_json(index)),
         }
     )
-    return BuiltImage(ref, archive, digest(manifest), digest(config_blob), digest(layer))
+    layer_digests = tuple(digest(blob) for blob in blobs)
+    return BuiltImage(ref, archive, digest(manifest), digest(config_blob), layer_digests, diff_ids)
