@@ -32,6 +32,7 @@ from tests.e2e.support import wait_for
 from berth.kube import resources
 from berth.render import names, zone
 from berth.settings import Settings
+from devcluster import operator_image_spec
 from devcluster.addons import free_port
 
 __all__ = ["helm"]  # the fixture, shared with test_chart_rbac.py
@@ -493,14 +494,18 @@ def test_rbac_names_every_kind_the_operator_talks_to(helm: pathlib.Path) -> None
         assert all("*" not in r["verbs"] + r["resources"] for r in role["rules"])
 
 
-def test_image_runs_as_the_user_and_command_the_chart_expects(helm: pathlib.Path) -> None:
-    """The Dockerfile is not built here (no Docker); at least it agrees with the chart."""
-    dockerfile = (CHART.parents[1] / "Dockerfile").read_text()
-    pod = one(render(helm), "Deployment", "operator")["spec"]["template"]["spec"]
+def test_the_chart_runs_the_image_as_the_user_and_ports_the_image_describes(
+    helm: pathlib.Path,
+) -> None:
+    """The image (make image) and the Dockerfile come from one description; the chart agrees."""
+    docs = render(helm)
+    pod = one(docs, "Deployment", "operator")["spec"]["template"]["spec"]
+    container = pod["containers"][0]
     uid, gid = pod["securityContext"]["runAsUser"], pod["securityContext"]["runAsGroup"]
 
-    assert f"\nUSER {uid}:{gid}\n" in dockerfile
-    assert 'ENTRYPOINT ["python", "-m", "berth"]' in dockerfile
-    assert "command" not in pod["containers"][0], "the chart runs the image's entrypoint"
-    assert "FROM python:3.11-slim" in dockerfile
-    assert "--constraint requirements.lock" in dockerfile, "runtime pins come from the lock"
+    assert f"{uid}:{gid}" == operator_image_spec.USER
+    assert "command" not in container, "the chart runs the image's entrypoint"
+    ports = {p["containerPort"] for p in container["ports"]}
+    assert ports == set(operator_image_spec.PORTS)
+    dockerfile = (CHART.parents[1] / "Dockerfile").read_text()
+    assert f"\nUSER {operator_image_spec.USER}\n" in dockerfile
