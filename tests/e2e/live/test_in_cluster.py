@@ -86,6 +86,50 @@ def in_cluster(live: Live, tmp_path_factory: pytest.TempPathFactory) -> Iterator
             live.operator.start()
 
 
+WHO_AM_I = """
+import kubernetes
+kubernetes.config.load_incluster_config()
+review = kubernetes.client.AuthenticationV1Api().create_self_subject_review(
+    {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+)
+print("I am", review.status.user_info.username)
+"""
+
+
+def test_a_pod_reaches_the_api_server_through_the_kubernetes_service(
+    live: Live, live_namespace: str, in_cluster: InCluster
+) -> None:
+    """As any in-cluster client does: the `kubernetes` Service's address from the environment,
+    TLS checked against the mounted CA, the mounted token. The operator's own image has one."""
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "whoami"},
+        "spec": {
+            "restartPolicy": "Never",
+            "containers": [
+                {
+                    "name": "whoami",
+                    "image": in_cluster.image,
+                    "command": ["/opt/berth/bin/python", "-c", WHO_AM_I],
+                }
+            ],
+        },
+    }
+    live.apply(live_namespace, pod)
+
+    def finished() -> str | None:
+        phase = live.cluster.kubectl(
+            "get", "pod", "whoami", "-n", live_namespace, "-o", "jsonpath={.status.phase}"
+        ).stdout
+        return phase if phase in ("Succeeded", "Failed") else None
+
+    phase = wait_for(finished, 90, "the pod to finish")
+    log = live.cluster.kubectl("logs", "whoami", "-n", live_namespace, check=False).stdout
+    assert phase == "Succeeded", log
+    assert f"I am system:serviceaccount:{live_namespace}:default" in log, log
+
+
 def test_helm_install_runs_two_operator_pods_under_pod_security_restricted(
     live: Live, in_cluster: InCluster
 ) -> None:
