@@ -84,7 +84,7 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
     metrics.serve(config.metrics_host, config.metrics_port, controller.synced)
     await controller.sync()
     await network.prime_certificates(ctx)
-    logger.info("berth synced: %d services known", len(store.all(resources.SERVICE)))
+    logger.info("berth started: %d services known", len(store.all(resources.SERVICE)))
     if not config.leader_election:
         lead(controller)
         return
