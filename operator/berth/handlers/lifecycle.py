@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import threading
 from typing import Any
 
 import kopf
@@ -81,10 +82,13 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
     controller = Controller(store, queue, informers(ctx))
     memo["berth"], memo["controller"] = ctx, controller
     metrics.count_services(lambda: store.all(resources.SERVICE))
-    metrics.serve(config.metrics_host, config.metrics_port, controller.synced)
+    # Ready (/readyz) once the store is primed, on a standby too: it is ready to take over.
+    ready = threading.Event()
+    metrics.serve(config.metrics_host, config.metrics_port, ready.is_set)
     await controller.sync()
     await network.prime_certificates(ctx)
     logger.info("berth started: %d services known", len(store.all(resources.SERVICE)))
+    ready.set()
     if not config.leader_election:
         lead(controller)
         return

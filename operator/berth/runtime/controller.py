@@ -27,10 +27,6 @@ class Controller:
         self.tasks = [asyncio.create_task(i.run(), name=repr(i)) for i in self.informers]
         await asyncio.gather(*(informer.synced.wait() for informer in self.informers))
 
-    def synced(self) -> bool:
-        """Every informer has listed once: the store can be decided on (a standby's too)."""
-        return bool(self.tasks) and all(i.synced.is_set() for i in self.informers)
-
     def run(self, resync: Iterable[Hashable]) -> None:
         """Events queue keys from now on; `resync` is handled once, after anything that changes."""
         self.store.primed = True
