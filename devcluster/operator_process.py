@@ -6,11 +6,13 @@ import os
 import pathlib
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 
 import kubernetes
 
@@ -35,6 +37,9 @@ class OperatorProcess:
         self.extra_env = env or {}
         self.metrics_port = free_tcp_ports(1)[0]
         self.process: subprocess.Popen[bytes] | None = None
+        # One name in the Lease across restarts, as a pod's: after kill -9 and restart() the new
+        # process takes its own lease back at once, as a container restarted in its pod does.
+        self.identity = f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}"
 
     @property
     def metrics_url(self) -> str:
@@ -52,6 +57,7 @@ class OperatorProcess:
             "BERTH_METRICS_HOST": "127.0.0.1",
             "BERTH_METRICS_PORT": str(self.metrics_port),
             "BERTH_HEALTH_PORT": str(free_tcp_ports(1)[0]),
+            "BERTH_LEADER_ELECTION_IDENTITY": self.identity,
             **self.extra_env,
         }
         with self.log.open("ab") as out:

@@ -284,6 +284,11 @@ def test_every_value_reaches_the_operator_as_the_setting_it_names(
     assert settings.leader_election is False
     assert settings.leader_election_lease_name == "harbour-leader"
     assert settings.leader_timing() == Timing(30, 20, 4)
+    identity = next(e for e in operator_container(render(helm))["env"] if "valueFrom" in e)
+    assert identity == {
+        "name": "BERTH_LEADER_ELECTION_IDENTITY",
+        "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}},
+    }
 
 
 def test_every_value_set_renders_what_it_says(
