@@ -150,3 +150,25 @@ def test_a_stopped_leader_releases_the_lease_for_the_standby(
     assert "released the lease" in old.log.read_text()
     run_service(berth_api, berth, "after-stop")
     assert written(pair.operators[new]) > 0
+
+
+def test_a_leader_that_cannot_renew_stops_and_exits_to_come_back_as_a_standby(
+    berth_api: KubeCluster, namespace: str, tmp_path: pathlib.Path
+) -> None:
+    pair = Pair(berth_api, namespace, tmp_path)
+    alone = pair.operators["a"].start()
+    try:
+        wait_for(lambda: pair.leader() == "a", timeout=30, what="a to lead")
+        # Someone else writes itself in: a's renewals find a holder that is not a, so they fail.
+        berth_api.kubectl(
+            "patch", "lease", pair.lease, "-n", namespace, "--type=merge",
+            "-p", '{"spec": {"holderIdentity": "intruder", "leaseDurationSeconds": 3600}}',
+        )  # fmt: skip
+
+        assert alone.process is not None
+        assert alone.process.wait(60) == 1
+        assert "lost the lease" in alone.log.read_text()
+        assert pair.holder() == "intruder"
+    finally:
+        alone.stop()
+        pair.api.close()
