@@ -58,12 +58,16 @@ class ServiceStates(Collector):
 
     Every state is always reported, at 0 when no service is in it, so a graph drops to zero.
     A service without a state yet is being created: PENDING, as its status will soon say.
+    Only the leader reports them: a standby's store holds the same services, and sums over
+    the replicas (dashboards, alerts) would count each service once per replica.
     """
 
     def __init__(self, services: Callable[[], Iterable[Mapping[str, Any]]]) -> None:
         self.services = services
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        if not leading():
+            return
         tally = Tally(
             ((body.get("status") or {}).get("state") or "PENDING") for body in self.services()
         )
@@ -88,6 +92,10 @@ def _stalled_reasons(services: Iterable[Mapping[str, Any]]) -> Iterator[str]:
         for condition in (body.get("status") or {}).get("conditions") or []:
             if condition.get("type") == "Stalled" and condition.get("status") == "True":
                 yield str(condition.get("reason") or "Unknown")
+
+
+def leading() -> bool:
+    return bool(LEADER._value.get() == 1)
 
 
 def count_services(services: Callable[[], Iterable[Mapping[str, Any]]]) -> None:

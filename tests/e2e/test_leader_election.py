@@ -113,6 +113,9 @@ def test_one_of_two_operators_leads_and_the_standby_writes_nothing(
     assert written(pair.operators[leader]) > 0
     assert written(standby) == 0, standby.writes()
     assert standby.ready(), "a standby's informers are synced too: it is ready to take over"
+    # Counted once over the replicas: only the leader reports its services.
+    assert "berth_services{" in pair.operators[leader].metrics()
+    assert "berth_services{" not in standby.metrics()
 
 
 def test_a_killed_leader_is_replaced_and_its_services_still_converge(
