@@ -15,6 +15,8 @@ def main() -> None:
     config = settings_module.load()
     logs.configure(config)
     namespaces = config.watch_namespaces
+    # Start-up puts the operator's parts here; a lost leader's lease sets `stop`.
+    memo = kopf.Memo(stop=asyncio.Event())
     asyncio.run(
         kopf.operator(
             standalone=True,
@@ -25,8 +27,13 @@ def main() -> None:
                 if config.health_port
                 else None
             ),
+            memo=memo,
+            stop_flag=memo["stop"],
         )
     )
+    if memo.get("leadership_lost"):
+        # Not a clean stop: the orchestrator restarts the process, which comes back as a standby.
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

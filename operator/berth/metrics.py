@@ -2,12 +2,15 @@
 
 import importlib.metadata
 import platform
+import threading
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client import REGISTRY, Counter, Histogram, Info, start_http_server
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, Info, make_wsgi_app
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import ThreadingWSGIServer
 from prometheus_client.registry import Collector
 
 from berth.api.service import ServiceState
@@ -45,6 +48,9 @@ BUILD_INFO = Info("berth_build", "The running operator's version and Python.")
 BUILD_INFO.info({"version": _version(), "python": platform.python_version()})
 ACTIVATIONS = Counter("berth_version_activations_total", "Versions that became ACTIVE.")
 FAILURES = Counter("berth_version_failures_total", "Versions that FAILED.")
+# No identity label: Prometheus tells replicas apart by their target, and an identity (random per
+# process) would start a new series at every restart. sum() over the job is the number of leaders.
+LEADER = Gauge("berth_leader", "1 while this process holds the leader's Lease and works, else 0.")
 
 
 class ServiceStates(Collector):
@@ -52,12 +58,16 @@ class ServiceStates(Collector):
 
     Every state is always reported, at 0 when no service is in it, so a graph drops to zero.
     A service without a state yet is being created: PENDING, as its status will soon say.
+    Only the leader reports them: a standby's store holds the same services, and sums over
+    the replicas (dashboards, alerts) would count each service once per replica.
     """
 
     def __init__(self, services: Callable[[], Iterable[Mapping[str, Any]]]) -> None:
         self.services = services
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        if not leading():
+            return
         tally = Tally(
             ((body.get("status") or {}).get("state") or "PENDING") for body in self.services()
         )
@@ -84,14 +94,38 @@ def _stalled_reasons(services: Iterable[Mapping[str, Any]]) -> Iterator[str]:
                 yield str(condition.get("reason") or "Unknown")
 
 
+def leading() -> bool:
+    return bool(LEADER._value.get() == 1)
+
+
 def count_services(services: Callable[[], Iterable[Mapping[str, Any]]]) -> None:
     """Report berth_services from `services` (called at each scrape) from now on."""
     REGISTRY.register(ServiceStates(services))
 
 
-def serve(host: str, port: int) -> None:
-    if port:
-        start_http_server(port, addr=host)
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Scrapes and probes are not news."""
+
+
+def serve(host: str, port: int, ready: Callable[[], bool]) -> None:
+    """/metrics, and /readyz: 200 once `ready()` (the store is primed), 503 before."""
+    if not port:
+        return
+    metrics_app = make_wsgi_app()
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != "/readyz":
+            answer: Iterable[bytes] = metrics_app(environ, start_response)
+            return answer
+        ok = ready()
+        start_response(
+            "200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")]
+        )
+        return [b"ok\n" if ok else b"informers not synced\n"]
+
+    server = make_server(host, port, app, ThreadingWSGIServer, handler_class=_Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True, name="metrics").start()
 
 
 def observe_request(method: str, resource: str, code: int, seconds: float) -> None:

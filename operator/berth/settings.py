@@ -3,8 +3,10 @@
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from berth.lease_timing import Timing, timing_errors
 
 
 class ResourcesMode(StrEnum):
@@ -72,6 +74,42 @@ class Settings(BaseSettings):
     )
     lightsail_tls_key: str | None = Field(default=None, description="PEM private key.")
     lightsail_max_body_bytes: int = Field(default=1 << 20, ge=1024)
+
+    leader_election: bool = Field(
+        default=True,
+        description="Work only while holding the leader's Lease; false runs alone, unfenced "
+        "(one replica, or `python -m berth` beside nothing else).",
+    )
+    leader_election_lease_name: str = "berth-operator"
+    leader_election_namespace: str = Field(
+        default="", description="Namespace of the Lease; empty means the operator's namespace."
+    )
+    leader_election_identity: str = Field(
+        default="",
+        description="This process's name in the Lease; empty means the host's name (the pod's, "
+        "in a pod) and a random suffix.",
+    )
+    # client-go's defaults.
+    leader_election_lease_seconds: int = Field(default=15, ge=1)
+    leader_election_renew_deadline_seconds: float = Field(default=10.0, gt=0)
+    leader_election_retry_period_seconds: float = Field(default=2.0, gt=0)
+
+    @model_validator(mode="after")
+    def _leader_election_timing(self) -> "Settings":
+        errors = timing_errors(self.leader_timing())
+        if errors:
+            raise ValueError("leader election: " + "; ".join(errors))
+        return self
+
+    def leader_timing(self) -> Timing:
+        return Timing(
+            self.leader_election_lease_seconds,
+            self.leader_election_renew_deadline_seconds,
+            self.leader_election_retry_period_seconds,
+        )
+
+    def lease_namespace(self) -> str:
+        return self.leader_election_namespace or self.namespace
 
     def scopes(self) -> list[str | None]:
         """Where namespaced kinds are listed and watched: each watched namespace, or None for

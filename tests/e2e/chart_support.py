@@ -68,4 +68,5 @@ def operator_container(docs: list[Manifest]) -> Manifest:
 
 
 def env_of(docs: list[Manifest]) -> dict[str, str]:
-    return {e["name"]: e["value"] for e in operator_container(docs)["env"]}
+    """The operator's environment variables with a value (not those from the downward API)."""
+    return {e["name"]: e["value"] for e in operator_container(docs)["env"] if "value" in e}

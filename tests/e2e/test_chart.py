@@ -30,6 +30,7 @@ from tests.e2e.chart_support import (
 from tests.e2e.support import wait_for
 
 from berth.kube import resources
+from berth.lease_timing import Timing
 from berth.render import names, zone
 from berth.settings import Settings
 from devcluster import operator_image_spec
@@ -69,6 +70,13 @@ ALL_VALUES: dict[str, Any] = {
     "workers": 4,
     "apiThreads": 8,
     "resources": {"requests": {"cpu": "200m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
+    "leaderElection": {
+        "enabled": False,
+        "leaseName": "harbour-leader",
+        "leaseDurationSeconds": 30,
+        "renewDeadlineSeconds": 20,
+        "retryPeriodSeconds": 4,
+    },
     "metrics": {
         "port": 9090,
         "service": {"annotations": {"prometheus.io/scrape": "true"}},
@@ -175,7 +183,8 @@ def test_default_render_is_the_operator_its_rbac_and_the_powers_and_nothing_opti
 
     kinds = sorted(d["kind"] for d in docs)
     assert kinds == sorted(
-        ["ServiceAccount", "Role", "RoleBinding"]
+        ["ServiceAccount"]
+        + ["Role", "RoleBinding"] * 2  # the zone's, and leader election's
         + ["ClusterRole", "ClusterRoleBinding"] * 2
         + ["Service", "Deployment", "PodDisruptionBudget"]
         + ["ContainerServicePower"] * 6
@@ -248,7 +257,7 @@ def test_probes_and_ports_are_the_ones_the_operator_serves(
         "health": int(env["BERTH_HEALTH_PORT"]),
     }
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
-    assert container["readinessProbe"]["httpGet"] == {"path": "/metrics", "port": "metrics"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
     service = next(s for s in find(docs, "Service") if s["metadata"]["name"].endswith("-metrics"))
     assert service["spec"]["ports"][0]["targetPort"] == "metrics"
     assert service["spec"]["selector"].items() <= (
@@ -295,6 +304,14 @@ def test_every_value_reaches_the_operator_as_the_setting_it_names(
     assert (settings.metrics_port, settings.health_port) == (9090, 9091)
     assert (settings.log_level, settings.log_format.value) == ("DEBUG", "json")
     assert settings.certificate_deadline_seconds == 120
+    assert settings.leader_election is False
+    assert settings.leader_election_lease_name == "harbour-leader"
+    assert settings.leader_timing() == Timing(30, 20, 4)
+    identity = next(e for e in operator_container(render(helm))["env"] if "valueFrom" in e)
+    assert identity == {
+        "name": "BERTH_LEADER_ELECTION_IDENTITY",
+        "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}},
+    }
 
 
 def test_every_value_set_renders_what_it_says(
@@ -454,6 +471,10 @@ def test_optional_objects_render_only_when_enabled(helm: pathlib.Path) -> None:
     ("setting", "complaint"),
     [
         ("replicaCount=-1", "/replicaCount"),
+        ("leaderElection.leaseName=Not_A_Name", "/leaderElection/leaseName"),
+        ("leaderElection.enabled=false", "replicaCount above 1 needs leaderElection.enabled"),
+        ("leaderElection.renewDeadlineSeconds=15", "must be above renewDeadlineSeconds"),
+        ("leaderElection.retryPeriodSeconds=9", "above 1.2 x retryPeriodSeconds"),
         ("coredns.mode=forward", "/coredns/mode"),
         ("progressDeadlineSeconds=1", "/progressDeadlineSeconds"),
         ("drainSeconds=26", "/drainSeconds"),
@@ -492,6 +513,29 @@ def test_rbac_names_every_kind_the_operator_talks_to(helm: pathlib.Path) -> None
     assert rules_for(docs, "", "events") == {"create"}
     for role in find(docs, "ClusterRole") + find(docs, "Role"):
         assert all("*" not in r["verbs"] + r["resources"] for r in role["rules"])
+
+
+def test_leader_election_may_take_and_renew_its_one_lease_in_the_release_namespace(
+    helm: pathlib.Path,
+) -> None:
+    def election_roles(docs: list[Manifest]) -> list[Manifest]:
+        return [r for r in find(docs, "Role") if r["metadata"]["name"].endswith("-leader-election")]
+
+    docs = render(helm, namespace="berth-ops")
+    [role] = election_roles(docs)
+
+    assert role["metadata"]["namespace"] == "berth-ops"
+    assert role["rules"] == [
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+        {
+            "apiGroups": ["coordination.k8s.io"],
+            "resources": ["leases"],
+            "resourceNames": [env_of(docs)["BERTH_LEADER_ELECTION_LEASE_NAME"]],
+            "verbs": ["get", "update"],
+        },
+    ]
+    alone = render(helm, "--set", "leaderElection.enabled=false", "--set", "replicaCount=1")
+    assert not election_roles(alone)
 
 
 def test_the_chart_runs_the_image_as_the_user_and_ports_the_image_describes(

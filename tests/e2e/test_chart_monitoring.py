@@ -82,6 +82,7 @@ def test_alerts_and_dashboard_ask_only_for_what_the_operator_serves(
 
     assert {rule["alert"] for rule in rules} == {
         "BerthOperatorDown",
+        "BerthNoLeader",
         "BerthReconcileErrors",
         "BerthServicesStalled",
         "BerthQueueBacklog",

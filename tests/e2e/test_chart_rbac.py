@@ -144,7 +144,8 @@ def operator_as(
     chart_env = {
         e["name"]: e["value"]
         for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]
-        if e["name"] not in ("BERTH_METRICS_PORT", "BERTH_HEALTH_PORT")
+        # No downward API out of cluster: the process names itself in the Lease.
+        if e["name"] not in ("BERTH_METRICS_PORT", "BERTH_HEALTH_PORT") and "value" in e
     }
     kubeconfig = service_account_kubeconfig(cluster, release, namespace, work / "sa.kubeconfig")
     return OperatorProcess(kubeconfig, work / "operator.log", env=chart_env)

@@ -1,6 +1,8 @@
 """kopf hosts the process: at start-up Berth's controller is built and synced; at clean-up, stopped."""
 
+import asyncio
 import logging
+import threading
 from typing import Any
 
 import kopf
@@ -13,7 +15,9 @@ from berth.kube.client import LIST_PAGE, Kube, connect, endpoint_of, session_for
 from berth.reconcile import lookups, network
 from berth.reconcile.context import Context
 from berth.reconcile.service import reconcile
+from berth.runtime import lease
 from berth.runtime.controller import Controller
+from berth.runtime.leader import Elector
 from berth.runtime.queue import WorkQueue
 from berth.runtime.store import Store
 from berth.settings import ResourcesMode, Settings
@@ -77,23 +81,70 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
     ctx = Context(kube=kube, store=store, settings=config, queue=queue)
     controller = Controller(store, queue, informers(ctx))
     memo["berth"], memo["controller"] = ctx, controller
+    metrics.count_services(lambda: store.all(resources.SERVICE))
+    # Ready (/readyz) once the store is primed, on a standby too: it is ready to take over.
+    ready = threading.Event()
+    metrics.serve(config.metrics_host, config.metrics_port, ready.is_set)
     await controller.sync()
     await network.prime_certificates(ctx)
-    # Every service once, in the background lane: whatever changes meanwhile goes first.
-    controller.run(lookups.service_keys(store))
-    metrics.count_services(lambda: store.all(resources.SERVICE))
-    metrics.serve(config.metrics_host, config.metrics_port)
     logger.info("berth started: %d services known", len(store.all(resources.SERVICE)))
+    ready.set()
+    if not config.leader_election:
+        lead(controller)
+        return
+    elector = Elector(
+        kube,
+        config.lease_namespace(),
+        config.leader_election_lease_name,
+        config.leader_election_identity or lease.default_identity(),
+        config.leader_timing(),
+    )
+    kube.fence = elector.holds
+    memo["elector"] = elector
+    memo["election"] = asyncio.create_task(elect(elector, controller, memo), name="election")
+
+
+def lead(controller: Controller) -> None:
+    """Every service once, in the background lane: whatever changes meanwhile goes first."""
+    controller.run(lookups.service_keys(controller.store))
+    metrics.LEADER.set(1)
+    logger.info(
+        "berth leads: reconciling %d services", len(controller.store.all(resources.SERVICE))
+    )
+
+
+async def elect(elector: Elector, controller: Controller, memo: kopf.Memo) -> None:
+    """Standby until the lease is ours, then lead until it is lost. A lost lease ends the
+    process (as controller-runtime's managers do): it comes back as a standby, with none of the
+    leader's in-memory state (queued keys, the zone last written) gone stale meanwhile."""
+    await elector.acquire()
+    lead(controller)
+    await elector.keep()
+    metrics.LEADER.set(0)
+    memo["leadership_lost"] = True
+    stop_flag: asyncio.Event | None = memo.get("stop")
+    if stop_flag is not None:
+        stop_flag.set()
 
 
 @kopf.on.cleanup()
 async def stop(memo: kopf.Memo, **_: Any) -> None:
+    """Stop renewing, stop every writer, then give the lease up: the standby takes over at its
+    next try, and never while a reconcile of ours may still write."""
+    election: asyncio.Task[None] | None = memo.get("election")
+    elector: Elector | None = memo.get("elector")
     controller: Controller | None = memo.get("controller")
     ctx: Context | None = memo.get("berth")
+    if election is not None:
+        election.cancel()
+        await asyncio.gather(election, return_exceptions=True)
     if controller is not None:
         await controller.stop()
-    if ctx is not None:
-        if ctx.zone_writer is not None:
-            ctx.zone_writer.cancel()
-        if ctx.kube.session is not None:
-            await ctx.kube.session.close()
+    if ctx is not None and ctx.zone_writer is not None:
+        ctx.zone_writer.cancel()
+        await asyncio.gather(ctx.zone_writer, return_exceptions=True)
+    metrics.LEADER.set(0)
+    if elector is not None:
+        await elector.release()
+    if ctx is not None and ctx.kube.session is not None:
+        await ctx.kube.session.close()

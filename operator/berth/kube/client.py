@@ -38,6 +38,10 @@ class Conflict(Exception):
     """Someone else changed the object first; read again and retry."""
 
 
+class NotLeader(Exception):
+    """A write refused before it was sent: this process does not hold the leader's lease."""
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """How to reach the API server: its address, TLS, and the headers that authenticate us."""
@@ -111,6 +115,10 @@ class Kube:
 
     Requests go out on aiohttp, at most `concurrency` at a time (watches aside, which last):
     no thread pool, no client models, one event loop. The informers list and watch through it.
+
+    `fence`, when set, is asked before every write (Leases aside): a write it does not allow
+    raises NotLeader and never leaves the process. Every writer of the operator goes through
+    here, so a reconcile still running when leadership was lost writes nothing more.
     """
 
     def __init__(
@@ -122,6 +130,7 @@ class Kube:
         self.endpoint = endpoint
         self.session = session
         self.in_flight = asyncio.Semaphore(concurrency)
+        self.fence: Callable[[], bool] | None = None
 
     async def _call(
         self,
@@ -157,8 +166,14 @@ class Kube:
             raise ApiError(response.status, path, answer)
         return json.loads(answer) if answer else None
 
-    def _count(self, kind: str, verb: str) -> None:
-        metrics.API_WRITES.labels(kind=kind, verb=verb).inc()
+    def _writing(self, resource: Resource, verb: str) -> None:
+        """Let the fence stop the write, then count it. Leases are how leadership is decided:
+        a standby must be able to write one, and renewals are no work of the operator's."""
+        if resource == resources.LEASE:
+            return
+        if self.fence is not None and not self.fence():
+            raise NotLeader(f"{verb} {resource.kind}: not the leader")
+        metrics.API_WRITES.labels(kind=resource.kind, verb=verb).inc()
 
     async def get(self, resource: Resource, namespace: str | None, name: str) -> Body | None:
         try:
@@ -222,7 +237,7 @@ class Kube:
         """Server-side apply as field manager `berth`, taking over fields edited by hand."""
         resource = resources.BY_KIND[manifest["kind"]]
         meta = manifest["metadata"]
-        self._count(resource.kind, "apply")
+        self._writing(resource, "apply")
         live: Body = await self._call(
             "PATCH",
             resource.path(meta.get("namespace"), meta["name"]),
@@ -243,7 +258,7 @@ class Kube:
     ) -> Body:
         """JSON merge patch; a `metadata.resourceVersion` in it makes it conditional."""
         path = resource.path(namespace, name) + (f"/{subresource}" if subresource else "")
-        self._count(resource.kind, f"patch{'-' + subresource if subresource else ''}")
+        self._writing(resource, f"patch{'-' + subresource if subresource else ''}")
         updated: Body = await self._call(
             "PATCH",
             path,
@@ -255,7 +270,7 @@ class Kube:
 
     async def create(self, manifest: Body) -> Body:
         resource = resources.BY_KIND[manifest["kind"]]
-        self._count(resource.kind, "create")
+        self._writing(resource, "create")
         created: Body = await self._call(
             "POST",
             resource.path(manifest["metadata"].get("namespace")),
@@ -265,8 +280,22 @@ class Kube:
         )
         return created
 
+    async def replace(self, manifest: Body) -> Body:
+        """PUT: the whole object, conditional on the metadata.resourceVersion it carries."""
+        resource = resources.BY_KIND[manifest["kind"]]
+        meta = manifest["metadata"]
+        self._writing(resource, "update")
+        replaced: Body = await self._call(
+            "PUT",
+            resource.path(meta.get("namespace"), meta["name"]),
+            resource=resource.plural,
+            body=manifest,
+            query=[("fieldManager", FIELD_MANAGER)],
+        )
+        return replaced
+
     async def delete(self, resource: Resource, namespace: str | None, name: str, uid: str) -> None:
-        self._count(resource.kind, "delete")
+        self._writing(resource, "delete")
         body = {"preconditions": {"uid": uid}, "propagationPolicy": "Background"}
         with contextlib.suppress(NotFound):
             await self._call(

@@ -49,6 +49,8 @@ CERTIFICATE = Resource(
     f"{foreign.CERT_MANAGER_GROUP}/{foreign.CERT_MANAGER_VERSION}",
     foreign.CERTIFICATES,
 )
+# Leader election's lease: the operator's own bookkeeping, neither fenced nor counted as a write.
+LEASE = Resource("Lease", "coordination.k8s.io/v1", "leases")
 CRD = Resource(
     "CustomResourceDefinition", "apiextensions.k8s.io/v1", "customresourcedefinitions", False
 )
@@ -68,5 +70,6 @@ BY_KIND = {
         DOMAIN_CLAIM,
         CERTIFICATE,
         CRD,
+        LEASE,
     )
 }

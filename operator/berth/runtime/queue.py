@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from berth.kube.client import NotLeader
 from berth.runtime import metrics
 from berth.runtime.backoff import backoff
 
@@ -135,6 +136,10 @@ class WorkQueue:
                 result = "requeue" if retry else "success"
             except asyncio.CancelledError:
                 raise
+            except NotLeader as refused:
+                # Leadership was lost mid-reconcile: the new leader does it again, not us.
+                result = "error"
+                logger.warning("reconcile of %s stopped: %s", key, refused)
             except Exception:
                 count = self.failures[key] = self.failures.get(key, 0) + 1
                 retry = backoff(count, MAX_BACKOFF_SECONDS)
