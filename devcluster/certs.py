@@ -104,6 +104,26 @@ def write_ca(cert: pathlib.Path, key: pathlib.Path, common_name: str) -> None:
     _write(key, _key_pem(ca_key))
 
 
+def write_serving_pair(
+    ca: CertPaths, cert: pathlib.Path, key: pathlib.Path, common_name: str = "localhost"
+) -> None:
+    """A serving certificate for 127.0.0.1 and localhost from the cluster's CA, for a server of
+    the dev cluster's own that clients reach on loopback (the Lightsail API endpoint)."""
+    ca_cert = x509.load_pem_x509_certificate(ca.ca_cert.read_bytes())
+    ca_key = serialization.load_pem_private_key(ca.ca_key.read_bytes(), password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    leaf_key = _ec_key()
+    now = datetime.datetime.now(datetime.UTC)
+    sans = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    leaf = _leaf(
+        _name(common_name), leaf_key, ca_cert, ca_key, now, ExtendedKeyUsageOID.SERVER_AUTH
+    )
+    leaf = leaf.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    cert.parent.mkdir(parents=True, exist_ok=True)
+    _write(cert, _cert_pem(leaf.sign(ca_key, hashes.SHA256())))
+    _write(key, _key_pem(leaf_key))
+
+
 def _new_ca(
     common_name: str, now: datetime.datetime
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:

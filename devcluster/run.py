@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import pathlib
 import socket
 import ssl
@@ -10,14 +12,18 @@ import time
 import urllib.parse
 
 from berth import settings
+from devcluster.certs import CertPaths, write_serving_pair
 from devcluster.cluster import Cluster, stop_at_exit
 from devcluster.dataplane import DataPlane, NodeUnavailable, missing_requirements
 from devcluster.external import ExternalCluster, KubeCluster, external_kubeconfig
-from devcluster.operator_process import OperatorProcess
+from devcluster.lightsail_process import EndpointProcess, create_access_key, write_aws_profile
 from devcluster.processes import ChildFailed
+from devcluster.run_operator import choose, start_operator
+from devcluster.settings import DevSettings
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 STATE_DIR = REPO / ".berth"
+AWS_DIR = STATE_DIR / "aws"
 EXAMPLE = REPO / "examples" / "hello.yaml"
 
 
@@ -45,35 +51,76 @@ def wait_running(cluster: KubeCluster, name: str, timeout: float = 120.0) -> str
 
 
 def serve(cluster: KubeCluster, kubectl: str, plane: DataPlane | None = None) -> None:
-    install_api(cluster)
-    operator = OperatorProcess(cluster.kubeconfig, STATE_DIR / "operator.log")
-    operator.start()
+    external = not isinstance(cluster, Cluster)
+    choice = choose(plane, external, DevSettings().run_operator)
+    if not choice.in_pods:
+        install_api(cluster)  # in pods, the chart brings the CRDs and the powers
+    operator = start_operator(cluster, plane, choice, STATE_DIR)
+    lightsail: EndpointProcess | None = None
     try:
         began = time.monotonic()
         cluster.kubectl("apply", "-f", str(EXAMPLE))
         state = wait_running(cluster, "hello")
         print(cluster.kubectl("get", "csvc,csd,deployments,services,pods").stdout, flush=True)
         print(f"hello is {state}.", flush=True)
+        lightsail = start_lightsail(cluster)
+        record: dict[str, object] = {"lightsail": lightsail.url}
         if plane is not None and plane.endpoints is not None:
             show_endpoint(cluster, plane, began)
+            record = {**dataclasses.asdict(plane.endpoints), **record}
+        (STATE_DIR / "endpoints.json").write_text(json.dumps(record, indent=2) + "\n")
         print(
             "In a second terminal:\n\n"
             f"  export KUBECONFIG={cluster.kubeconfig}\n"
-            f"  {kubectl} get csvc\n\n"
-            f"operator log: {operator.log}   metrics: {operator.metrics_url}\n"
+            f"  {kubectl} get csvc\n"
+            f"  {aws_command(lightsail)} lightsail get-container-services\n"
+            f"  (the AWS CLI is in {REPO / '.venv' / 'bin' / 'aws'})\n\n"
+            f"{operator.describe()}\n"
+            f"Lightsail API: {lightsail.url} (log {lightsail.log})\n"
             "Ctrl-C stops everything.",
             flush=True,
         )
         while True:
             time.sleep(1.0)
-            if operator.process is not None and operator.process.poll() is not None:
-                raise RuntimeError(f"the operator exited; see {operator.log}")
+            operator.check()
+            if lightsail.exited():
+                raise RuntimeError(f"the Lightsail endpoint exited; see {lightsail.log}")
             if isinstance(cluster, Cluster):
                 cluster.check()
             if plane is not None:
                 plane.check()
     finally:
+        if lightsail is not None:
+            lightsail.stop()
         operator.stop()
+
+
+def aws_command(endpoint: EndpointProcess) -> str:
+    """The AWS CLI's environment for the profile make run wrote. AWS_CA_BUNDLE would override
+    the profile's ca_bundle, so it is given too where the endpoint's CA is this cluster's."""
+    line = f"AWS_CONFIG_FILE={AWS_DIR / 'config'} AWS_SHARED_CREDENTIALS_FILE={AWS_DIR / 'credentials'}"
+    if endpoint.ca_bundle is not None:
+        line += f" AWS_CA_BUNDLE={endpoint.ca_bundle}"
+    return line + " aws"
+
+
+def start_lightsail(cluster: KubeCluster) -> EndpointProcess:
+    """The Lightsail API on loopback (HTTPS from the cluster's CA where Berth made the cluster),
+    and an AWS CLI profile with a key for the example's namespace."""
+    config = settings.load()
+    tls, ca_bundle = None, None
+    if isinstance(cluster, Cluster):
+        pki = CertPaths.in_dir(cluster.data_dir / "pki")
+        tls = (STATE_DIR / "lightsail.crt", STATE_DIR / "lightsail.key")
+        write_serving_pair(pki, *tls)
+        ca_bundle = pki.ca_cert
+    log = STATE_DIR / "lightsail.log"
+    endpoint = EndpointProcess(
+        cluster.kubeconfig, config.namespace, log, config.region, tls, ca_bundle
+    ).start()
+    key = create_access_key(cluster.kubeconfig, "default")
+    write_aws_profile(AWS_DIR, url=endpoint.url, region=config.region, key=key, ca_bundle=ca_bundle)
+    return endpoint
 
 
 def show_endpoint(cluster: KubeCluster, plane: DataPlane, began: float) -> None:
@@ -83,7 +130,6 @@ def show_endpoint(cluster: KubeCluster, plane: DataPlane, began: float) -> None:
     url = cluster.kubectl("get", "csvc", "hello", "-o", "jsonpath={.status.url}").stdout
     host = urllib.parse.urlsplit(url).hostname or ""
     answered = first_https_answer(endpoints.ca_file, host, endpoints.https_port)
-    endpoints.write(STATE_DIR / "endpoints.json")
     took = f"{time.monotonic() - began:.1f}s after apply" if answered else "not yet"
     print(
         f"{url} answers over HTTPS ({took}): {answered.strip()!r}\n"

@@ -1,6 +1,7 @@
 """The dev cluster's own BERTH_* environment variables; the operator reads none of them."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,4 +18,10 @@ class DevSettings(BaseSettings):
     cache: Path = Field(
         default_factory=lambda: Path.home() / ".cache" / "berth",
         description="Where the build scripts (cache.sh) and the image cache keep what they built.",
+    )
+    run_operator: Literal["auto", "pods", "process"] = Field(
+        default="auto",
+        description="How `make run` runs the operator: `pods` (helm install of the chart, the "
+        "image built here; needs the real node), `process` (`python -m berth` beside the "
+        "cluster, for working on the operator), or `auto` (pods where the real node runs).",
     )

@@ -21,44 +21,12 @@ import botocore.auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from devcluster.lightsail_process import EndpointProcess
+
+__all__ = ["EndpointProcess"]  # for the tests, from devcluster
+
 REGION = "local"
 TARGET = "Lightsail_20161128"
-
-
-class EndpointProcess:
-    """`python -m berth.lightsail` on a free port, its URL read from its first line."""
-
-    def __init__(self, kubeconfig: pathlib.Path, keys_namespace: str, log: pathlib.Path) -> None:
-        self.kubeconfig, self.keys_namespace, self.log = kubeconfig, keys_namespace, log
-        self.process: subprocess.Popen[str] | None = None
-        self.url = ""
-
-    def start(self) -> EndpointProcess:
-        env = {
-            **os.environ,
-            "KUBECONFIG": str(self.kubeconfig),
-            "BERTH_NAMESPACE": self.keys_namespace,
-            "BERTH_REGION": REGION,
-            "BERTH_LIGHTSAIL_PORT": "0",
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "berth.lightsail"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=self.log.open("ab"),
-            text=True,
-        )
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if "listening on " not in line:
-            raise RuntimeError(f"the endpoint did not start: {line!r}; see {self.log}")
-        self.url = line.split("listening on ", 1)[1].strip()
-        return self
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(15)
 
 
 @dataclass(frozen=True)

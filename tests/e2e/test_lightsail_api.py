@@ -49,7 +49,7 @@ def proxy(
 ) -> Iterator[RecordingProxy]:
     cluster.kubectl("create", "namespace", OPERATOR_NAMESPACE, check=False)
     log = tmp_path_factory.mktemp("lightsail") / "endpoint.log"
-    endpoint = EndpointProcess(cluster.kubeconfig, OPERATOR_NAMESPACE, log).start()
+    endpoint = EndpointProcess(cluster.kubeconfig, OPERATOR_NAMESPACE, log, REGION).start()
     recording = RecordingProxy(endpoint.url)
     yield recording
     recording.stop()
