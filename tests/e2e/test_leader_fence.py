@@ -17,7 +17,7 @@ from berth.reconcile import apply
 from berth.reconcile.context import Context
 from berth.reconcile.writes import Apply
 from berth.runtime.leader import Elector
-from berth.runtime.lease import Timing
+from berth.lease_timing import Timing
 from berth.runtime.queue import WorkQueue
 from berth.runtime.store import Body, Store
 from berth.settings import Settings
