@@ -13,11 +13,11 @@ import pytest
 from berth import metrics
 from berth.kube import resources
 from berth.kube.client import Kube, NotLeader, endpoint_of, session_for
+from berth.lease_timing import Timing
 from berth.reconcile import apply
 from berth.reconcile.context import Context
 from berth.reconcile.writes import Apply
 from berth.runtime.leader import Elector
-from berth.runtime.lease import Timing
 from berth.runtime.queue import WorkQueue
 from berth.runtime.store import Body, Store
 from berth.settings import Settings
