@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from tests.e2e.support import apply, wait_for
+from tests.machine import needs, skip_or_fail
 
 from berth.render.ingress import HTTPS_REDIRECT_ANNOTATIONS
 from berth.settings import Settings
@@ -43,9 +44,9 @@ from devcluster.processes import wait_gone
 pytestmark = [
     pytest.mark.e2e,
     # Decided before any fixture, so that a skip starts no cluster.
-    pytest.mark.skipif(
-        os.geteuid() != 0,
-        reason="needs root: the backend runs in a network namespace joined by a veth link",
+    needs(
+        [] if os.geteuid() == 0 else ["root (the backend runs in a network namespace)"],
+        "the ingress controller test",
     ),
 ]
 
@@ -80,7 +81,7 @@ def netns_exists(name: str) -> bool:
 def backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Backend]:
     """http.server on a private address inside a network namespace made for this test."""
     if shutil.which("ip") is None:
-        pytest.skip("needs the `ip` command (iproute2)")
+        skip_or_fail("needs the `ip` command (iproute2)")
     netns, host_link, ns_link = f"berth-e2e-{SUFFIX}", f"bt{SUFFIX}h", f"bt{SUFFIX}n"
     # A /30 of its own, so that runs beside this one (other engineers, CI) never share a route.
     block = random.randrange(0, 1 << 14) * 4

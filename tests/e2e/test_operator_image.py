@@ -15,18 +15,13 @@ import tarfile
 from collections.abc import Iterator
 
 import pytest
+from tests.machine import skip_or_fail
 
 from devcluster import operator_image_spec as spec
 from devcluster.operator_image import OperatorImage, build_operator_image
 from devcluster.settings import DevSettings
 
 SITE = spec.SITE_PACKAGES.lstrip("/")
-
-
-def skip_or_fail(reason: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+from tests.lightsail_model import problems, shape
+
 from berth.cli.filters import parse_filter
 from berth.cli.logevents import LogEvent, event_shape, merge, parse_log, select
 
@@ -91,6 +93,7 @@ def test_select_without_bounds_only_filters() -> None:
 
 def test_an_event_has_lightsails_shape() -> None:
     event = LogEvent(at(7.5), "hello", "web-a")
+    assert problems(event_shape(event), shape("ContainerServiceLogEvent")) == []
     assert event_shape(event) == {
         "createdAt": "2025-01-02T03:04:07.500000+00:00",
         "message": "hello",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.lightsail_model import problems, shape
 
 from berth.api.objects import parse_power, parse_service, parse_version
 from berth.cli.shapes import power_shape, region_of, service_shape, version_shape
@@ -89,15 +90,18 @@ def test_a_running_service_has_lightsails_container_service_shape_in_its_key_ord
         "privateDomainName": "shop.service.local",
         "publicDomainNames": {"shop-cert": ["shop.example.com", "www.shop.example.com"]},
         "url": URL,
+        "privateRegistryAccess": {"ecrImagePullerRole": {"isActive": False, "principalArn": ""}},
     }
-    shape = service_shape(parse_service(body))
-    assert shape == expected
-    assert list(shape) == list(expected)  # the AWS CLI's key order, which JSON output keeps
+    found = service_shape(parse_service(body))
+    assert found == expected
+    assert list(found) == list(expected)  # the AWS CLI's key order, which JSON output keeps
+    assert problems(found, shape("ContainerService")) == []
 
 
 def test_a_new_service_without_status_is_pending_with_lightsails_empty_collections() -> None:
-    shape = service_shape(parse_service(service_body()))
-    assert shape == {
+    found = service_shape(parse_service(service_body()))
+    assert problems(found, shape("ContainerService")) == []
+    assert found == {
         "containerServiceName": "shop",
         "arn": f"arn:berth:lightsail::team-a:ContainerService/{UID}",
         "createdAt": "2025-01-02T03:04:05+00:00",
@@ -109,6 +113,7 @@ def test_a_new_service_without_status_is_pending_with_lightsails_empty_collectio
         "scale": 2,
         "isDisabled": False,
         "publicDomainNames": {},
+        "privateRegistryAccess": {"ecrImagePullerRole": {"isActive": False, "principalArn": ""}},
     }
 
 
@@ -119,21 +124,24 @@ def test_a_service_being_deleted_says_deleting_before_the_operator_does() -> Non
 
 
 def test_an_empty_state_detail_is_left_out() -> None:
-    shape = service_shape(parse_service(service_body({"state": "RUNNING", "stateDetail": {}})))
-    assert "stateDetail" not in shape
+    found = service_shape(parse_service(service_body({"state": "RUNNING", "stateDetail": {}})))
+    assert "stateDetail" not in found
 
 
 def test_spec_values_are_shown_as_asked_for_even_while_status_lags() -> None:
     body = service_body({"state": "UPDATING", "power": "micro", "scale": 2}, isDisabled=True)
     body["spec"].update(power="large", scale=5)
-    shape = service_shape(parse_service(body))
-    assert (shape["power"], shape["scale"], shape["isDisabled"]) == ("large", 5, True)
+    found = service_shape(parse_service(body))
+    assert (found["power"], found["scale"], found["isDisabled"]) == ("large", 5, True)
 
 
-def test_pull_secrets_appear_as_private_registry_access() -> None:
+def test_pull_secrets_make_the_image_puller_role_active_in_lightsails_shape() -> None:
     body = service_body(privateRegistryAccess={"imagePullSecrets": ["ghcr"]})
-    shape = service_shape(parse_service(body))
-    assert shape["privateRegistryAccess"] == {"imagePullSecrets": ["ghcr"]}
+    found = service_shape(parse_service(body))
+    assert found["privateRegistryAccess"] == {
+        "ecrImagePullerRole": {"isActive": True, "principalArn": ""}
+    }
+    assert problems(found, shape("ContainerService")) == []
 
 
 def version_body(status: dict[str, Any], **spec: Any) -> dict[str, Any]:
@@ -146,7 +154,9 @@ def version_body(status: dict[str, Any], **spec: Any) -> dict[str, Any]:
 
 def test_a_numbered_version_is_a_lightsail_deployment() -> None:
     body = version_body({"version": 3, "state": "FAILED"}, publicEndpoint=ENDPOINT)
-    assert version_shape(parse_version(body)) == {
+    found = version_shape(parse_version(body))
+    assert problems(found, shape("ContainerServiceDeployment")) == []
+    assert found == {
         "version": 3,
         "state": "FAILED",
         **DEPLOYMENT_SHAPE,
@@ -161,8 +171,9 @@ def test_a_version_without_an_endpoint_has_no_public_endpoint_key() -> None:
             "environment": {"MODE": "batch"},
         }
     }
-    shape = version_shape(parse_version(version_body({"version": 1}, containers=containers)))
-    assert shape == {
+    found = version_shape(parse_version(version_body({"version": 1}, containers=containers)))
+    assert problems(found, shape("ContainerServiceDeployment")) == []
+    assert found == {
         "version": 1,
         "state": "ACTIVATING",
         "containers": {
@@ -186,7 +197,9 @@ def test_a_power_has_lightsails_shape() -> None:
         "metadata": {"name": "small"},
         "spec": {"cpuCount": 0.5, "ramSizeInGb": 1, "price": 15, "isActive": True},
     }
-    assert power_shape(parse_power(body)) == {
+    found = power_shape(parse_power(body))
+    assert problems(found, shape("ContainerServicePower")) == []
+    assert found == {
         "powerId": "small-1",
         "price": 15.0,
         "cpuCount": 0.5,

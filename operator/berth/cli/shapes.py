@@ -120,10 +120,17 @@ def service_shape(service: ContainerServiceObject, region: str | None = None) ->
             cert: list(ds) for cert, ds in (spec.public_domain_names or {}).items()
         },
         "url": status.url,
+        "privateRegistryAccess": registry_access_shape(service),
     }
-    if spec.private_registry_access and spec.private_registry_access.image_pull_secrets:
-        shape["privateRegistryAccess"] = spec.private_registry_access.to_wire()
     return {key: value for key, value in shape.items() if value is not None}
+
+
+def registry_access_shape(service: ContainerServiceObject) -> dict[str, Any]:
+    """Lightsail's shape, so that scripts reading `ecrImagePullerRole.isActive` work: Berth's
+    stand-in for the ECR image puller role is the service's image pull secrets."""
+    pulls = service.spec.private_registry_access
+    active = bool(pulls and pulls.image_pull_secrets)
+    return {"ecrImagePullerRole": {"isActive": active, "principalArn": ""}}
 
 
 def power_shape(power: PowerObject) -> dict[str, Any]:

@@ -7,13 +7,13 @@ machine cannot run a node (not root, no containerd...); in CI that is a failure.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
 import kubernetes
 import pytest
 from tests.e2e.live.traffic import Live
+from tests.machine import skip_or_fail
 
 from berth import settings
 from devcluster import Cluster, external_kubeconfig, stop_at_exit
@@ -32,10 +32,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         pytest.skip("BERTH_KUBECONFIG names a cluster; the real-node tests need the embedded one")
     missing = missing_requirements()
     if missing:
-        message = "this machine cannot run a real node: " + "; ".join(missing)
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_or_fail("this machine cannot run a real node: " + "; ".join(missing))
     work = tmp_path_factory.mktemp("live")
     cluster = Cluster(nodes=0, audit=True)
     stop_at_exit(cluster)
