@@ -3,9 +3,9 @@
 Each case drives a Berth object into one situation and runs its kind's health.lua
 (argocd/resource_customizations/berth.dev/<Kind>/) on the live object. The stored testdata of
 that case must still look like the live object in the fields the check reads, and
-health_test.yaml must expect the same health. Re-capture the testdata (and the messages
-health_test.yaml expects) with
-BERTH_CAPTURE_STATUS_FIXTURES=1 pytest tests/e2e/test_chart_argocd_health.py
+health_test.yaml must expect the same health. The testdata is re-captured by a command of its
+own, `python -m tests.e2e.capture_status`, whose diff a person reads before committing: a test
+run compares with the reviewed files and never writes them.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from tests.unit.argocd_health import Health
 from devcluster import KubeCluster
 
 pytestmark = pytest.mark.e2e
-CAPTURE = os.environ.get("BERTH_CAPTURE_STATUS_FIXTURES") == "1"
+# Set only by tests/e2e/capture_status.py: where to stage what this run saw.
+STAGING = os.environ.get("BERTH_STATUS_STAGING_DIR")
 Object = dict[str, Any]
 SERVICE, VERSION = "ContainerService", "ContainerServiceDeployment"
 
@@ -269,8 +270,8 @@ def test_argocd_and_kstatus_read_the_operators_status_as_a_user_would(
     judged = kstatus(kstatus_judge, live)
     assert judged["status"] == situation.kstatus, judged
 
-    if CAPTURE:
-        argocd_health.write_testdata(case, live, got)
+    if STAGING:
+        argocd_health.stage(pathlib.Path(STAGING), case, live, got)
     # Messages name the object and quote the cluster (pods, back-off delays): the status must
     # match exactly, the message in what it says of every such object.
     expected = expected_health(kind, case)
@@ -280,7 +281,7 @@ def test_argocd_and_kstatus_read_the_operators_status_as_a_user_would(
     reads = WHAT_THE_CHECK_READS[kind]
     assert reads(stored) == reads(live), (
         f"{kind}/{argocd_health.input_path(case)} no longer looks like what the operator writes; "
-        f"re-capture it (BERTH_CAPTURE_STATUS_FIXTURES=1). Live status: "
+        f"re-capture it (python -m tests.e2e.capture_status) and read the diff. Live status: "
         f"{json.dumps(live.get('status'), indent=1)}"
     )
 

@@ -85,12 +85,21 @@ def dump(data: dict[str, Any], sort_keys: bool = True) -> str:
     return yaml.safe_dump(data, sort_keys=sort_keys, width=10_000, allow_unicode=True)
 
 
+def stage(staging: pathlib.Path, case: str, obj: dict[str, Any], got: Health) -> None:
+    """Keep a live object and the health it showed in `staging`, for tests/e2e/capture_status.py;
+    a test run never writes the reviewed testdata itself."""
+    folder = staging / obj["kind"]
+    folder.mkdir(parents=True, exist_ok=True)
+    captured = {"object": sample(obj), "health": got._asdict()}
+    (folder / f"{case}.yaml").write_text(dump(captured))
+
+
 def write_testdata(case: str, obj: dict[str, Any], expected: Health) -> None:
     """Store a live object as testdata and record the health it must show in health_test.yaml."""
     kind = obj["kind"]
     path = input_path(case)
     (CUSTOMIZATIONS / kind / path).parent.mkdir(parents=True, exist_ok=True)
-    (CUSTOMIZATIONS / kind / path).write_text(dump(sample(obj)))
+    (CUSTOMIZATIONS / kind / path).write_text(dump(obj))
     known = (CUSTOMIZATIONS / kind / "health_test.yaml").exists()
     tests = {t.input_path: t.expected for t in health_tests(kind)} if known else {}
     tests[path] = expected  # a new case goes last, a known one keeps its place

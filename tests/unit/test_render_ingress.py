@@ -8,7 +8,6 @@ import pytest
 from tests.unit import builders
 
 from berth.render import ingress, names
-from berth.render.ingress import HTTPS_REDIRECT_ANNOTATIONS
 
 DEFAULT = "web.abcdef123456.local.cs.berth.internal"
 
@@ -90,8 +89,16 @@ def test_cert_manager_issuer_and_https_redirect_annotations() -> None:
     assert manifest is not None
     annotations = manifest["metadata"]["annotations"]
     assert annotations["cert-manager.io/cluster-issuer"] == "corp-ca"
-    for key, value in HTTPS_REDIRECT_ANNOTATIONS.items():
-        assert annotations[key] == value
+    # Each controller's own spelling of "redirect HTTP to HTTPS", as its documentation gives it.
+    assert {key: annotations.get(key) for key in REDIRECTS} == REDIRECTS
+
+
+REDIRECTS = {
+    "nginx.ingress.kubernetes.io/ssl-redirect": "true",  # ingress-nginx
+    "nginx.ingress.kubernetes.io/force-ssl-redirect": "true",  # ingress-nginx, also without TLS
+    "ingress.kubernetes.io/force-ssl-redirect": "true",  # Contour
+    "haproxy.org/ssl-redirect": "true",  # HAProxy Ingress (haproxytech)
+}
 
 
 def test_chart_annotations_may_override_the_redirect_but_not_the_issuer() -> None:
