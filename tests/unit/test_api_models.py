@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from typing import Any
@@ -395,3 +396,20 @@ def test_power_converts_to_kubernetes_quantities() -> None:
 
     assert (nano.cpu_millicores(), nano.memory_mebibytes()) == (250, 512)
     assert PowerSpec(cpu_count=4, ram_size_in_gb=8, price=160).memory_mebibytes() == 8192
+
+
+# The ledger keeps the hash of the inline deployment it last turned into a version. An operator
+# whose hash came out different for the same content would see every GitOps service's
+# deployment as new after an upgrade and create a version for each: the value is pinned here,
+# computed by hand (sha256 of this JSON, first 16 hex digits), not by the function under test.
+CANONICAL_WEB = (
+    '{"containers":{"web":{"image":"nginx:1.27","ports":{"80":"HTTP"}}},'
+    '"publicEndpoint":{"containerName":"web","containerPort":80,"healthCheck":'
+    '{"healthyThreshold":2,"intervalSeconds":5,"path":"/","successCodes":"200-499",'
+    '"timeoutSeconds":2,"unhealthyThreshold":2}}}'
+)
+
+
+def test_content_hash_is_stable_across_releases() -> None:
+    assert hashlib.sha256(CANONICAL_WEB.encode()).hexdigest()[:16] == "3be24f39902e02ee"
+    assert content_hash(DeploymentContent.model_validate(web())) == "3be24f39902e02ee"
