@@ -244,7 +244,11 @@ def test_a_crash_before_the_ledger_records_an_inline_version_neither_skips_nor_r
     # creates nothing, so the next version made by hand is number 3.
     apply(cluster, berth.namespace, service_manifest(name, deployment=web_content(V="2")))
     apply(cluster, berth.namespace, version_manifest(f"{name}-by-hand", name, web_content(V="3")))
-    wait_for(lambda: berth.version_states(name).get(3) == "ACTIVE", what="v3 after the catch-up")
+    wait_for(
+        lambda: berth.version_states(name) == {1: "INACTIVE", 2: "INACTIVE", 3: "ACTIVE"},
+        what="v3 after the catch-up",
+    )
+    assert berth.versions(name)[f"{name}-by-hand"]["status"]["version"] == 3
 
 
 def test_unchanged_inline_deployment_reapplied_creates_no_version(
