@@ -1,8 +1,10 @@
 """Prometheus metrics of the operator, served on /metrics."""
 
+import contextlib
 import importlib.metadata
 import platform
 import threading
+import time
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -26,10 +28,34 @@ def _version() -> str:
 RECONCILES = Counter("berth_reconcile_total", "Reconciles by kind and result.", ["kind", "result"])
 RECONCILE_SECONDS = Histogram(
     "berth_reconcile_duration_seconds",
-    "Duration of reconciles by kind.",
-    ["kind"],
+    "Duration of reconciles by kind and result.",
+    ["kind", "result"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
+
+
+class Outcome:
+    """The result of one reconcile; `error` until the reconcile says otherwise."""
+
+    def __init__(self) -> None:
+        self.result = "error"
+
+
+@contextlib.contextmanager
+def reconcile_outcome(kind: str) -> Iterator[Outcome]:
+    """Counts one reconcile and its duration under the result the block set (an exception
+    leaves `error`): a slow refusal and a slow success are different alerts."""
+    outcome = Outcome()
+    started = time.perf_counter()
+    try:
+        yield outcome
+    finally:
+        RECONCILES.labels(kind=kind, result=outcome.result).inc()
+        RECONCILE_SECONDS.labels(kind=kind, result=outcome.result).observe(
+            time.perf_counter() - started
+        )
+
+
 API_WRITES = Counter(
     "berth_api_writes_total", "Writes sent to the API server by kind and verb.", ["kind", "verb"]
 )

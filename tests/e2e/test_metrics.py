@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
@@ -11,11 +12,13 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from tests.e2e.support import Berth, apply, service_manifest, wait_for, web_content
 
+from berth.api.service import ServiceState
 from devcluster import KubeCluster
 from devcluster.operator_process import OperatorProcess
 
 pytestmark = pytest.mark.e2e
 Sample = tuple[str, tuple[tuple[str, str], ...]]
+SERVICE_STATES = [state.value for state in ServiceState]
 
 
 def families(operator: OperatorProcess) -> dict[str, Metric]:
@@ -59,9 +62,9 @@ def test_metrics_have_the_documented_names_types_and_labels(
         "berth_reconcile_duration_seconds": (
             "histogram",
             {
-                "berth_reconcile_duration_seconds_bucket": {"kind", "le"},
-                "berth_reconcile_duration_seconds_sum": {"kind"},
-                "berth_reconcile_duration_seconds_count": {"kind"},
+                "berth_reconcile_duration_seconds_bucket": {"kind", "result", "le"},
+                "berth_reconcile_duration_seconds_sum": {"kind", "result"},
+                "berth_reconcile_duration_seconds_count": {"kind", "result"},
             },
         ),
         "berth_api_writes": ("counter", {"berth_api_writes_total": {"kind", "verb"}}),
@@ -92,7 +95,11 @@ def test_counters_move_when_a_service_is_created_and_its_version_activates(
         after = samples(operator)
         expected = [
             ("berth_reconcile_total", {"kind": "ContainerService", "result": "ok"}, 2),
-            ("berth_reconcile_duration_seconds_count", {"kind": "ContainerService"}, 2),
+            (
+                "berth_reconcile_duration_seconds_count",
+                {"kind": "ContainerService", "result": "ok"},
+                2,
+            ),
             ("berth_api_writes_total", {"kind": "ContainerServiceDeployment", "verb": "create"}, 1),
             ("berth_api_writes_total", {"kind": "Deployment", "verb": "apply"}, 1),
             ("berth_api_writes_total", {"kind": "ContainerService", "verb": "patch-status"}, 1),
@@ -132,13 +139,33 @@ def test_a_failed_version_is_counted(
     assert berth.version_states(name) == {1: "ACTIVE", 2: "FAILED"}
 
 
+def states_in_the_cluster(berth: Berth) -> dict[str, float]:
+    """What berth_services must say: every service in the cluster by its status' state."""
+    items = berth.custom.list_cluster_custom_object("berth.dev", "v1alpha1", "containerservices")
+    tally = Counter(((i.get("status") or {}).get("state") or "PENDING") for i in items["items"])
+    return {state: float(tally.get(state, 0)) for state in SERVICE_STATES}
+
+
+def gauge(operator: OperatorProcess) -> dict[str, float]:
+    found = samples(operator)
+    return {state: value(found, "berth_services", state=state) for state in SERVICE_STATES}
+
+
+def gauge_matches_the_cluster(berth: Berth, operator: OperatorProcess, what: str) -> None:
+    """Other tests' services count too, and may be moving: wait for one scrape that agrees."""
+    wait_for(
+        lambda: gauge(operator) == states_in_the_cluster(berth),
+        what=f"berth_services to match the cluster's services ({what})",
+    )
+
+
 def test_services_gauge_counts_services_by_state(
     cluster: KubeCluster, berth: Berth, operator: OperatorProcess
 ) -> None:
     name = "g-" + berth.namespace.rsplit("-", 1)[-1]
     apply(cluster, berth.namespace, service_manifest(name, deployment=web_content()))
     berth.wait_state(name, "RUNNING")
-    running = value(samples(operator), "berth_services", state="RUNNING")
+    gauge_matches_the_cluster(berth, operator, "one more RUNNING")
 
     apply(
         cluster,
@@ -147,15 +174,7 @@ def test_services_gauge_counts_services_by_state(
     )
     berth.wait_state(name, "DISABLED")
 
-    after = wait_for(
-        lambda: (
-            (s := samples(operator)) and value(s, "berth_services", state="DISABLED") >= 1 and s
-        ),
-        what="a DISABLED service to be counted",
-    )
-    # Other tests' services may change state meanwhile; this one left RUNNING for DISABLED.
-    assert value(after, "berth_services", state="RUNNING") <= running
-    assert sum(v for (n, _), v in after.items() if n == "berth_services") >= 1
+    gauge_matches_the_cluster(berth, operator, "it moved from RUNNING to DISABLED")
 
 
 def sample_values(operator: OperatorProcess, name: str, **labels: str) -> list[float]:

@@ -56,12 +56,12 @@ async def reconcile(ctx: Context, key: Key) -> float | None:
         await _wait_for_service(ctx, key)
         network.sync_zone_soon(ctx, key[1])  # a service gone without its finalizer
         return None
-    with metrics.RECONCILE_SECONDS.labels(kind=resources.SERVICE.kind).time():
+    with metrics.reconcile_outcome(resources.SERVICE.kind) as outcome:
         try:
             service = parse_service(body)
         except ValidationError as error:
             await _reject(ctx, body, error)
-            metrics.RECONCILES.labels(kind=resources.SERVICE.kind, result="invalid").inc()
+            outcome.result = "invalid"
             return None
         try:
             if service.metadata.deleting:
@@ -72,12 +72,9 @@ async def reconcile(ctx: Context, key: Key) -> float | None:
         except Conflict as conflict:
             # Someone wrote first (another operator, kubectl): decide again on what they wrote.
             logger.debug("%s/%s: conflict on %s; again", key[0], key[1], conflict)
-            metrics.RECONCILES.labels(kind=resources.SERVICE.kind, result="conflict").inc()
+            outcome.result = "conflict"
             return AFTER_CONFLICT_SECONDS
-        except Exception:
-            metrics.RECONCILES.labels(kind=resources.SERVICE.kind, result="error").inc()
-            raise
-        metrics.RECONCILES.labels(kind=resources.SERVICE.kind, result="ok").inc()
+        outcome.result = "ok"
     return retry
 
 
