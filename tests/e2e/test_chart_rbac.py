@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import json
 import pathlib
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -236,7 +235,13 @@ def test_without_patch_on_deployments_the_service_never_runs_and_the_operator_ke
             timeout=30,
             what="the operator to log the 403",
         )
-        time.sleep(3)  # a few more retries: none of them may get anywhere
+        # Two more refused retries (counted, not slept for): none of them may get anywhere.
+        first = operator.log.read_text().lower().count("forbidden")
+        wait_for(
+            lambda: operator.log.read_text().lower().count("forbidden") >= first + 2,
+            timeout=60,
+            what="the operator to retry and be refused again",
+        )
         assert berth.status(name).get("state") != "RUNNING"
         assert berth.deployment(name) is None
         assert operator.process is not None and operator.process.poll() is None, "operator died"

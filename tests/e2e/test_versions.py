@@ -6,7 +6,9 @@ import json
 import time
 from typing import Any
 
+import kubernetes
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from tests.e2e.support import (
     AvailabilitySampler,
     Berth,
@@ -74,6 +76,31 @@ def test_inline_deployment_becomes_version_1_and_the_service_runs(
     assert conditions["Reconciling"] == "False"
 
 
+def service_reconciles(operator: OperatorProcess) -> float:
+    """ContainerService reconciles finished so far, whatever their result."""
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(operator.metrics())
+        for sample in family.samples
+        if sample.name == "berth_reconcile_total"
+        and sample.labels.get("kind") == "ContainerService"
+    )
+
+
+def resource_versions(berth: Berth, name: str) -> dict[str, str]:
+    """The resourceVersion of the service's owned objects and versions: any write moves one."""
+    found = {
+        "Deployment": berth.deployment(name).metadata.resource_version,
+        "Service": berth.kube_service(name).metadata.resource_version,
+        "Ingress": kubernetes.client.NetworkingV1Api(berth.core.api_client)
+        .read_namespaced_ingress(name, berth.namespace)
+        .metadata.resource_version,
+    }
+    for version_name, version in berth.versions(name).items():
+        found[f"csd/{version_name}"] = version["metadata"]["resourceVersion"]
+    return found
+
+
 def test_reconcile_with_nothing_to_change_makes_no_writes(
     cluster: KubeCluster, berth: Berth, operator: OperatorProcess
 ) -> None:
@@ -83,18 +110,21 @@ def test_reconcile_with_nothing_to_change_makes_no_writes(
         lambda: "Terminating" not in berth.core.list_namespace().to_str(), 120, "namespaces gone"
     )
     before = wait_until_quiet(operator)
-    versions = {n: v["metadata"]["resourceVersion"] for n, v in berth.versions("quiet").items()}
-    service_rv = berth.service("quiet")["metadata"]["resourceVersion"]
+    owned = resource_versions(berth, "quiet")
+    reconciled = service_reconciles(operator)
 
-    # Re-applying the same spec is a no-op for the API server and must be one for Berth too.
+    # Re-applying the same spec is a no-op for the API server (no event at all); a label the
+    # operator does not read is an event it must reconcile, and find nothing to do.
     apply(cluster, berth.namespace, service_manifest("quiet", deployment=web_content()))
-    time.sleep(8)
+    touched = cluster.kubectl(
+        "label", "-n", berth.namespace, "csvc", "quiet", "team=blue",
+        "-o", "jsonpath={.metadata.resourceVersion}",
+    ).stdout  # fmt: skip
+    wait_for(lambda: service_reconciles(operator) > reconciled, what="a reconcile of the label")
 
     assert operator.writes() == before
-    assert berth.service("quiet")["metadata"]["resourceVersion"] == service_rv
-    assert {
-        n: v["metadata"]["resourceVersion"] for n, v in berth.versions("quiet").items()
-    } == versions
+    assert berth.service("quiet")["metadata"]["resourceVersion"] == touched
+    assert resource_versions(berth, "quiet") == owned
 
 
 def test_an_operator_restart_with_everything_converged_makes_no_writes(
@@ -107,6 +137,7 @@ def test_an_operator_restart_with_everything_converged_makes_no_writes(
     )
     wait_until_quiet(operator)
     service_rv = berth.service("steady")["metadata"]["resourceVersion"]
+    owned = resource_versions(berth, "steady")
 
     # Start-up lists everything, then kopf lists it all again: neither may cause a write.
     operator.restart()
@@ -116,6 +147,7 @@ def test_an_operator_restart_with_everything_converged_makes_no_writes(
 
     assert wait_until_quiet(operator) == {}
     assert berth.service("steady")["metadata"]["resourceVersion"] == service_rv
+    assert resource_versions(berth, "steady") == owned
 
 
 def test_new_version_activates_and_the_previous_becomes_inactive(
@@ -197,13 +229,15 @@ def test_version_superseded_while_activating_becomes_inactive(
 
 
 def test_an_activating_version_is_deleted_only_once_it_is_no_longer_rolling_out(
-    cluster: KubeCluster, berth: Berth
+    cluster: KubeCluster, berth: Berth, operator: OperatorProcess
 ) -> None:
     stuck_rolling_out(cluster, berth, "roll")
 
+    reconciled = service_reconciles(operator)
     cluster.kubectl("delete", "-n", berth.namespace, "csd", "roll-slow", "--wait=false")
 
-    time.sleep(1)
+    # The operator has seen the deletion (a reconcile since) and still holds the version.
+    wait_for(lambda: service_reconciles(operator) > reconciled, what="a reconcile of the deletion")
     held = berth.versions("roll")["roll-slow"]
     assert held["metadata"]["deletionTimestamp"]
     assert held["status"]["state"] == "ACTIVATING"
