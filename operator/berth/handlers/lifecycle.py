@@ -31,11 +31,18 @@ async def resolve_resources_mode(kube: Kube, settings: Settings) -> Settings:
     if settings.resources_mode != ResourcesMode.AUTO:
         return settings
     version = await kube._call("GET", "/version")
+    mode = resources_mode_for(version)
+    logger.info(
+        "Kubernetes %s.%s: %s-level resources", version.get("major"), version.get("minor"), mode
+    )
+    return settings.model_copy(update={"resources_mode": mode})
+
+
+def resources_mode_for(version: dict[str, Any]) -> ResourcesMode:
+    """From the API server's /version; some providers append to the minor (EKS: `"34+"`)."""
     minor = int("".join(ch for ch in str(version.get("minor", "0")) if ch.isdigit()) or 0)
     supported = (int(version.get("major", 1)), minor) >= POD_LEVEL_RESOURCES_SINCE
-    mode = ResourcesMode.POD if supported else ResourcesMode.CONTAINER
-    logger.info("Kubernetes %s.%s: %s-level resources", version.get("major"), minor, mode.value)
-    return settings.model_copy(update={"resources_mode": mode})
+    return ResourcesMode.POD if supported else ResourcesMode.CONTAINER
 
 
 class NoDiffBase(kopf.DiffBaseStorage):
