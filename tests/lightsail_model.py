@@ -16,9 +16,18 @@ def shape(name: str) -> Shape:
     return found
 
 
+def operation_name(verb: str) -> str:
+    """`get-container-services` → GetContainerServices."""
+    return "".join(word.title() for word in verb.split("-"))
+
+
+def is_operation(verb: str) -> bool:
+    return model.operation(operation_name(verb)) is not None
+
+
 def output_shape(verb: str) -> Shape:
-    """The output of `aws lightsail <verb>`: `get-container-services` → GetContainerServices."""
-    operation = model.operation("".join(word.title() for word in verb.split("-")))
+    """The output of `aws lightsail <verb>`."""
+    operation = model.operation(operation_name(verb))
     assert operation is not None and operation.output_shape is not None, verb
     return operation.output_shape
 

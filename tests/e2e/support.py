@@ -9,8 +9,10 @@ from typing import Any, TypeVar
 
 import kubernetes
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from devcluster import KubeCluster
+from devcluster.operator_process import OperatorProcess
 
 T = TypeVar("T")
 GROUP, VERSION = "berth.dev", "v1alpha1"
@@ -26,6 +28,18 @@ def wait_for(probe: Callable[[], T | None], timeout: float = 60.0, what: str = "
             return last
         time.sleep(0.25)
     raise AssertionError(f"timed out after {timeout}s waiting for {what or probe}: last={last!r}")
+
+
+def service_reconciles(operator: OperatorProcess) -> float:
+    """ContainerService reconciles the operator finished so far, whatever their result: a
+    positive sign that it looked, before a check that it did nothing."""
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(operator.metrics())
+        for sample in family.samples
+        if sample.name == "berth_reconcile_total"
+        and sample.labels.get("kind") == "ContainerService"
+    )
 
 
 def apply(cluster: KubeCluster, namespace: str, *manifests: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import kubernetes
 import pytest
 import yaml
+from tests import lightsail_model
 from tests.e2e.support import wait_for
 
 from devcluster import KubeCluster
@@ -67,6 +68,10 @@ class Cli:
 
     def json(self, command: str) -> dict[str, Any]:
         loaded: dict[str, Any] = json.loads(self(f"{command} -o json").stdout)
+        verb = shlex.split(command)[0]
+        if lightsail_model.is_operation(verb):
+            # What `aws lightsail <verb>` prints, by botocore's model: names, types, enums.
+            assert lightsail_model.problems(loaded, lightsail_model.output_shape(verb)) == []
         return loaded
 
     def service(self, name: str) -> dict[str, Any]:
@@ -129,7 +134,7 @@ def test_aws_cli_json_files_create_a_service_and_a_deployment_in_lightsails_shap
     assert list(service) == [
         "containerServiceName", "arn", "createdAt", "location", "resourceType", "tags",
         "power", "powerId", "state", "scale", "currentDeployment", "isDisabled",
-        "privateDomainName", "publicDomainNames", "url",
+        "privateDomainName", "publicDomainNames", "url", "privateRegistryAccess",
     ]  # fmt: skip
     assert service["arn"].startswith(f"arn:berth:lightsail:local:{cli.namespace}:ContainerService/")
     assert service["location"] == {"availabilityZone": "all", "regionName": "local"}
@@ -152,6 +157,24 @@ def test_aws_cli_json_files_create_a_service_and_a_deployment_in_lightsails_shap
     }
     print("\n$ berth ls\n" + cli("ls").stdout)
     print("$ berth get-container-services -o json\n" + cli("get-container-services").stdout)
+
+
+def test_create_with_public_domain_names_serves_them(
+    cli: Cli, kube_api: kubernetes.client.ApiClient
+) -> None:
+    domains = {"site": [f"www.{cli.namespace}.example.com", f"{cli.namespace}.example.com"]}
+    created = cli.json(
+        "create-container-service --service-name site --power nano --scale 1 "
+        f"--public-domain-names '{json.dumps(domains)}' --deployment file://deployment.json {WAIT}"
+    )["containerService"]
+    assert created["publicDomainNames"] == domains
+
+    shown = cli.service("site")
+    assert shown["publicDomainNames"] == domains
+    found = kubernetes.client.NetworkingV1Api(kube_api).read_namespaced_ingress(
+        "site", cli.namespace
+    )
+    assert {rule.host for rule in found.spec.rules} >= set(domains["site"])
 
 
 def test_an_inline_deployment_runs_and_ls_and_yaml_show_it(cli: Cli) -> None:

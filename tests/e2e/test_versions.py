@@ -8,12 +8,12 @@ from typing import Any
 
 import kubernetes
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from tests.e2e.support import (
     AvailabilitySampler,
     Berth,
     apply,
     service_manifest,
+    service_reconciles,
     version_manifest,
     wait_for,
     web_content,
@@ -74,17 +74,6 @@ def test_inline_deployment_becomes_version_1_and_the_service_runs(
     assert conditions["Ready"] == "True"
     assert conditions["DeploymentAvailable"] == "True"
     assert conditions["Reconciling"] == "False"
-
-
-def service_reconciles(operator: OperatorProcess) -> float:
-    """ContainerService reconciles finished so far, whatever their result."""
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(operator.metrics())
-        for sample in family.samples
-        if sample.name == "berth_reconcile_total"
-        and sample.labels.get("kind") == "ContainerService"
-    )
 
 
 def resource_versions(berth: Berth, name: str) -> dict[str, str]:
