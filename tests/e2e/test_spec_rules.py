@@ -341,3 +341,65 @@ def test_two_services_of_one_name_in_two_namespaces_race_for_the_private_name(
         assert claim["spec"]["owner"]["namespace"] == winner.namespace
         for tenant in tenants:
             cluster.kubectl("delete", "-n", tenant.namespace, "csvc", name, "--wait=false")
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+SERVICES_CRD = "containerservices.berth.dev"
+
+
+def loosened(crd: dict[str, Any]) -> dict[str, Any]:
+    """The service CRD without its publicDomainNames rules: what an older or hand-edited CRD may
+    have let into etcd, which the operator still has to read."""
+    loose = json.loads(json.dumps(crd))
+    for version in loose["spec"]["versions"]:
+        spec = version["schema"]["openAPIV3Schema"]["properties"]["spec"]
+        spec["properties"]["publicDomainNames"].pop("x-kubernetes-validations")
+    for key in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
+        loose["metadata"].pop(key, None)
+    return loose
+
+
+def test_a_spec_the_crd_let_through_but_the_operator_cannot_read_is_a_warning_not_a_crash(
+    cluster: KubeCluster, berth: Berth, operator: OperatorProcess
+) -> None:
+    running(cluster, berth, "lax")
+    crd = json.loads(cluster.kubectl("get", "crd", SERVICES_CRD, "-o", "json").stdout)
+    twice = {"a": ["dup.example.com"], "b": ["DUP.example.com"]}  # one domain listed twice
+    try:
+        cluster.kubectl("replace", "-f", "-", input=json.dumps(loosened(crd)))
+        wait_for(
+            lambda: cluster.kubectl(
+                "apply", "-n", berth.namespace, "-f", "-", check=False,
+                input=json.dumps(service_manifest(
+                    "lax", scale=1, deployment=web_content(), publicDomainNames=twice
+                )),
+            ).returncode == 0,
+            what="the loosened CRD in effect",
+        )  # fmt: skip
+    finally:
+        current = json.loads(cluster.kubectl("get", "crd", SERVICES_CRD, "-o", "json").stdout)
+        crd["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+        cluster.kubectl("replace", "-f", "-", input=json.dumps(crd))
+
+    stalled = wait_for(
+        lambda: (
+            (c := condition(berth.status("lax"), "Stalled")).get("reason") == "InvalidSpec" and c
+        ),
+        what="Stalled: InvalidSpec",
+    )
+    assert "only once" in stalled["message"]
+    warnings = [e for e in berth.events("lax") if e.type == "Warning"]
+    assert [e.reason for e in warnings] == ["InvalidSpec"]  # once, not at every retry
+    # The working version keeps serving, and the operator keeps working for everyone else.
+    deployment = berth.deployment("lax")
+    assert deployment.status.available_replicas == 1
+    assert berth.version_states("lax") == {1: "ACTIVE"}
+    assert operator.process is not None and operator.process.poll() is None
+    running(cluster, berth, "neighbour")
+
+    apply(cluster, berth.namespace, service_manifest("lax", scale=1, deployment=web_content()))
+    wait_for(
+        lambda: condition(berth.status("lax"), "Stalled").get("status") == "False",
+        what="no longer Stalled once the spec is readable",
+    )
