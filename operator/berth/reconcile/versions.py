@@ -23,11 +23,13 @@ Body = dict[str, Any]
 async def adopt(
     ctx: Context, service: ContainerServiceObject, versions: list[VersionObject]
 ) -> None:
-    """CSDs applied by hand become owned by their service, so they go when it goes."""
+    """CSDs applied by hand become owned by their service, so they go when it goes; every
+    version carries the service's tags."""
     for version in versions:
-        stored = ctx.store.get(resources.VERSION, (service.namespace, version.name))
-        refs = ((stored or {}).get("metadata") or {}).get("ownerReferences") or []
-        if any(ref.get("uid") == service.metadata.uid for ref in refs):
+        stored = ctx.store.get(resources.VERSION, (service.namespace, version.name)) or {}
+        refs = (stored.get("metadata") or {}).get("ownerReferences") or []
+        owned = any(ref.get("uid") == service.metadata.uid for ref in refs)
+        if owned and version_manifests.tags_current(service, stored):
             continue
         live = await ctx.kube.apply(version_manifests.adoption(service, version.name))
         ctx.store.put(resources.VERSION, live)

@@ -8,7 +8,7 @@ from berth.api.common import Condition
 from berth.api.objects import ContainerServiceObject
 from berth.api.service import VersionLedger
 from berth.api.version import VersionState
-from berth.render import names
+from berth.render import labels, names
 from berth.render.owner import owner_reference
 from berth.render.timestamps import rfc3339
 
@@ -26,8 +26,8 @@ def inline_version(service: ContainerServiceObject, name: str, digest: str) -> B
         "metadata": {
             "name": name,
             "namespace": service.namespace,
-            "labels": {names.SERVICE_LABEL: service.name},
-            "annotations": {names.INLINE_ANNOTATION: digest},
+            "labels": version_labels(service),
+            "annotations": {names.INLINE_ANNOTATION: digest, **tag_annotations(service)},
             "ownerReferences": [owner_reference(service)],
             # The newest version is the next to activate; the finalizer also guards its number
             # until the ledger records it.
@@ -45,10 +45,29 @@ def adoption(service: ContainerServiceObject, version_name: str) -> Body:
         "metadata": {
             "name": version_name,
             "namespace": service.namespace,
-            "labels": {names.SERVICE_LABEL: service.name},
+            "labels": version_labels(service),
+            "annotations": tag_annotations(service),
             "ownerReferences": [owner_reference(service)],
         },
     }
+
+
+def version_labels(service: ContainerServiceObject) -> dict[str, str]:
+    """Versions carry their service's tags like every other object it owns."""
+    return {**labels.tag_labels(service.spec.tags), names.SERVICE_LABEL: service.name}
+
+
+def tag_annotations(service: ContainerServiceObject) -> dict[str, str]:
+    return labels.tag_annotations(service.spec.tags)
+
+
+def tags_current(service: ContainerServiceObject, stored: Body) -> bool:
+    """Whether a stored version carries the service's tags as they are now (the one annotation
+    changes with any tag)."""
+    annotations = (stored.get("metadata") or {}).get("annotations") or {}
+    return annotations.get(names.TAGS_ANNOTATION) == tag_annotations(service).get(
+        names.TAGS_ANNOTATION
+    )
 
 
 def ledger_patch(resource_version: str, ledger: VersionLedger) -> Body:
