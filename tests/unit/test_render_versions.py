@@ -12,7 +12,9 @@ TAGS = [{"key": "team", "value": "blue"}, {"key": "cost center", "value": "R+D 4
 
 
 def test_an_inline_version_carries_the_services_tags() -> None:
-    service = builders.service(tags=TAGS)
+    tagged = builders.service(tags=TAGS)
+    spec = tagged.spec.model_copy(update={"deployment": builders.content()})
+    service = tagged.model_copy(update={"spec": spec})
     meta = versions.inline_version(service, "web-v1", "abc")["metadata"]
     assert json.loads(meta["annotations"]["berth.dev/tags"]) == TAGS
     assert meta["labels"]["team"] == "blue"
