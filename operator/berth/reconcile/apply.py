@@ -2,6 +2,7 @@
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from berth.kube import resources
 from berth.kube.client import ApiError, NotFound
@@ -69,10 +70,35 @@ async def _apply(ctx: Context, write: Apply, outcome: Outcome) -> None:
     except ApiError as error:
         if error.status not in REFUSALS:
             raise
-        logger.warning("the API server refused %s: %s", what, error.message)
-        outcome.refused[what] = error.message
-        return
+        taken_back = await _take_back(ctx, manifest) if error.status == 422 else None
+        if taken_back is None:
+            logger.warning("the API server refused %s: %s", what, error.message)
+            outcome.refused[what] = error.message
+            return
+        applied = taken_back
     ctx.store.put(resource, applied)
+
+
+async def _take_back(ctx: Context, manifest: dict[str, Any]) -> dict[str, Any] | None:
+    """An apply made invalid by a hand edit, once more after a merge patch of the spec.
+
+    Someone who edits the key of a list entry (a Service port's number) owns the entry it
+    became; server-side apply cannot remove it and adds ours beside it, which is invalid (two
+    ports named web-80). A merge patch replaces lists whole, so it takes them back; the apply
+    after it owns them again. None when the object is refused all the same.
+    """
+    meta = manifest["metadata"]
+    resource = resources.BY_KIND[manifest["kind"]]
+    key = (meta.get("namespace") or "", meta["name"])
+    if "spec" not in manifest or ctx.store.get(resource, key) is None:
+        return None
+    try:
+        await ctx.kube.patch(resource, key[0] or None, key[1], {"spec": manifest["spec"]})
+        return await ctx.kube.apply(manifest)
+    except ApiError as again:
+        if again.status not in REFUSALS:
+            raise
+        return None
 
 
 async def set_finalizer(ctx: Context, write: SetFinalizer) -> None:
