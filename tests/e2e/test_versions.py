@@ -105,14 +105,17 @@ def test_reconcile_with_nothing_to_change_makes_no_writes(
     # Re-applying the same spec is a no-op for the API server (no event at all); a label the
     # operator does not read is an event it must reconcile, and find nothing to do.
     apply(cluster, berth.namespace, service_manifest("quiet", deployment=web_content()))
-    touched = cluster.kubectl(
-        "label", "-n", berth.namespace, "csvc", "quiet", "team=blue",
-        "-o", "jsonpath={.metadata.resourceVersion}",
-    ).stdout  # fmt: skip
+    labelled = berth.custom.patch_namespaced_custom_object(
+        "berth.dev", "v1alpha1", berth.namespace, "containerservices", "quiet",
+        {"metadata": {"labels": {"team": "blue"}}},
+    )  # fmt: skip
     wait_for(lambda: service_reconciles(operator) > reconciled, what="a reconcile of the label")
 
     assert operator.writes() == before
-    assert berth.service("quiet")["metadata"]["resourceVersion"] == touched
+    assert (
+        berth.service("quiet")["metadata"]["resourceVersion"]
+        == (labelled["metadata"]["resourceVersion"])
+    )
     assert resource_versions(berth, "quiet") == owned
 
 
