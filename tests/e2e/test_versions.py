@@ -266,9 +266,9 @@ def test_a_crash_before_the_ledger_records_an_inline_version_neither_skips_nor_r
     ledger = berth.status(name)["versions"]
     assert ledger["lastVersion"] == 2
     assert ledger["lastUid"] == berth.versions(name)[f"{name}-v2"]["metadata"]["uid"]
-    # The ledger took the inline version's content as its own: the same spec re-applied by GitOps
-    # creates nothing, so the next version made by hand is number 3.
-    apply(cluster, berth.namespace, service_manifest(name, deployment=web_content(V="2")))
+    # The ledger took the inline version's hash as its own: had it not, the restart's reconcile
+    # would have made another inline version of the same spec, and the next version made by
+    # hand would not be number 3.
     apply(cluster, berth.namespace, version_manifest(f"{name}-by-hand", name, web_content(V="3")))
     wait_for(
         lambda: berth.version_states(name) == {1: "INACTIVE", 2: "INACTIVE", 3: "ACTIVE"},
