@@ -11,6 +11,12 @@ from botocore.validate import ParamValidator
 from berth.lightsail import model
 
 
+# Enums Berth leaves open, on purpose: the region is a chart value naming the cluster's own
+# region (`local` by default), not one of AWS's (the spec: "region and baseDomain are chart
+# values").
+OPEN_ENUMS = frozenset({"RegionName"})
+
+
 def shape(name: str) -> Shape:
     found: Shape = model.service().shape_for(name)
     return found
@@ -66,6 +72,6 @@ def enum_problems(value: Any, against: Shape, where: str) -> list[str]:
             ]
         ]
     allowed = getattr(against, "enum", None)
-    if allowed and value not in allowed:
+    if allowed and against.name not in OPEN_ENUMS and value not in allowed:
         return [f"{where}: {value!r} is not one of {allowed}"]
     return []
