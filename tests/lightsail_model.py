@@ -10,7 +10,6 @@ from botocore.validate import ParamValidator
 
 from berth.lightsail import model
 
-
 # Enums Berth leaves open, on purpose: the region is a chart value naming the cluster's own
 # region (`local` by default), not one of AWS's (the spec: "region and baseDomain are chart
 # values").
