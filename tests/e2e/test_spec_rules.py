@@ -8,7 +8,6 @@ import threading
 import uuid
 from typing import Any
 
-import kubernetes
 import pytest
 from tests.e2e.network_support import claims, condition, ingress
 from tests.e2e.support import (
@@ -36,10 +35,6 @@ def running(cluster: KubeCluster, berth: Berth, name: str, **spec: Any) -> dict[
     spec.setdefault("deployment", web_content())
     apply(cluster, berth.namespace, service_manifest(name, scale=1, **spec))
     return berth.wait_state(name, "RUNNING")
-
-
-def networking(berth: Berth) -> kubernetes.client.NetworkingV1Api:
-    return kubernetes.client.NetworkingV1Api(berth.core.api_client)
 
 
 # --- owned objects ---------------------------------------------------------------------------
@@ -310,8 +305,15 @@ def test_claims_are_released_when_the_operator_was_down_during_the_deletion(
 
     wait_for(lambda: not claims(api, domain), 60, "the domain's claim released")
     wait_for(lambda: not claims(api, f"{name}.service.local"), 60, "the private name released")
-    wait_for(lambda: name not in str(berth.custom.list_namespaced_custom_object(
-        "berth.dev", "v1alpha1", berth.namespace, "containerservices")), what="service gone")  # fmt: skip
+    wait_for(
+        lambda: (
+            berth.custom.list_namespaced_custom_object(
+                "berth.dev", "v1alpha1", berth.namespace, "containerservices"
+            )["items"]
+            == []
+        ),
+        what="the service gone",
+    )
 
 
 def test_two_services_of_one_name_in_two_namespaces_race_for_the_private_name(
