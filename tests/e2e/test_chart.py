@@ -77,6 +77,19 @@ ALL_VALUES: dict[str, Any] = {
         "renewDeadlineSeconds": 20,
         "retryPeriodSeconds": 4,
     },
+    "lightsailApi": {
+        "enabled": False,
+        "replicaCount": 2,
+        "port": 9443,
+        "tenantServiceAccounts": ["aws-tenant"],
+        "resources": {"requests": {"cpu": "50m"}},
+        "ingress": {
+            "enabled": True,
+            "host": "lightsail.apps.example.com",
+            "className": "traefik",
+            "annotations": {"a.example/ingress": "yes"},
+        },
+    },
     "metrics": {
         "port": 9090,
         "service": {"annotations": {"prometheus.io/scrape": "true"}},
@@ -183,10 +196,11 @@ def test_default_render_is_the_operator_its_rbac_and_the_powers_and_nothing_opti
 
     kinds = sorted(d["kind"] for d in docs)
     assert kinds == sorted(
-        ["ServiceAccount"]
-        + ["Role", "RoleBinding"] * 2  # the zone's, and leader election's
-        + ["ClusterRole", "ClusterRoleBinding"] * 2
-        + ["Service", "Deployment", "PodDisruptionBudget"]
+        ["ServiceAccount"] * 2  # the operator's, and the Lightsail endpoint's
+        + ["Role", "RoleBinding"] * 3  # the zone's, leader election's, the keys'
+        + ["ClusterRole", "ClusterRoleBinding"] * 3
+        + ["Service", "Deployment"] * 2
+        + ["PodDisruptionBudget"]
         + ["ContainerServicePower"] * 6
     )
     deployment = one(docs, "Deployment", "operator")
@@ -459,7 +473,7 @@ def test_optional_objects_render_only_when_enabled(helm: pathlib.Path) -> None:
     assert not find(docs, "PrometheusRule") and not find(enabled, "PrometheusRule")
     budget = one(enabled, "PodDisruptionBudget")["spec"]
     assert set(budget) == {"maxUnavailable", "selector"} and budget["maxUnavailable"] == 1
-    pod_labels = one(enabled, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    pod_labels = one(enabled, "Deployment", "operator")["spec"]["template"]["metadata"]["labels"]
     assert budget["selector"]["matchLabels"].items() <= pod_labels.items()
     floor = render(helm, "--set", "podDisruptionBudget.minAvailable=1")
     budget = one(floor, "PodDisruptionBudget")["spec"]
@@ -536,6 +550,38 @@ def test_leader_election_may_take_and_renew_its_one_lease_in_the_release_namespa
     ]
     alone = render(helm, "--set", "leaderElection.enabled=false", "--set", "replicaCount=1")
     assert not election_roles(alone)
+
+
+def test_the_lightsail_endpoint_runs_from_the_operator_image_with_only_what_it_needs(
+    helm: pathlib.Path,
+) -> None:
+    docs = render(helm, "--set", "lightsailApi.ingress.enabled=true")
+    deployment = one(docs, "Deployment", "lightsail-api")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == operator_container(docs)["image"]
+    assert container["command"] == ["python", "-m", "berth.lightsail"]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["BERTH_NAMESPACE"] == "berth-system" and env["BERTH_LIGHTSAIL_PORT"] == "8443"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    account = deployment["spec"]["template"]["spec"]["serviceAccountName"]
+    assert account == "berth-lightsail"
+    cluster_rules = next(r for r in find(docs, "ClusterRole") if r["metadata"]["name"] == account)[
+        "rules"
+    ]
+    assert cluster_rules[1] == {
+        "apiGroups": [""],
+        "resources": ["serviceaccounts"],
+        "verbs": ["impersonate"],
+        "resourceNames": ["berth-lightsail"],
+    }
+    keys_role = next(r for r in find(docs, "Role") if r["metadata"]["name"] == account)
+    assert keys_role["rules"] == [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]
+    ingress = one(docs, "Ingress")
+    assert ingress["spec"]["rules"][0]["host"] == "lightsail.berth.internal"
+    assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "berth-ca"
+    assert not find(
+        render(helm, "--set", "lightsailApi.enabled=false"), "Deployment", "lightsail-api"
+    )
 
 
 def test_the_chart_runs_the_image_as_the_user_and_ports_the_image_describes(

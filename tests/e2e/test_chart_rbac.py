@@ -13,7 +13,10 @@ import pathlib
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
+import boto3
+import botocore.exceptions
 import kubernetes
 import pytest
 import yaml
@@ -28,6 +31,7 @@ from tests.e2e.support import (
 )
 
 from devcluster import Cluster, external_kubeconfig, stop_at_exit
+from devcluster.lightsail_process import EndpointProcess, create_access_key
 from devcluster.operator_process import OperatorProcess
 
 __all__ = ["helm"]  # the fixture
@@ -304,3 +308,50 @@ def test_watching_some_namespaces_binds_the_operator_there_only_and_it_still_wor
     finally:
         operator.stop()
         print(f"operator log: {operator.log}")
+
+
+@pytest.fixture
+def lightsail_as_service_account(
+    own_cluster: Cluster, release: str, tmp_path: pathlib.Path
+) -> Iterator[EndpointProcess]:
+    """The Lightsail endpoint, out of cluster, as the chart's `<release>-lightsail` account."""
+    account = f"{RELEASE}-lightsail"
+    kubeconfig = service_account_kubeconfig(own_cluster, account, release, tmp_path / "ls.yaml")
+    endpoint = EndpointProcess(kubeconfig, release, tmp_path / "lightsail.log", "local").start()
+    yield endpoint
+    endpoint.stop()
+    print(f"endpoint log: {endpoint.log}")
+
+
+def lightsail_client(endpoint: EndpointProcess, key: dict[str, str]) -> Any:
+    return boto3.session.Session().client(
+        "lightsail",
+        region_name="local",
+        endpoint_url=endpoint.url,
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+    )
+
+
+def test_the_chart_lightsail_endpoint_may_act_only_as_the_tenant_accounts_it_names(
+    own_cluster: Cluster,
+    release: str,
+    own_namespace: str,
+    lightsail_as_service_account: EndpointProcess,
+) -> None:
+    endpoint = lightsail_as_service_account
+    allowed = create_access_key(own_cluster.kubeconfig, own_namespace, release)
+    client = lightsail_client(endpoint, allowed)
+    client.create_container_service(serviceName="fromaws", power="nano", scale=1)
+    names = [
+        s["containerServiceName"] for s in client.get_container_services()["containerServices"]
+    ]
+    assert names == ["fromaws"]
+    assert {p["name"] for p in client.get_container_service_powers()["powers"]} >= {"nano"}
+
+    # A key bound to an account the chart does not list: the API server refuses to let the
+    # endpoint act as it, and the caller is told so in AWS's words.
+    other = create_access_key(own_cluster.kubeconfig, own_namespace, release, "not-listed")
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        lightsail_client(endpoint, other).get_container_services()
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import pathlib
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +27,7 @@ from tests.e2e.support import Berth, wait_for
 
 from berth.lightsail import model
 from devcluster import KubeCluster
+from devcluster.lightsail_process import create_access_key
 from devcluster.operator_process import OperatorProcess
 
 pytestmark = pytest.mark.e2e
@@ -59,19 +57,7 @@ def proxy(
 
 def create_key(cluster: KubeCluster, namespace: str) -> dict[str, str]:
     """`berth create-access-key -n NAMESPACE`, as an administrator runs it."""
-    result = subprocess.run(
-        [sys.executable, "-m", "berth.cli.main", "-n", namespace, "create-access-key"],
-        capture_output=True,
-        text=True,
-        env={
-            **os.environ,
-            "KUBECONFIG": str(cluster.kubeconfig),
-            "BERTH_NAMESPACE": OPERATOR_NAMESPACE,
-        },
-        check=True,
-    )
-    key: dict[str, str] = json.loads(result.stdout)["AccessKey"]
-    return key
+    return create_access_key(cluster.kubeconfig, namespace, OPERATOR_NAMESPACE)
 
 
 @pytest.fixture

@@ -110,6 +110,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send(status, answer)
 
     def do_GET(self) -> None:
+        if self.path == "/healthz":  # for probes: the process serves requests
+            self.send(200, {"status": "ok"})
+            return
         self.send(404, {"__type": "UnknownOperationException", "message": "POST / only"})
 
     def send(self, status: int, answer: dict[str, Any]) -> None:
