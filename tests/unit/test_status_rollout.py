@@ -108,6 +108,25 @@ def test_failure_reason_without_a_message_names_container_and_reason() -> None:
     assert rollout.failure(2) == "container web: CrashLoopBackOff"
 
 
+def test_a_crash_loop_names_the_exit_code_and_the_last_line_the_container_wrote() -> None:
+    pod = builders.pod("2", ("app", "CrashLoopBackOff", "back-off 10s"))
+    pod["status"]["containerStatuses"][0]["lastState"] = {
+        "terminated": {"exitCode": 3, "message": "starting\nFATAL: DATABASE_URL is not set\n\n"}
+    }
+    rollout = observe(builders.kube_deployment(2), [pod], LABEL)
+    assert rollout.failure(2) == (
+        "container app: CrashLoopBackOff: back-off 10s; "
+        "exit code 3, last line: FATAL: DATABASE_URL is not set"
+    )
+
+
+def test_a_crash_without_any_output_still_names_the_exit_code() -> None:
+    pod = builders.pod("2", ("app", "CrashLoopBackOff", None))
+    pod["status"]["containerStatuses"][0]["lastState"] = {"terminated": {"exitCode": 137}}
+    rollout = observe(builders.kube_deployment(2), [pod], LABEL)
+    assert rollout.failure(2) == "container app: CrashLoopBackOff; exit code 137"
+
+
 @pytest.mark.parametrize("reason", ["ContainerCreating", "PodInitializing", None])
 def test_a_pod_still_starting_fails_nothing(reason: str | None) -> None:
     pods = [builders.pod("2", ("app", reason, None))] if reason else [builders.pod("2")]

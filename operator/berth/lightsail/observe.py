@@ -5,10 +5,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from berth.cli import usage
-from berth.cli.commands_logs import collect
+from berth.cli.commands_logs import collect, paged
 from berth.cli.commands_metrics import NOT_SERVED
 from berth.cli.filters import parse_filter
-from berth.cli.logevents import event_shape
 from berth.lightsail.calls import Call, as_aws_errors
 from berth.lightsail.protocol import AwsError, invalid_input
 
@@ -24,12 +23,11 @@ def moment(value: Any) -> datetime | None:
 
 
 def get_container_log(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    """Every replica's log, merged by time; one page holds it all, so there is no next page."""
+    """Every replica's log and what was kept of failed versions', merged by time, a page at a
+    time (PAGE_SIZE events, as CloudWatch Logs' GetLogEvents)."""
     start, end = moment(params.get("startTime")), moment(params.get("endTime"))
     if start and end and end < start:
         raise invalid_input("endTime is before startTime")
-    if params.get("pageToken"):
-        return {"logEvents": []}
     with as_aws_errors():
         events = collect(
             call.client,
@@ -40,7 +38,8 @@ def get_container_log(call: Call, params: dict[str, Any]) -> dict[str, Any]:
             end,
             warn=lambda _: None,
         )
-    return {"logEvents": [event_shape(e) for e in events]}
+        _, answer = paged(events, params.get("pageToken"))
+    return answer
 
 
 def get_container_service_metric_data(call: Call, params: dict[str, Any]) -> dict[str, Any]:
