@@ -4,9 +4,9 @@ metrics.k8s.io, as the key's ServiceAccount."""
 from datetime import UTC, datetime
 from typing import Any
 
-from berth.cli import usage
+from berth.cli import history, usage
 from berth.cli.commands_logs import collect, paged
-from berth.cli.commands_metrics import NOT_SERVED
+from berth.cli.commands_metrics import NOT_SERVED, power_of
 from berth.cli.filters import parse_filter
 from berth.lightsail.calls import Call, as_aws_errors
 from berth.lightsail.protocol import AwsError, invalid_input
@@ -43,8 +43,10 @@ def get_container_log(call: Call, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def get_container_service_metric_data(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    """The latest sample of each pod, in percent of the power: metrics.k8s.io keeps no
-    history, so there is at most one data point whatever the period."""
+    """Data points every `period` from the Prometheus the endpoint is given
+    (BERTH_PROMETHEUS_URL); without one, the latest sample of each pod from metrics.k8s.io,
+    which keeps no history: at most one data point whatever the period. In percent of the
+    power either way."""
     start, end = moment(params["startTime"]), moment(params["endTime"])
     assert start is not None and end is not None  # required by the model
     if end < start:
@@ -52,6 +54,8 @@ def get_container_service_metric_data(call: Call, params: dict[str, Any]) -> dic
     metric = params["metricName"]
     if metric not in usage.METRICS:
         raise invalid_input(f"metric {metric!r}: Berth measures {', '.join(usage.METRICS)}")
+    if call.prometheus_url:
+        return {"metricName": metric, "metricData": _history(call, params, start, end)}
     with as_aws_errors():
         service = call.client.service(params["serviceName"])
         if not call.client.metrics_served():
@@ -63,3 +67,25 @@ def get_container_service_metric_data(call: Call, params: dict[str, Any]) -> dic
         pods = call.client.pod_metrics(service.name)
         points = usage.metric_data(pods, metric, power, params["statistics"], start, end)
     return {"metricName": metric, "metricData": points}
+
+
+def _history(call: Call, params: dict[str, Any], start: datetime, end: datetime) -> Any:
+    assert call.prometheus_url is not None
+    with as_aws_errors():
+        # Read as the key: a service the key may not see is not found, as everywhere else.
+        service = call.client.service(params["serviceName"])
+        power = power_of(call.client, service)
+    try:
+        return history.metric_data(
+            call.prometheus_url,
+            call.client.namespace,
+            service.name,
+            params["metricName"],
+            power,
+            params["statistics"],
+            start,
+            end,
+            int(params["period"]),
+        )
+    except history.HistoryUnavailable as error:
+        raise AwsError("ServiceException", str(error), 500) from error
