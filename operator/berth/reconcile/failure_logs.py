@@ -19,6 +19,9 @@ from berth.render.failure_logs import Source
 from berth.status.versions import VersionPlan
 
 logger = logging.getLogger(__name__)
+# The rollback waits for the reads: a kubelet that does not answer (a node gone, a fake one)
+# may hold it back this long at most. The reads run side by side.
+READ_SECONDS = 5.0
 
 
 async def keep(ctx: Context, snap: Snapshot, plan: VersionPlan) -> None:
@@ -60,7 +63,9 @@ async def _read(ctx: Context, snap: Snapshot, source: Source, budget: int) -> st
     if source.previous:
         query.append(("previous", "true"))
     try:
-        return await ctx.kube.log(snap.service.namespace, source.pod, query)
+        return await asyncio.wait_for(
+            ctx.kube.log(snap.service.namespace, source.pod, query), READ_SECONDS
+        )
     except (ApiError, NotFound, aiohttp.ClientError, TimeoutError) as error:
         # A container that never started has no log (400); a pod already gone has none (404).
         logger.info("no log of %s in %s: %s", source.container, source.pod, error)
