@@ -300,6 +300,7 @@ def test_metric_data_says_that_metrics_k8s_io_is_not_served(
 
 
 # metrics-server cannot measure kwok's pods; a CRD in its group serves the same PodMetrics shape.
+# On the real node the real metrics-server answers (tests/e2e/live/test_metric_data.py).
 STAND_IN_METRICS_API = {
     "apiVersion": "apiextensions.k8s.io/v1",
     "kind": "CustomResourceDefinition",
