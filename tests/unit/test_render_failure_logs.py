@@ -7,22 +7,32 @@ from typing import Any
 import pytest
 from tests.unit import builders
 
+from berth.handlers.events import slim_pod
 from berth.render import failure_logs, names
 from berth.render.failure_logs import Source
 
 
-def pod(name: str, version: str, restarts: dict[str, int], containers: tuple[str, ...]) -> Any:
-    return {
+def pod(name: str, version: str, restarts: dict[str, int]) -> Any:
+    """A pod as the operator's store keeps it (handlers.events.slim_pod): no spec."""
+    body = {
         "metadata": {"name": name, "labels": {names.VERSION_LABEL: version}},
-        "spec": {"containers": [{"name": c} for c in containers]},
         "status": {
-            "containerStatuses": [{"name": c, "restartCount": n} for c, n in restarts.items()]
+            "containerStatuses": [
+                {"name": c, "ready": False, "state": {}, "restartCount": n}
+                for c, n in restarts.items()
+            ]
         },
     }
+    assert slim_pod(body) == {
+        **body,
+        "metadata": {**body["metadata"], "namespace": None, "resourceVersion": ""},
+        "status": {**body["status"], "phase": None},
+    }
+    return body
 
 
 def test_every_container_is_read_and_a_restarted_one_also_from_its_previous_run() -> None:
-    pods = [pod("web-a", "3", {"app": 2, "side": 0}, ("app", "side"))]
+    pods = [pod("web-a", "3", {"app": 2, "side": 0})]
 
     found = failure_logs.sources(pods, 3, names.VERSION_LABEL)
 
@@ -35,11 +45,11 @@ def test_every_container_is_read_and_a_restarted_one_also_from_its_previous_run(
 
 def test_only_the_failed_versions_pods_and_at_most_three_that_restarted_most_first() -> None:
     pods = [
-        pod("web-old", "2", {"app": 9}, ("app",)),
-        pod("web-a", "3", {"app": 0}, ("app",)),
-        pod("web-b", "3", {"app": 4}, ("app",)),
-        pod("web-c", "3", {"app": 1}, ("app",)),
-        pod("web-d", "3", {"app": 0}, ("app",)),
+        pod("web-old", "2", {"app": 9}),
+        pod("web-a", "3", {"app": 0}),
+        pod("web-b", "3", {"app": 4}),
+        pod("web-c", "3", {"app": 1}),
+        pod("web-d", "3", {"app": 0}),
     ]
 
     found = failure_logs.sources(pods, 3, names.VERSION_LABEL)

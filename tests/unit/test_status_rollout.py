@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from tests.unit import builders
 
+from berth.handlers.events import slim_pod
 from berth.render import names
 from berth.status.rollout import FATAL_WAITING_REASONS, Rollout, observe
 
@@ -188,3 +189,27 @@ def test_pod_failures_take_precedence_over_the_deadline_message() -> None:
     pods = [builders.pod("2", ("app", "ImagePullBackOff", None))]
     rollout = observe(builders.kube_deployment(2, conditions=[DEADLINE]), pods, LABEL)
     assert rollout.failure(2) == "container app: ImagePullBackOff"
+
+
+def test_the_store_keeps_enough_of_a_crashed_container_to_quote_its_last_line() -> None:
+    pod = builders.pod("2", ("app", "CrashLoopBackOff", "back-off 10s"))
+    pod["spec"] = {"containers": [{"name": "app", "image": "x"}]}
+    pod["status"]["containerStatuses"][0].update(
+        restartCount=2,
+        lastState={
+            "terminated": {
+                "exitCode": 3,
+                "message": "x" * 4000 + "\nFATAL: no db\n",
+                "reason": "Error",
+            }
+        },
+    )
+
+    slim = slim_pod(pod)
+
+    assert "spec" not in slim
+    assert slim["status"]["containerStatuses"][0]["restartCount"] == 2
+    rollout = observe(builders.kube_deployment(2), [slim], LABEL)
+    assert rollout.failure(2) == (
+        "container app: CrashLoopBackOff: back-off 10s; exit code 3, last line: FATAL: no db"
+    )

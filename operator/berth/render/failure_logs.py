@@ -68,15 +68,11 @@ def sources(pods: list[Manifest], version: int, version_label: str) -> list[Sour
     found: list[Source] = []
     for pod in mine[:MAX_PODS]:
         name = pod["metadata"]["name"]
-        restarted = {
-            s.get("name")
-            for s in (pod.get("status") or {}).get("containerStatuses") or []
-            if int(s.get("restartCount") or 0) > 0
-        }
-        for container in (pod.get("spec") or {}).get("containers") or []:
-            found.append(Source(name, container["name"]))
-            if container["name"] in restarted:
-                found.append(Source(name, container["name"], True))
+        # The statuses name every container the kubelet started; one never started has no log.
+        for status in (pod.get("status") or {}).get("containerStatuses") or []:
+            found.append(Source(name, status["name"]))
+            if int(status.get("restartCount") or 0) > 0:
+                found.append(Source(name, status["name"], True))
     return found
 
 
