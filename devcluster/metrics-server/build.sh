@@ -11,8 +11,8 @@ cache_open "metrics-server-$version-$pin"
 cd "$here"
 start=$(date +%s)
 echo "building metrics-server $version into $bin (first time only)" >&2
-# `--version` prints component-base's version, which only a stamp sets (else v0.0.0-master).
-ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$version"
+# The stamp metrics-server's Makefile sets (client-go's version), which `--version` prints.
+ldflags="-s -w -X k8s.io/client-go/pkg/version.gitVersion=$version"
 CGO_ENABLED=0 go build -mod=mod -trimpath -ldflags "$ldflags" -o "$bin/metrics-server" \
   sigs.k8s.io/metrics-server/cmd/metrics-server >&2
 echo "built metrics-server in $(( $(date +%s) - start ))s" >&2
