@@ -3,7 +3,8 @@
 A real node (devcluster.node) runs the pods; CoreDNS on the node's bridge is their DNS
 (`cluster.local` and the private zone); the bridge also relays them to the API server
 (devcluster.api_bridge); cert-manager issues every public endpoint's certificate from a local CA;
-Traefik serves the Ingresses on loopback ports. `endpoints.json` tells a terminal how to reach it all:
+Traefik serves the Ingresses on loopback ports; metrics-server serves metrics.k8s.io from the
+node's kubelet (devcluster.metrics_server). `endpoints.json` tells a terminal how to reach it all:
 
     curl --cacert <ca> --resolve <host>:<https>:127.0.0.1 https://<host>:<https>/
 """
@@ -26,11 +27,12 @@ from berth.settings import Settings
 from devcluster.addons import CertManager, CoreDNS, ensure_addons
 from devcluster.addresses import BRIDGE_IP
 from devcluster.api_bridge import ApiBridge
-from devcluster.certs import write_ca
+from devcluster.certs import CertPaths, write_ca
 from devcluster.cluster import Cluster
 from devcluster.components import LOOPBACK, free_tcp_ports
 from devcluster.images import import_images, standard_images
 from devcluster.ingress import IngressController, ensure_traefik, ingress_class_for
+from devcluster.metrics_server import MetricsServer, ensure_metrics_server
 from devcluster.node import (
     NodeUnavailable,
     RealNode,
@@ -83,6 +85,7 @@ class DataPlane:
         self.mirror: ZoneMirror | None = None
         self.cert_manager: CertManager | None = None
         self.ingress: IngressController | None = None
+        self.metrics_server: MetricsServer | None = None
         self.endpoints: Endpoints | None = None
         self.timings: dict[str, float] = {}
         self._api: kubernetes.client.ApiClient | None = None
@@ -104,6 +107,7 @@ class DataPlane:
         require_node()
         addons_bin = ensure_addons()
         traefik_bin = ensure_traefik()
+        metrics_bin = ensure_metrics_server()
         mark("binaries")
         self.work_dir.mkdir(parents=True, exist_ok=True)
         ctr = shutil.which("ctr") or "ctr"
@@ -125,6 +129,13 @@ class DataPlane:
         assert port is not None
         self.api_bridge = ApiBridge(BRIDGE_IP, port, (LOOPBACK, port)).start()
         mark("node")
+
+        # Listens on the bridge, which exists from the node's start.
+        pki = CertPaths.in_dir(self.cluster.data_dir / "pki")
+        self.metrics_server = MetricsServer(
+            self.cluster, metrics_bin, pki, self.work_dir / "metrics-server"
+        ).start()
+        mark("metrics_server")
 
         suffix = self.settings.private_domain_suffix
         self.dns = CoreDNS(
@@ -168,7 +179,7 @@ class DataPlane:
 
     def check(self) -> None:
         """Raises ChildFailed when a process of the data plane has exited."""
-        for part in (self.node, self.dns, self.cert_manager, self.ingress):
+        for part in (self.node, self.dns, self.cert_manager, self.ingress, self.metrics_server):
             if part is not None:
                 part.check()
 
@@ -177,9 +188,10 @@ class DataPlane:
         if self.mirror is not None:
             self.mirror.stop()
             self.mirror = None
-        for part in (self.ingress, self.cert_manager, self.dns):
+        for part in (self.metrics_server, self.ingress, self.cert_manager, self.dns):
             if part is not None:
                 part.stop()
+        self.metrics_server = None
         self.ingress = self.cert_manager = self.dns = None
         if self.api_bridge is not None:
             self.api_bridge.stop()

@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     )
     lightsail_tls_key: str | None = Field(default=None, description="PEM private key.")
     lightsail_max_body_bytes: int = Field(default=1 << 20, ge=1024)
+    prometheus_url: str | None = Field(
+        default=None,
+        description="A Prometheus scraping the kubelets' cAdvisor metrics: the Lightsail "
+        "endpoint's GetContainerServiceMetricData reads history from it (docs/metrics.md); "
+        "without it, the one current sample of metrics.k8s.io.",
+    )
 
     leader_election: bool = Field(
         default=True,

@@ -25,7 +25,9 @@ from tests.e2e.lightsail_support import (
 from tests.e2e.network_support import OPERATOR_NAMESPACE
 from tests.e2e.support import Berth, wait_for
 
+from berth.cli.logevents import PAGE_SIZE
 from berth.lightsail import model
+from berth.render import names
 from devcluster import KubeCluster
 from devcluster.lightsail_process import create_access_key
 from devcluster.operator_process import OperatorProcess
@@ -284,6 +286,57 @@ def test_boto3_reads_powers_and_metadata_updates_tags_and_deletes(
         return None
 
     wait_for(gone, 60, "api deleted")
+
+
+def kept_logs(service: str, version: str, lines: list[str]) -> dict[str, Any]:
+    """A failed version's logs as the operator keeps them (render/failure_logs.py)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": names.failure_logs(version),
+            "labels": {names.SERVICE_LABEL: service, names.FAILURE_LOGS_LABEL: version},
+        },
+        "data": {f"web_{version}-7d9c5-x2k4q": "".join(f"{line}\n" for line in lines)},
+    }
+
+
+def test_boto3_reads_a_failed_versions_kept_lines_filtered_and_a_page_at_a_time(
+    cluster: KubeCluster, namespace: str, key: dict[str, str], proxy: RecordingProxy
+) -> None:
+    client = boto(proxy, key)
+    client.create_container_service(serviceName="kept", power="nano", scale=1)
+    client.update_container_service(serviceName="kept", isDisabled=True)  # no live pods
+    start = dt.datetime(2025, 1, 2, 3, 0, tzinfo=dt.UTC)
+    lines = [
+        f"{(start + dt.timedelta(milliseconds=i)).isoformat().replace('+00:00', 'Z')} line {i}"
+        for i in range(PAGE_SIZE + 5)
+    ]
+    lines[3] += " ERROR cannot reach db"
+    manifest = json.dumps(kept_logs("kept", "kept-v2", lines))
+    cluster.kubectl("create", "-n", namespace, "-f", "-", input=manifest)
+
+    first = client.get_container_log(serviceName="kept", containerName="web")
+    second = client.get_container_log(
+        serviceName="kept", containerName="web", pageToken=first["nextPageToken"]
+    )
+    errors = client.get_container_log(
+        serviceName="kept", containerName="web", filterPattern="ERROR"
+    )
+    window = client.get_container_log(
+        serviceName="kept",
+        containerName="web",
+        startTime=start + dt.timedelta(milliseconds=10),
+        endTime=start + dt.timedelta(milliseconds=12),
+    )
+
+    assert len(first["logEvents"]) == PAGE_SIZE
+    assert [e["message"] for e in second["logEvents"]] == [
+        f"line {i}" for i in range(PAGE_SIZE, PAGE_SIZE + 5)
+    ]
+    assert "nextPageToken" not in second
+    assert [e["message"] for e in errors["logEvents"]] == ["line 3 ERROR cannot reach db"]
+    assert [e["message"] for e in window["logEvents"]] == ["line 10", "line 11", "line 12"]
 
 
 def test_every_answer_the_endpoint_gave_matches_botocores_shape_of_its_operation(

@@ -365,3 +365,8 @@ def test_no_pull_secrets_means_no_image_pull_secrets_field() -> None:
 
 def test_rendering_twice_gives_the_same_manifest() -> None:
     assert render() == render()
+
+
+def test_a_container_that_fails_without_a_message_leaves_its_last_log_lines_in_the_pod() -> None:
+    containers = containers_of(render())
+    assert {c["terminationMessagePolicy"] for c in containers.values()} == {"FallbackToLogsOnError"}

@@ -116,8 +116,27 @@ def slim_pod(pod: Body) -> Body:
         "status": {
             "phase": status.get("phase"),
             "containerStatuses": [
-                {"name": c.get("name"), "ready": c.get("ready"), "state": c.get("state") or {}}
+                {
+                    "name": c.get("name"),
+                    "ready": c.get("ready"),
+                    "state": c.get("state") or {},
+                    "restartCount": c.get("restartCount") or 0,
+                    **_last_end(c),
+                }
                 for c in status.get("containerStatuses") or []
             ],
         },
     }
+
+
+# A failed version's message quotes the last line a crashed container wrote (status.rollout).
+_LAST_MESSAGE = 512
+
+
+def _last_end(container: Body) -> Body:
+    """How the container's previous run ended, its termination message cut to the end."""
+    ended = (container.get("lastState") or {}).get("terminated")
+    if not ended:
+        return {}
+    message = str(ended.get("message") or "")[-_LAST_MESSAGE:]
+    return {"lastState": {"terminated": {"exitCode": ended.get("exitCode"), "message": message}}}

@@ -19,6 +19,7 @@ class Call:
     client: BerthClient  # acting as the key's ServiceAccount: RBAC decides
     powers: Callable[[], list[PowerObject]]  # the catalogue, read by the endpoint itself
     region: str
+    prometheus_url: str | None = None  # where the pods' CPU and memory history is kept
 
 
 @contextmanager

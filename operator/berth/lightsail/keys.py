@@ -21,14 +21,16 @@ NAMESPACE_LABEL = f"{limits.GROUP}/lightsail-namespace"
 SECRET_PREFIX = "lightsail-key-"
 DEFAULT_SERVICE_ACCOUNT = "berth-lightsail"
 TENANT_ROLE = "berth-lightsail-tenant"
-# What a key may do in its namespace: Berth's kinds, and the pods' logs and metrics.
+# What a key may do in its namespace: Berth's kinds, and the pods' logs and metrics. The logs
+# of failed versions are ConfigMaps (render/failure_logs.py); RBAC cannot narrow a list to some
+# of them, so a key reads its namespace's ConfigMaps (Secrets stay out of reach).
 TENANT_RULES: list[dict[str, Any]] = [
     {
         "apiGroups": [limits.GROUP],
         "resources": ["containerservices", "containerservicedeployments"],
         "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
     },
-    {"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list"]},
+    {"apiGroups": [""], "resources": ["pods", "pods/log", "configmaps"], "verbs": ["get", "list"]},
     {"apiGroups": ["metrics.k8s.io"], "resources": ["pods"], "verbs": ["get", "list"]},
 ]
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"

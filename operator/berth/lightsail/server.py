@@ -65,7 +65,8 @@ class Endpoint:
             raise protocol.invalid_input(problems)
         client = BerthClient(self.tenant_api(key), key.namespace)
         try:
-            result = run(Call(client, self.powers, self.settings.region), params)
+            call = Call(client, self.powers, self.settings.region, self.settings.prometheus_url)
+            result = run(call, params)
         except AwsError as error:
             if error.status >= 500:
                 self.guard.forget(

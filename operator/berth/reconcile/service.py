@@ -22,7 +22,7 @@ from berth.api.service import ServiceStatus, VersionLedger
 from berth.kube import resources
 from berth.kube.client import Conflict
 from berth.kube.resources import Key, key_of
-from berth.reconcile import apply, lookups, network, plan
+from berth.reconcile import apply, failure_logs, lookups, network, plan
 from berth.reconcile import versions as version_ops
 from berth.reconcile.context import Context, now
 from berth.reconcile.writes import Emit, Patch, SetFinalizer
@@ -193,6 +193,8 @@ async def _converge(ctx: Context, service: ContainerServiceObject) -> float | No
     names_held = await network.hold_names(ctx, service)
     before = snapshot(ctx, service, versions, ledger, names_held)
     versions_plan = before.versions_plan()
+    # Before the objects: applying them rolls a failed version back and its pods go.
+    await failure_logs.keep(ctx, before, versions_plan)
     sent = await apply.send(ctx, plan.objects(before, versions_plan))
     network.sync_zone_soon(ctx, service.name)
     # Same service, guid and clock; the objects just applied are in the store now.

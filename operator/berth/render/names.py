@@ -24,6 +24,15 @@ def version(service: str, number: int) -> str:
     return f"{service}-v{number}"
 
 
+# A failed version's last log lines: one ConfigMap per version, beside it (render/failure_logs.py).
+FAILURE_LOGS_LABEL = f"{limits.GROUP}/failure-logs-of"
+
+
+def failure_logs(version: str) -> str:
+    """Version names end in `-v<N>` or a generated suffix, never in `.logs`: no collision."""
+    return f"{version}.logs"
+
+
 def service_port(container: str, port: str) -> str:
     """`<container>-<port>`, cut to a DNS label's 63 characters."""
     suffix = f"-{port}"

@@ -112,6 +112,27 @@ def pod_failures(pods: list[dict[str, Any]], version_label: str) -> dict[int, st
             reason = waiting.get("reason")
             if reason in FATAL_WAITING_REASONS:
                 detail = f": {waiting['message']}" if waiting.get("message") else ""
-                failures[int(version)] = f"container {container.get('name')}: {reason}{detail}"
+                said = last_words(container)
+                failures[int(version)] = f"container {container.get('name')}: {reason}{detail}" + (
+                    f"; {said}" if said else ""
+                )
                 break
     return failures
+
+
+LAST_WORDS = 300
+
+
+def last_words(container_status: dict[str, Any]) -> str:
+    """How the container's last run ended, with the last line it wrote: its termination message,
+    which is the log's tail when the container has FallbackToLogsOnError and wrote no message."""
+    ended = ((container_status.get("lastState") or {}).get("terminated")) or (
+        (container_status.get("state") or {}).get("terminated")
+    )
+    if not ended:
+        return ""
+    lines = [line for line in str(ended.get("message") or "").splitlines() if line.strip()]
+    said = f"exit code {ended.get('exitCode')}"
+    if lines:
+        said += f", last line: {lines[-1].strip()[:LAST_WORDS]}"
+    return said
