@@ -82,6 +82,7 @@ ALL_VALUES: dict[str, Any] = {
         "replicaCount": 2,
         "port": 9443,
         "tenantServiceAccounts": ["aws-tenant"],
+        "prometheusUrl": "http://prometheus.monitoring:9090",
         "resources": {"requests": {"cpu": "50m"}},
         "ingress": {
             "enabled": True,
@@ -562,6 +563,12 @@ def test_the_lightsail_endpoint_runs_from_the_operator_image_with_only_what_it_n
     assert container["command"] == ["python", "-m", "berth.lightsail"]
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["BERTH_NAMESPACE"] == "berth-system" and env["BERTH_LIGHTSAIL_PORT"] == "8443"
+    assert "BERTH_PROMETHEUS_URL" not in env
+    history = render(helm, "--set", "lightsailApi.prometheusUrl=http://prom:9090")
+    history_env = one(history, "Deployment", "lightsail-api")["spec"]["template"]["spec"]
+    assert {"name": "BERTH_PROMETHEUS_URL", "value": "http://prom:9090"} in history_env[
+        "containers"
+    ][0]["env"]
     assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
     account = deployment["spec"]["template"]["spec"]["serviceAccountName"]
     assert account == "berth-lightsail"
