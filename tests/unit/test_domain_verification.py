@@ -83,7 +83,7 @@ BROKEN = Lookup(None, "The DNS operation timed out.")
         # Held: it was proved once. A failing resolver does not take a site down...
         ("lookup failed, held", BROKEN, True, True, ValidationStatus.SUCCESS, False),
         # ...a record removed by the domain's owner does.
-        ("record removed, held", ABSENT, True, False, ValidationStatus.FAILED, False),
+        ("record removed, held", ABSENT, True, False, ValidationStatus.PENDING_VALIDATION, False),
         ("record kept, held", FOUND, True, True, ValidationStatus.SUCCESS, True),
     ],
 )

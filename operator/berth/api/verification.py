@@ -17,11 +17,11 @@ DomainPattern = Annotated[
 
 
 class ValidationStatus(StrEnum):
-    """Lightsail's words for a validation record."""
+    """Lightsail's words for a validation record. (Lightsail's FAILED, a record not found within
+    72 hours, has no counterpart: Berth keeps looking.)"""
 
     PENDING_VALIDATION = "PENDING_VALIDATION"
     SUCCESS = "SUCCESS"
-    FAILED = "FAILED"
 
 
 class ResourceRecord(ApiModel):

@@ -75,12 +75,13 @@ def eligibility(
             return Eligibility(admit=True, record=shown, settled=False)
         why = f"{how_to(record, domain)} ({found})"
         return Eligibility(admit=False, record=shown, why=why, settled=False)
+    # A record gone takes the domain away, and it waits for its record as a new one does.
     found = f"{record.name} has no TXT record with this value"
-    if holds_claim:
-        found += " any more: the domain is no longer served"
-    status = ValidationStatus.FAILED if holds_claim else ValidationStatus.PENDING_VALIDATION
     shown = DomainValidationRecord(
-        domain_name=domain, resource_record=record, validation_status=status, message=found
+        domain_name=domain,
+        resource_record=record,
+        validation_status=ValidationStatus.PENDING_VALIDATION,
+        message=found,
     )
     return Eligibility(admit=False, record=shown, why=how_to(record, domain), settled=False)
 
