@@ -163,6 +163,27 @@ def test_another_tenant_cannot_use_the_record_that_proves_a_domain_for_its_owner
     assert claims(kube_api, shop) == []
 
 
+def test_an_older_service_without_proof_does_not_hold_the_domain_back_from_its_owner(
+    cluster: KubeCluster,
+    tenant_a: Berth,
+    tenant_b: Berth,
+    owner_dns: TxtZone,
+    kube_api: kubernetes.client.ApiClient,
+) -> None:
+    shop = domain("shop")
+    start(cluster, tenant_b, "squat", {"c": [shop]})
+    wait_for(lambda: shown_record(tenant_b, "squat", shop), what="squatter's record")
+
+    start(cluster, tenant_a, "shop", {"c": [shop]})
+    record = wait_for(lambda: shown_record(tenant_a, "shop", shop), what="owner's record")
+    owner_dns.set(record["resourceRecord"]["name"], record["resourceRecord"]["value"])
+
+    wait_for(lambda: shop in hosts(kube_api, tenant_a, "shop"), what="owner served")
+    [claim] = claims(kube_api, shop)
+    assert claim["spec"]["owner"]["namespace"] == tenant_a.namespace
+    assert shop not in hosts(kube_api, tenant_b, "squat")
+
+
 def test_an_administrators_allow_list_admits_a_domain_without_a_record(
     cluster: KubeCluster,
     tenant_a: Berth,

@@ -80,3 +80,18 @@ async def check(ctx: Context, service: ContainerServiceObject, domain: str) -> E
         ctx.txt = TxtLookups(settings)
     lookup = await ctx.txt.txt(record.name, max_age)
     return eligibility(domain, record, lookup, held)
+
+
+def proved_already(ctx: Context, namespace: str, service: str, domain: str) -> bool:
+    """Whether a rival for `domain` may have it, from what is known without a lookup: an
+    unproved service must not hold back one that proved the domain (claims.contenders). The
+    rivals' record name is the caller's own, looked up just before."""
+    settings = ctx.settings
+    if not settings.domain_verification or allowed(allow_list(ctx, namespace), domain):
+        return True
+    if ctx.verification_key is None or ctx.txt is None:
+        return False
+    record = records.record(ctx.verification_key, namespace, service, domain)
+    cached = ctx.txt.cache.get(record.name)
+    values = cached[1].values if cached is not None else None
+    return values is not None and record.value in values
