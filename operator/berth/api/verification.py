@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from berth.api import limits
 from berth.api.base import ApiModel, cel, validations
@@ -49,13 +49,10 @@ class DomainAllowListSpec(ApiModel):
 
     # The operator looks again at the services of the namespace a list names when it changes:
     # moved to another namespace, the first one's services would not hear of it.
-    model_config = ConfigDict(
-        json_schema_extra=validations(
-            cel("self.namespace == oldSelf.namespace", "namespace cannot be changed")
-        )
+    namespace: ObjectName = Field(
+        description="The namespace whose services may use the domains; it cannot change.",
+        json_schema_extra=validations(cel("self == oldSelf", "namespace cannot be changed")),
     )
-
-    namespace: ObjectName = Field(description="The namespace whose services may use the domains.")
     domains: list[DomainPattern] = Field(
         min_length=1,
         max_length=MAX_ALLOWED_DOMAINS,
