@@ -173,6 +173,7 @@ def test_an_older_service_without_proof_does_not_hold_the_domain_back_from_its_o
     shop = domain("shop")
     start(cluster, tenant_b, "squat", {"c": [shop]})
     wait_for(lambda: shown_record(tenant_b, "squat", shop), what="squatter's record")
+    time.sleep(1.1)  # creation times are whole seconds: the squatter is strictly older
 
     start(cluster, tenant_a, "shop", {"c": [shop]})
     record = wait_for(lambda: shown_record(tenant_a, "shop", shop), what="owner's record")
