@@ -57,7 +57,11 @@ def test_a_custom_domain_is_served_over_https_only_once_its_owner_published_the_
     assert status.get("publicDomainNames") is None
 
     live.prove_domains(live_namespace, "shop")
-    assert txt_values(live, record["name"]) == {record["value"]}
+    wait_for(
+        lambda: txt_values(live, record["name"]) == {record["value"]},
+        10,
+        "CoreDNS to load the record",  # its file plugin looks at the zone every second
+    )
     answer = first_success(live.endpoints, shop)
     assert shop in answer.names_in_certificate
     assert "on shop-" in answer.body
