@@ -14,7 +14,7 @@ from berth.reconcile import plan
 from berth.reconcile.writes import Apply, Patch
 from berth.render import verification as records
 from berth.status.network import Network, conditions
-from berth.status.verification import ALLOWED, Lookup, allowed, eligibility, recheck_in
+from berth.status.verification import ALLOWED, Eligibility, Lookup, allowed, eligibility, recheck_in
 
 KEY = b"k" * 32
 OTHER_KEY = b"o" * 32
@@ -127,6 +127,8 @@ def test_dns_is_looked_at_soon_while_awaited_rarely_once_proved_never_when_not_n
     assert recheck_in([], 30, 3600) is None
     assert recheck_in([ALLOWED, proved], 30, 3600) == 3600
     assert recheck_in([proved, awaited], 30, 3600) == 30
+    # No key to make records with yet (its Secret refused): looked at again soon, too.
+    assert recheck_in([Eligibility(admit=False, why="no key", settled=False)], 30, 3600) == 30
 
 
 def unverified_network() -> Network:

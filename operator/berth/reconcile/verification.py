@@ -9,7 +9,7 @@ import logging
 from berth.api.claim import ClaimPurpose
 from berth.api.objects import ContainerServiceObject
 from berth.kube import resources
-from berth.kube.client import Conflict
+from berth.kube.client import ApiError, Conflict
 from berth.reconcile.context import Context
 from berth.reconcile.dns_lookups import TxtLookups
 from berth.render import names
@@ -18,6 +18,10 @@ from berth.runtime.store import Body
 from berth.status.verification import ALLOWED, Eligibility, allowed, eligibility
 
 logger = logging.getLogger(__name__)
+
+
+class KeyUnusable(Exception):
+    """The key's Secret exists but holds no key of ours."""
 
 
 def allow_list(ctx: Context, namespace: str) -> list[str]:
@@ -51,7 +55,7 @@ async def _read_or_make_key(ctx: Context) -> bytes:
     made = records.key_of(found or {})
     if made is None:
         # Someone else's Secret of that name: never guess a key, every record would change.
-        raise RuntimeError(f"Secret {namespace}/{records.KEY_SECRET} holds no usable `key`")
+        raise KeyUnusable(f"Secret {namespace}/{records.KEY_SECRET} holds no usable `key`")
     return made
 
 
@@ -68,8 +72,16 @@ async def check(ctx: Context, service: ContainerServiceObject, domain: str) -> E
     settings = ctx.settings
     if not settings.domain_verification or allowed(allow_list(ctx, service.namespace), domain):
         return ALLOWED
-    record = records.record(await key(ctx), service.namespace, service.name, domain)
     held = holds(ctx, service, domain)
+    try:
+        secret_key = await key(ctx)
+    except (ApiError, KeyUnusable) as error:
+        # Refused (RBAC, a hand-made Secret): a state to report, not a reconcile to crash; what
+        # is held stays held, as when DNS cannot answer.
+        logger.warning("domain verification key: %s", error)
+        why = f"{domain} cannot be checked: the verification key is unavailable ({error})"
+        return Eligibility(admit=held, why="" if held else why, settled=False)
+    record = records.record(secret_key, service.namespace, service.name, domain)
     # A proved domain is looked at again every interval; one awaited, every pending period.
     max_age = (
         settings.domain_verification_interval_seconds

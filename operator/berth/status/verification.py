@@ -92,7 +92,7 @@ def recheck_in(
     """When to look at DNS again: soon while a record is awaited (or a lookup failed), rarely
     once all are found, never when no domain needs a record. Nothing else wakes a service when
     its domain's owner edits DNS."""
-    checked = [e for e in found if e.record is not None]
-    if not checked:
-        return None
-    return interval_seconds if all(e.settled for e in checked) else pending_seconds
+    found = list(found)
+    if any(not e.settled for e in found):
+        return pending_seconds
+    return interval_seconds if any(e.record is not None for e in found) else None
