@@ -49,3 +49,33 @@ def test_concurrent_askers_share_one_lookup_and_answers_are_reused_while_young()
     asked, inflight = asyncio.run(scenario())
     assert asked == ["_berth-challenge.a.test"] * 2
     assert inflight == 0
+
+
+class ChangingResolver:
+    """Answers NXDOMAIN first, then the record, after a pause each time."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    async def resolve(self, name: str, *_: Any, **__: Any) -> Any:
+        self.asked += 1
+        await asyncio.sleep(0.01)
+        if self.asked == 1:
+            raise dns.resolver.NXDOMAIN()
+        return [type("Txt", (), {"strings": [b"berth-verify=", b"abc"]})()]
+
+
+def test_an_old_answer_is_served_at_once_and_the_asker_is_woken_when_dns_changed() -> None:
+    async def scenario() -> tuple[list[frozenset[str] | None], int]:
+        lookups = TxtLookups(Settings())
+        lookups.resolver = ChangingResolver()  # type: ignore[assignment]
+        woken = asyncio.Event()
+        first = await lookups.txt("_berth-challenge.a.test", 0, woken.set)  # nothing cached: waits
+        stale = await lookups.txt("_berth-challenge.a.test", 0, woken.set)  # served, refreshed
+        await asyncio.wait_for(woken.wait(), 1)
+        fresh = await lookups.txt("_berth-challenge.a.test", 60, woken.set)
+        return [first.values, stale.values, fresh.values], lookups.resolver.asked  # type: ignore[attr-defined]
+
+    values, asked = asyncio.run(scenario())
+    assert values == [frozenset(), frozenset(), frozenset({"berth-verify=abc"})]
+    assert asked == 2

@@ -9,6 +9,7 @@ younger than the age its caller accepts.
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 import dns.asyncresolver
 import dns.exception
@@ -44,27 +45,49 @@ class TxtLookups:
         self.gate = asyncio.Semaphore(settings.domain_verification_concurrency)
         self.cache: dict[str, tuple[float, Lookup]] = {}
         self.inflight: dict[str, asyncio.Task[Lookup]] = {}
-        # No caller accepts an answer older than the recheck interval: older ones are dropped.
-        self.keep_for = settings.domain_verification_interval_seconds
+        # No caller accepts an answer older than the recheck interval, though one may be served
+        # while it is looked up again: older ones than twice that are dropped.
+        self.keep_for = 2 * settings.domain_verification_interval_seconds
         # A failed lookup is worth trying again sooner than an answer is.
         self.error_age = settings.domain_verification_pending_seconds
         self.asked = 0
 
-    async def txt(self, name: str, max_age: float) -> Lookup:
-        """The TXT values at `name`, from the cache if younger than `max_age` seconds."""
+    async def txt(
+        self, name: str, max_age: float, changed: Callable[[], None] | None = None
+    ) -> Lookup:
+        """The TXT values at `name`, from the cache if younger than `max_age` seconds.
+
+        With `changed`, an older answer is returned at once too, and looked up again in the
+        background; `changed` is called if DNS then says something else. So a reconcile waits
+        for DNS only the first time it asks: a slow or failing resolver does not hold the
+        workers of every service with a custom domain.
+        """
         cached = self.cache.get(name)
         if cached is not None:
             at, found = cached
-            if time.monotonic() - at < (
-                max_age if found.answered else min(max_age, self.error_age)
-            ):
+            young = max_age if found.answered else min(max_age, self.error_age)
+            if time.monotonic() - at < young:
                 return found
+            if changed is not None:
+                self._refresh(name, found, changed)
+                return found
+        return await asyncio.shield(self._lookup(name))
+
+    def _lookup(self, name: str) -> asyncio.Task[Lookup]:
+        """The lookup of `name` in flight, started if there is none: rivals share it."""
         task = self.inflight.get(name)
         if task is None:
             task = asyncio.create_task(self._ask(name), name=f"txt {name}")
             self.inflight[name] = task
             task.add_done_callback(lambda _: self.inflight.pop(name, None))
-        return await asyncio.shield(task)
+        return task
+
+    def _refresh(self, name: str, old: Lookup, changed: Callable[[], None]) -> None:
+        def done(task: asyncio.Task[Lookup]) -> None:
+            if not task.cancelled() and task.exception() is None and task.result() != old:
+                changed()
+
+        self._lookup(name).add_done_callback(done)
 
     async def _ask(self, name: str) -> Lookup:
         async with self.gate:

@@ -90,7 +90,8 @@ async def check(ctx: Context, service: ContainerServiceObject, domain: str) -> E
     )
     if ctx.txt is None:
         ctx.txt = TxtLookups(settings)
-    lookup = await ctx.txt.txt(record.name, max_age)
+    key_of_service = (service.namespace, service.name)
+    lookup = await ctx.txt.txt(record.name, max_age, lambda: ctx.queue.add(key_of_service))
     return eligibility(domain, record, lookup, held)
 
 
