@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 
 # These tests are about the Ingress and about which of two services that may both use a domain
 # gets it: their tenants are granted the test domains by an administrator's allow-list, so that
-# proof of ownership (test_domain_verification.py) does not stand in the way.
+# proof of ownership (test_network_verification.py) does not stand in the way.
 GRANTED = "*.example.com"
 
 
