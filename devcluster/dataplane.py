@@ -40,6 +40,7 @@ from devcluster.node import (
     require_node,
 )
 from devcluster.settings import DevSettings
+from devcluster.txt_zone import TEST_ZONE
 from devcluster.zone_mirror import ZoneMirror
 
 __all__ = ["DataPlane", "Endpoints", "NodeUnavailable", "image_cache_dir", "missing_requirements"]
@@ -145,6 +146,8 @@ class DataPlane:
             address=BRIDGE_IP,
             port=DNS_PORT,
             cluster_kubeconfig=self.cluster.kubeconfig,
+            # Domain owners' records for proof of ownership: tests publish them here.
+            test_zone=TEST_ZONE,
         ).start(zone.zone_file(suffix, {}))
         self._api = kubernetes.config.new_client_from_config(str(self.cluster.kubeconfig))
         self.mirror = ZoneMirror(self._api, self.dns, self.settings.namespace, suffix).start()

@@ -4,6 +4,7 @@ process beside the cluster, and why it chose which."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import pathlib
 from typing import Protocol
 
@@ -44,8 +45,8 @@ class RunningOperator(Protocol):
 
 
 class OperatorAsProcess:
-    def __init__(self, cluster: KubeCluster, log: pathlib.Path) -> None:
-        self.process = OperatorProcess(cluster.kubeconfig, log).start()
+    def __init__(self, cluster: KubeCluster, log: pathlib.Path, env: dict[str, str]) -> None:
+        self.process = OperatorProcess(cluster.kubeconfig, log, env=env).start()
 
     def describe(self) -> str:
         return f"operator log: {self.process.log}   metrics: {self.process.metrics_url}"
@@ -91,4 +92,13 @@ def start_operator(
     if choice.in_pods:
         assert plane is not None
         return OperatorInPods(cluster, plane, state_dir / "images")
-    return OperatorAsProcess(cluster, state_dir / "operator.log")
+    return OperatorAsProcess(cluster, state_dir / "operator.log", verification_env(plane))
+
+
+def verification_env(plane: DataPlane | None) -> dict[str, str]:
+    """Domain verification asks the data plane's CoreDNS, which serves the test zone
+    (example.test) as pods see it; without a real node there is none, and the host's resolver
+    is asked."""
+    if plane is None or plane.endpoints is None:
+        return {}
+    return {"BERTH_DOMAIN_VERIFICATION_NAMESERVERS": json.dumps([plane.endpoints.dns])}

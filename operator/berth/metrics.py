@@ -48,6 +48,11 @@ BUILD_INFO = Info("berth_build", "The running operator's version and Python.")
 BUILD_INFO.info({"version": _version(), "python": platform.python_version()})
 ACTIVATIONS = Counter("berth_version_activations_total", "Versions that became ACTIVE.")
 FAILURES = Counter("berth_version_failures_total", "Versions that FAILED.")
+DOMAIN_LOOKUPS = Counter(
+    "berth_domain_verification_lookups_total",
+    "DNS lookups of domain verification records, by result (found, absent, error).",
+    ["result"],
+)
 # No identity label: Prometheus tells replicas apart by their target, and an identity (random per
 # process) would start a new series at every restart. sum() over the job is the number of leaders.
 LEADER = Gauge("berth_leader", "1 while this process holds the leader's Lease and works, else 0.")

@@ -52,6 +52,30 @@ class Settings(BaseSettings):
     cluster_issuer: str = "berth-ca"
     ingress_annotations: dict[str, str] = Field(default_factory=dict)
     resources_mode: ResourcesMode = ResourcesMode.AUTO
+
+    # Proof of domain ownership (docs/domain-verification.md).
+    domain_verification: bool = Field(
+        default=True,
+        description="Serve a custom domain only once its owner proved it in DNS (or an admin's "
+        "DomainAllowList lists it); false admits the first service that asks, for clusters of "
+        "one tenant.",
+    )
+    domain_verification_nameservers: list[str] = Field(
+        default_factory=list,
+        description="Resolvers to ask, `address` or `address:port`; empty: the system's.",
+    )
+    domain_verification_interval_seconds: float = Field(
+        default=3600, ge=1, description="How often a proved domain's record is looked at again."
+    )
+    domain_verification_pending_seconds: float = Field(
+        default=30,
+        ge=1,
+        description="How often a record not found yet (or a failed lookup) is looked for again.",
+    )
+    domain_verification_timeout_seconds: float = Field(default=5.0, gt=0)
+    domain_verification_concurrency: int = Field(
+        default=16, ge=1, description="DNS lookups in flight at the same time."
+    )
     metrics_port: int = Field(default=8080, description="Port of /metrics; 0 turns it off.")
     metrics_host: str = "0.0.0.0"
     health_port: int = Field(default=8081, description="Port of /healthz; 0 turns it off.")

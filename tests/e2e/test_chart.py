@@ -57,6 +57,12 @@ ALL_VALUES: dict[str, Any] = {
     "progressDeadlineSeconds": 300,
     "drainSeconds": 15,
     "privateDomainSuffix": "svc.internal",
+    "domainVerification": {
+        "enabled": False,
+        "nameservers": ["10.0.0.10", "10.0.0.11:5353"],
+        "intervalSeconds": 600,
+        "pendingSeconds": 10,
+    },
     "coredns": {
         "mode": "stub",
         "stub": {
@@ -319,6 +325,10 @@ def test_every_value_reaches_the_operator_as_the_setting_it_names(
     assert (settings.metrics_port, settings.health_port) == (9090, 9091)
     assert (settings.log_level, settings.log_format.value) == ("DEBUG", "json")
     assert settings.certificate_deadline_seconds == 120
+    assert settings.domain_verification is False
+    assert settings.domain_verification_nameservers == ["10.0.0.10", "10.0.0.11:5353"]
+    assert settings.domain_verification_interval_seconds == 600
+    assert settings.domain_verification_pending_seconds == 10
     assert settings.leader_election is False
     assert settings.leader_election_lease_name == "harbour-leader"
     assert settings.leader_timing() == Timing(30, 20, 4)
@@ -528,6 +538,25 @@ def test_rbac_names_every_kind_the_operator_talks_to(helm: pathlib.Path) -> None
     assert rules_for(docs, "", "events") == {"create"}
     for role in find(docs, "ClusterRole") + find(docs, "Role"):
         assert all("*" not in r["verbs"] + r["resources"] for r in role["rules"])
+
+
+def test_domain_verification_may_read_only_its_key_secret_and_only_when_on(
+    helm: pathlib.Path,
+) -> None:
+    def key_rules(docs: list[Manifest]) -> list[dict[str, Any]]:
+        zone_roles = [r for r in find(docs, "Role") if r["metadata"]["name"].endswith("-zone")]
+        return [r for role in zone_roles for r in role["rules"] if r["resources"] == ["secrets"]]
+
+    assert key_rules(render(helm)) == [
+        {
+            "apiGroups": [""],
+            "resources": ["secrets"],
+            "resourceNames": ["berth-domain-verification"],
+            "verbs": ["get"],
+        },
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]},
+    ]
+    assert key_rules(render(helm, "--set", "domainVerification.enabled=false")) == []
 
 
 def test_leader_election_may_take_and_renew_its_one_lease_in_the_release_namespace(

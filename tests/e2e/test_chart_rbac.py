@@ -186,8 +186,16 @@ def test_chart_service_account_may_do_everything_a_service_lifecycle_needs(
     operator = as_service_account.start()
     name = "life"
 
-    apply(own_cluster, own_namespace, service_manifest(name, deployment=web_content()))
+    # A custom domain: the operator reads or makes its verification key (a Secret in the
+    # release namespace) to show the record that proves it.
+    domains = {"c": [f"life-{own_namespace}.example.test"]}
+    apply(
+        own_cluster,
+        own_namespace,
+        service_manifest(name, deployment=web_content(), publicDomainNames=domains),
+    )
     berth.wait_state(name, "RUNNING")
+    wait_for(lambda: berth.status(name).get("domainValidationRecords"), what="its record")
 
     apply(
         own_cluster,

@@ -32,6 +32,7 @@ CONDITION_TYPES = [
     "ObjectsApplied",
     "PrivateDomainAdmitted",
     "DomainsAdmitted",
+    "DomainsVerified",
     "CertificateReady",
 ]
 _MISSING: Any = object()
@@ -343,6 +344,7 @@ def test_condition_statuses_follow_the_state(
         "HealthCheckExact": True,
         "PrivateDomainAdmitted": True,
         "DomainsAdmitted": True,
+        "DomainsVerified": True,
         "CertificateReady": True,
         "ObjectsApplied": True,
     }

@@ -10,6 +10,7 @@ from berth.api.base import cel, is_dns_label
 from berth.api.claim import DomainClaimSpec
 from berth.api.power import PowerSpec
 from berth.api.service import ServiceSpec, ServiceStatus
+from berth.api.verification import DomainAllowListSpec
 from berth.api.version import VersionSpec, VersionStatus
 
 Schema = dict[str, Any]
@@ -237,6 +238,19 @@ def domain_claim_crd() -> Schema:
     return _crd("DomainClaim", "domainclaims", "dclaim", "Cluster", schema, columns, {})
 
 
+def domain_allow_list_crd() -> Schema:
+    schema = _root(structural(DomainAllowListSpec), None)
+    schema["description"] = (
+        "Custom domains one namespace's services may use without proving ownership in DNS: "
+        "an administrator's override, cluster-scoped so that tenants cannot write it."
+    )
+    columns = [
+        _printer("Namespace", ".spec.namespace"),
+        _AGE,
+    ]
+    return _crd("DomainAllowList", "domainallowlists", "dallow", "Cluster", schema, columns, {})
+
+
 def all_crds() -> dict[str, Schema]:
     """File name → CRD, for `make crds`."""
     crds = [
@@ -244,5 +258,6 @@ def all_crds() -> dict[str, Schema]:
         container_service_deployment_crd(),
         container_service_power_crd(),
         domain_claim_crd(),
+        domain_allow_list_crd(),
     ]
     return {f"{crd['metadata']['name']}.yaml": crd for crd in crds}

@@ -88,6 +88,20 @@ def claim_changed(ctx: Context) -> Handler:
     return changed
 
 
+def allow_list_changed(ctx: Context) -> Handler:
+    """An administrator granted or took back domains: that namespace's services look again."""
+
+    async def changed(event: Event) -> None:
+        body = record(ctx, resources.DOMAIN_ALLOW_LIST, event)
+        if body is not None:
+            for key in lookups.services_in(
+                ctx.store, (body.get("spec") or {}).get("namespace", "")
+            ):
+                ctx.queue.add(key)
+
+    return changed
+
+
 def zone_changed(ctx: Context) -> Handler:
     """The zone edited or deleted by hand is written again (no write when it is ours)."""
 

@@ -49,6 +49,7 @@ def informers(ctx: Context) -> list[Informer]:
     made = [
         follow(resources.POWER, events.power_changed(ctx)),
         follow(resources.DOMAIN_CLAIM, events.claim_changed(ctx)),
+        follow(resources.DOMAIN_ALLOW_LIST, events.allow_list_changed(ctx)),
         follow(
             resources.CONFIG_MAP,
             events.zone_changed(ctx),

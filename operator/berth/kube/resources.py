@@ -44,6 +44,8 @@ EVENT = Resource("Event", "v1", "events")
 INGRESS = Resource("Ingress", "networking.k8s.io/v1", "ingresses")
 CONFIG_MAP = Resource("ConfigMap", "v1", "configmaps")
 DOMAIN_CLAIM = Resource("DomainClaim", limits.API_VERSION, "domainclaims", False)
+DOMAIN_ALLOW_LIST = Resource("DomainAllowList", limits.API_VERSION, "domainallowlists", False)
+SECRET = Resource("Secret", "v1", "secrets")
 CERTIFICATE = Resource(
     foreign.CERTIFICATE_KIND,
     f"{foreign.CERT_MANAGER_GROUP}/{foreign.CERT_MANAGER_VERSION}",
@@ -68,6 +70,8 @@ BY_KIND = {
         INGRESS,
         CONFIG_MAP,
         DOMAIN_CLAIM,
+        DOMAIN_ALLOW_LIST,
+        SECRET,
         CERTIFICATE,
         CRD,
         LEASE,

@@ -212,7 +212,8 @@ async def _converge(ctx: Context, service: ContainerServiceObject) -> float | No
     stored = (ctx.store.get(resources.SERVICE, after.key) or after.body).get("status") or {}
     conditions = [Condition.model_validate(c) for c in stored.get("conditions") or []]
     deadline = timedelta(seconds=ctx.settings.certificate_deadline_seconds)
-    return stall.recheck_in(conditions, after.now, deadline)
+    waits = (stall.recheck_in(conditions, after.now, deadline), names_held.recheck_dns_in)
+    return min((w for w in waits if w is not None), default=None)
 
 
 def _count_transition(patch: Body) -> None:

@@ -136,6 +136,7 @@ def status(service: ContainerServiceObject, seen: Observed) -> ServiceStatus:
         private_domain_name=seen.private_domain,
         url=seen.url,
         public_domain_names=seen.networking(service).admitted_domains or None,
+        domain_validation_records=seen.networking(service).validation_records or None,
         guid=seen.guid,
         created_at=service.metadata.creation_timestamp,
         replicas=seen.rollout.replicas,
