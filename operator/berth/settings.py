@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from berth.lease_timing import Timing, timing_errors
@@ -74,6 +74,17 @@ class Settings(BaseSettings):
     )
     lightsail_tls_key: str | None = Field(default=None, description="PEM private key.")
     lightsail_max_body_bytes: int = Field(default=1 << 20, ge=1024)
+
+    # The registry of registered images (`:<service>.<label>.<number>`); unset: Berth has none,
+    # and a version naming one FAILS saying so. Pods pull with these credentials, copied into a
+    # pull secret per service that uses a registered image.
+    registry: str | None = Field(
+        default=None, description="host[:port] of the registry, as image references start."
+    )
+    registry_pull_username: str = Field(default="", description="Pull user of the registry.")
+    registry_pull_password: SecretStr = Field(
+        default=SecretStr(""), description="Its password; never logged."
+    )
 
     leader_election: bool = Field(
         default=True,

@@ -20,6 +20,7 @@ OWNED: tuple[tuple[resources.Resource, Callable[[Body], Body]], ...] = (
     (resources.KUBE_SERVICE, trimmed),
     (resources.POD, events.slim_pod),
     (resources.INGRESS, trimmed),
+    (resources.SECRET, trimmed),  # only the registry pull secrets: Berth labels no other
 )
 
 
@@ -60,6 +61,7 @@ def informers(ctx: Context) -> list[Informer]:
         made += [
             follow(resources.SERVICE, events.service_changed(ctx), namespace=scope),
             follow(resources.VERSION, events.version_changed(ctx), namespace=scope),
+            follow(resources.IMAGE, events.image_changed(ctx), namespace=scope),
         ]
         made += [
             follow(

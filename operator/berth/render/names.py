@@ -69,3 +69,17 @@ def domain_claim(purpose: str, domain: str) -> str:
 
 
 SERVICE_NAMESPACE_LABEL = f"{limits.GROUP}/service-namespace"
+
+
+# --- registered images ----------------------------------------------------------------------
+
+
+def image_repository(namespace: str, service: str, label: str) -> str:
+    """Where a registered image lives in the registry: one repository per namespace, service and
+    label, so that a registry's access rules can follow the namespace (the first component)."""
+    return f"{namespace}/{service}/{label}"
+
+
+def registry_pull_secret(service: str) -> str:
+    """The service's pull secret for the registry of registered images (dots: see tls_secret)."""
+    return f"{service}.registry"
