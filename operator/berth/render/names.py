@@ -83,3 +83,8 @@ def image_repository(namespace: str, service: str, label: str) -> str:
 def registry_pull_secret(service: str) -> str:
     """The service's pull secret for the registry of registered images (dots: see tls_secret)."""
     return f"{service}.registry"
+
+
+# The last number given per label, on the service: numbers outlive the images they named.
+IMAGE_NUMBERS_ANNOTATION = f"{limits.GROUP}/image-numbers"
+REGISTRY_LOGIN_SECRET = "berth-registry"
