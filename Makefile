@@ -23,6 +23,7 @@ binaries:
 	@devcluster/helm/build.sh >/dev/null
 	@devcluster/ingress/build.sh >/dev/null
 	@devcluster/kstatus/build.sh >/dev/null
+	@devcluster/registry/build.sh >/dev/null
 
 run: $(STAMP)
 	$(PY) -m devcluster.run

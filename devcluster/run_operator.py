@@ -44,8 +44,10 @@ class RunningOperator(Protocol):
 
 
 class OperatorAsProcess:
-    def __init__(self, cluster: KubeCluster, log: pathlib.Path) -> None:
-        self.process = OperatorProcess(cluster.kubeconfig, log).start()
+    def __init__(
+        self, cluster: KubeCluster, log: pathlib.Path, env: dict[str, str] | None = None
+    ) -> None:
+        self.process = OperatorProcess(cluster.kubeconfig, log, env=env).start()
 
     def describe(self) -> str:
         return f"operator log: {self.process.log}   metrics: {self.process.metrics_url}"
@@ -91,4 +93,5 @@ def start_operator(
     if choice.in_pods:
         assert plane is not None
         return OperatorInPods(cluster, plane, state_dir / "images")
-    return OperatorAsProcess(cluster, state_dir / "operator.log")
+    env = plane.operator_env() if plane is not None else {}
+    return OperatorAsProcess(cluster, state_dir / "operator.log", env)

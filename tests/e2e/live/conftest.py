@@ -48,7 +48,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             operator = OperatorProcess(
                 cluster.kubeconfig,
                 work / "operator.log",
-                env={"BERTH_PROGRESS_DEADLINE_SECONDS": str(PROGRESS_DEADLINE_SECONDS)},
+                env={
+                    "BERTH_PROGRESS_DEADLINE_SECONDS": str(PROGRESS_DEADLINE_SECONDS),
+                    **plane.operator_env(),
+                },
             ).start()
             assert plane.endpoints is not None
             print(
