@@ -65,6 +65,7 @@ CLUSTER_ISSUER = Settings.model_fields["cluster_issuer"].default
 # The shortest the operator takes: a test sees a service stall for want of its certificates.
 CERTIFICATE_DEADLINE_SECONDS = 30
 PROGRESS_DEADLINE_SECONDS = 15
+E2E_REGISTRY = "registry.e2e.invalid:5000"
 
 
 @pytest.fixture(scope="session")
@@ -90,6 +91,11 @@ def operator(
         env={
             "BERTH_PROGRESS_DEADLINE_SECONDS": str(PROGRESS_DEADLINE_SECONDS),
             "BERTH_CERTIFICATE_DEADLINE_SECONDS": str(CERTIFICATE_DEADLINE_SECONDS),
+            # Resolution of registered images needs no registry to answer: kwok's pods pull
+            # nothing (test_registered_images.py; the live test pulls from a real one).
+            "BERTH_REGISTRY": E2E_REGISTRY,
+            "BERTH_REGISTRY_PULL_USERNAME": "e2e-pull",
+            "BERTH_REGISTRY_PULL_PASSWORD": "e2e-pull-password",
         },
     )
     process.start()

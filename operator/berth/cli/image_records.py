@@ -9,6 +9,7 @@ even after its image is deleted; a crash between the two writes only skips one.
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from kubernetes.client.rest import ApiException
@@ -21,6 +22,7 @@ from berth.cli.errors import CliError
 from berth.render import names
 
 IMAGES = "containerimages"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SERVICES = "containerservices"
 ATTEMPTS = 10
 
@@ -39,9 +41,10 @@ def images(client: BerthClient, service: str) -> list[ImageObject]:
         raise CliError(f"container images: {api_message(error)}", error.status) from error
     found = [parsed(parse_image, item) for item in listed["items"]]
     found = [image for image in found if image.spec.service_name == service]
+    # Timestamps are to the second: within one, the higher number is the newer.
     return sorted(
         found,
-        key=lambda i: (i.metadata.creation_timestamp is not None, i.metadata.creation_timestamp),
+        key=lambda i: (i.metadata.creation_timestamp or _EPOCH, i.spec.number),
         reverse=True,
     )
 
