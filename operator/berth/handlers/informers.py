@@ -20,8 +20,9 @@ OWNED: tuple[tuple[resources.Resource, Callable[[Body], Body]], ...] = (
     (resources.KUBE_SERVICE, trimmed),
     (resources.POD, events.slim_pod),
     (resources.INGRESS, trimmed),
-    (resources.SECRET, trimmed),  # only the registry pull secrets: Berth labels no other
 )
+# With a registry, the services' pull secrets too (Berth labels no other Secret).
+REGISTRY_OWNED = ((resources.SECRET, trimmed),)
 
 
 def informers(ctx: Context) -> list[Informer]:
@@ -71,6 +72,9 @@ def informers(ctx: Context) -> list[Informer]:
                 label_selector=labels.MANAGED_SELECTOR,
                 keep=keep,
             )
-            for resource, keep in OWNED
+            for resource, keep in (
+                *OWNED,
+                *(REGISTRY_OWNED if ctx.settings.registry else ()),
+            )
         ]
     return made
