@@ -182,16 +182,17 @@ class DataPlane:
         )
 
     def _store_registry_login(self, registry: RegistryServer) -> None:
-        """The push login in Berth's namespace, where `berth push-container-image` reads it."""
+        """The push login in Berth's namespace, where `berth push-container-image` reads it, and
+        the pull credentials the chart's operator reads (registry.pullSecret)."""
         core = kubernetes.client.CoreV1Api(self._api)
         namespace = self.settings.namespace
         with contextlib.suppress(kubernetes.client.ApiException):
             core.create_namespace({"metadata": {"name": namespace}})
-        secret = registry.login_secret(namespace)
-        name = secret["metadata"]["name"]  # type: ignore[index]
-        with contextlib.suppress(kubernetes.client.ApiException):
-            core.delete_namespaced_secret(name, namespace)
-        core.create_namespaced_secret(namespace, secret)
+        for secret in (registry.login_secret(namespace), registry.pull_secret(namespace)):
+            name = secret["metadata"]["name"]  # type: ignore[index]
+            with contextlib.suppress(kubernetes.client.ApiException):
+                core.delete_namespaced_secret(name, namespace)
+            core.create_namespaced_secret(namespace, secret)
 
     def operator_env(self) -> dict[str, str]:
         """The settings an operator beside this data plane needs (its registry)."""

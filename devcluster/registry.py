@@ -22,6 +22,7 @@ from devcluster.processes import OwnedChild, spawn
 
 PUSH_USER = "berth-push"
 PULL_USER = "berth-pull"
+PULL_SECRET = "berth-registry-pull"
 READY_SECONDS = 30.0
 
 
@@ -172,6 +173,20 @@ class RegistryServer(OwnedChild):
             "type": "Opaque",
             "data": {k: base64.b64encode(v.encode()).decode() for k, v in values.items()},
         }
+
+    def pull_secret(self, namespace: str) -> dict[str, object]:
+        """The pull credentials for the chart's `registry.pullSecret`."""
+        values = {"username": PULL_USER, "password": self.pull_password}
+        return {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": PULL_SECRET, "namespace": namespace},
+            "type": "Opaque",
+            "data": {k: base64.b64encode(v.encode()).decode() for k, v in values.items()},
+        }
+
+    def chart_values(self) -> dict[str, object]:
+        return {"registry": {"server": self.host, "pullSecret": PULL_SECRET}}
 
     def operator_env(self) -> dict[str, str]:
         """What the operator needs to resolve registered images and let pods pull them."""

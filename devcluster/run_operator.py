@@ -69,7 +69,10 @@ class OperatorInPods:
         import_image(plane.node, built.archive_path)
         self.image = str(built.image.reference)
         self.release = HelmRelease(cluster, ensure_helm())
-        took = self.release.install(chart_values(self.image))
+        values = chart_values(self.image)
+        if plane.registry is not None:
+            values.update(plane.registry.chart_values())
+        took = self.release.install(values)
         print(f"helm install: {self.image}, operator pods Ready in {took:.1f}s", flush=True)
 
     def describe(self) -> str:
