@@ -28,6 +28,8 @@ from tests.e2e.lightsail_support import (
 from tests.e2e.network_support import OPERATOR_NAMESPACE
 from tests.e2e.support import Berth, wait_for
 
+from berth.cli import image_records
+from berth.cli.client import BerthClient
 from berth.lightsail import model
 from devcluster import KubeCluster
 from devcluster.operator_process import OperatorProcess
@@ -298,6 +300,25 @@ def test_boto3_reads_powers_and_metadata_updates_tags_and_deletes(
         return None
 
     wait_for(gone, 60, "api deleted")
+
+
+def test_boto3_lists_and_deletes_registered_images_and_says_when_there_is_no_registry(
+    key: dict[str, str], proxy: RecordingProxy, kube_api: Any, namespace: str
+) -> None:
+    client = boto(proxy, key)
+    client.create_container_service(serviceName="imgs", power="nano", scale=1)
+    digest = "sha256:" + "c0" * 32
+    # Registered as `berth push-container-image` would after its push (no registry here).
+    image_records.register(BerthClient(kube_api, namespace), "imgs", "site", digest)
+
+    listed = client.get_container_images(serviceName="imgs")["containerImages"]
+    client.delete_container_image(serviceName="imgs", image=":imgs.site.1")
+    after = client.get_container_images(serviceName="imgs")["containerImages"]
+
+    assert [(i["image"], i["digest"]) for i in listed] == [(":imgs.site.1", digest)]
+    assert after == []
+    with pytest.raises(client.exceptions.NotFoundException, match="no registry"):
+        client.create_container_service_registry_login()
 
 
 def test_every_answer_the_endpoint_gave_matches_botocores_shape_of_its_operation(
