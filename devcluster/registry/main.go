@@ -34,6 +34,10 @@ func main() {
 		fmt.Printf("%s:%s\n", os.Args[2], hash)
 		return
 	}
+	// Distribution exports traces over OTLP unless told otherwise; nothing here collects them.
+	if os.Getenv("OTEL_TRACES_EXPORTER") == "" {
+		os.Setenv("OTEL_TRACES_EXPORTER", "none")
+	}
 	// Execute prints its own errors and exits non-zero on them.
 	// nolint:errcheck
 	registry.RootCmd.Execute()
