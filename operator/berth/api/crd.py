@@ -242,10 +242,14 @@ def container_image_crd() -> Schema:
     schema = _root(structural(ContainerImageSpec), None)
     # `<service>.<label>.<number>` has dots: the DNS-label rule of the other kinds does not
     # apply; the name must say what the spec says, so a list by name is a list by number.
+    # CEL estimates `string(int)` as unbounded, so the number is read out of the name instead.
+    name = "self.metadata.name"
     schema["x-kubernetes-validations"] = [
         cel(
-            "self.metadata.name == self.spec.serviceName + '.' + self.spec.label + '.' + "
-            "string(self.spec.number)",
+            f"{name}.startsWith(self.spec.serviceName + '.' + self.spec.label + '.') && "
+            f"{name}.split('.').size() == 3 && "
+            f"{name}.split('.')[2].matches('^[1-9][0-9]{{0,8}}$') && "
+            f"int({name}.split('.')[2]) == self.spec.number",
             "metadata.name must be <serviceName>.<label>.<number>",
         )
     ]

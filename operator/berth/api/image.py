@@ -35,7 +35,9 @@ class ContainerImageSpec(ApiModel):
         pattern=IMAGE_LABEL_PATTERN,
         description="Lightsail's label: lowercase letters, digits and '-'.",
     )
-    number: int = Field(ge=1, description="Number within the label: 1, 2, 3… never reused.")
+    number: int = Field(
+        ge=1, le=999_999_999, description="Number within the label: 1, 2, 3… never reused."
+    )
     digest: str = Field(
         pattern=limits.DIGEST_PATTERN, description="Digest of the image's manifest (sha256:…)."
     )
