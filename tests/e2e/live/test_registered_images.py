@@ -107,7 +107,7 @@ def test_a_pushed_image_runs_as_service_label_number_and_a_missing_one_fails_cle
         "version 2 FAILED",
     )
     message = next(
-        v["status"]["message"] for v in failed.values() if v["status"].get("version") == 3
+        v["status"]["message"] for v in failed.values() if v["status"].get("version") == 2
     )
     assert f"':{name}.{LABEL}.9' is not a registered image of service '{name}'" in message
     assert "hello from berth pushed-1" in https_get(live.endpoints, host).body
