@@ -10,6 +10,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import time
 import uuid
 from typing import Any
 
@@ -19,20 +20,23 @@ from tests.e2e.support import wait_for
 
 from berth.oci.distribution import Credentials, Registry
 from devcluster.images import BUSYBOX, hello_image
-from devcluster.oci import build_image
+from devcluster.oci import Regular, build_image
 from devcluster.registry import PUSH_USER
 
 pytestmark = pytest.mark.e2e
 
 LABEL = "site"
+PAD = 4 << 20  # the second image's own layer: what garbage collection must reclaim
 MANIFEST_HEAD = {"apiVersion": "berth.dev/v1alpha1", "kind": "ContainerService"}
 
 
-def pushed_archive(tmp_path: pathlib.Path, version: str) -> pathlib.Path:
-    """The hello app saying `version`, as an OCI archive written by devcluster.oci."""
+def pushed_archive(tmp_path: pathlib.Path, version: str, pad: int = 0) -> pathlib.Path:
+    """The hello app saying `version`, as an OCI archive written by devcluster.oci; `pad`
+    random bytes make its layer its own (nothing shared with the other pushes)."""
     spec = hello_image(BUSYBOX.read_bytes(), "v1")
+    files = {**spec.files, "/var/pad": Regular(os.urandom(pad))} if pad else spec.files
     config = dataclasses.replace(spec.config, env={**spec.config.env, "HELLO_VERSION": version})
-    built = build_image(f"berth.local/pushed:{version}", spec.files, config)
+    built = build_image(f"berth.local/pushed:{version}", files, config)
     path = tmp_path / f"{version}.tar"
     path.write_bytes(built.archive)
     return path
@@ -95,7 +99,7 @@ def test_a_pushed_image_runs_as_service_label_number_and_a_missing_one_fails_cle
 
     second = berth_cli(
         live, namespace, "push-container-image", "--service-name", name, "--label", LABEL,
-        "--image", f"oci-archive:{pushed_archive(tmp_path, 'pushed-2')}",
+        "--image", f"oci-archive:{pushed_archive(tmp_path, 'pushed-2', pad=PAD)}",
     )  # fmt: skip
     assert second.returncode == 0, second.stderr
     assert f'Image ":{name}.{LABEL}.2" registered.' in second.stdout
@@ -138,9 +142,20 @@ def test_a_pushed_image_runs_as_service_label_number_and_a_missing_one_fails_cle
         registry.host, Credentials(PUSH_USER, registry.push_password), str(registry.ca_cert)
     )
     assert not client.has_manifest(f"{namespace}/{name}/{LABEL}", digest_2)
+    before = storage_bytes(registry.storage)
+    began = time.monotonic()
+    registry.garbage_collect()
+    took = time.monotonic() - began
+    reclaimed = before - storage_bytes(registry.storage)
+    print(f"registry garbage-collect: {reclaimed} bytes reclaimed in {took:.2f}s")
+    assert reclaimed >= PAD
 
     live.cluster.kubectl("delete", "containerservice", name, "-n", namespace)
     wait_for(lambda: records(live, namespace) == [], 60, "the service's images to go with it")
+
+
+def storage_bytes(folder: pathlib.Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
 def records(live: Live, namespace: str) -> list[str]:
