@@ -113,8 +113,13 @@ def push_image(args: argparse.Namespace, client: BerthClient) -> Output:
     login = registry_login(client, args.registry_secret)
     try:
         source = parse_source(args.image)
-        with open_source(source) as image, login.registry() as registry:
-            digest = registry.push(repository(client, args.service_name, args.label), image)
+        with login.registry() as registry:
+            # A copy within this registry (docker://<its server>/…) reads with its login.
+            same = source.transport == "docker" and source.location.startswith(f"{login.server}/")
+            credentials = registry.credentials if same else None
+            ca_file = registry.ca_file if same else None
+            with open_source(source, credentials, ca_file) as image:
+                digest = registry.push(repository(client, args.service_name, args.label), image)
     except (ImageError, RegistryError) as error:
         raise CliError(str(error)) from error
     record = image_records.register(client, args.service_name, args.label, digest)

@@ -104,6 +104,22 @@ def test_a_pushed_image_runs_as_service_label_number_and_a_missing_one_fails_cle
     assert second.returncode == 0, second.stderr
     assert f'Image ":{name}.{LABEL}.2" registered.' in second.stdout
 
+    listed = berth_cli(live, namespace, "get-container-images", "--service-name", name)
+    digest_1 = next(
+        i["digest"]
+        for i in json.loads(listed.stdout)["containerImages"]
+        if i["image"].endswith(".1")
+    )
+    assert live.plane.registry is not None
+    source = f"docker://{live.plane.registry.host}/{namespace}/{name}/{LABEL}@{digest_1}"
+    copied = berth_cli(
+        live, namespace, "push-container-image", "--service-name", name, "--label", "copy",
+        "--image", source,
+    )  # fmt: skip
+    assert copied.returncode == 0, copied.stderr
+    assert f"Digest: {digest_1}" in copied.stdout
+    assert f'Image ":{name}.copy.1" registered.' in copied.stdout
+
     live.apply(namespace, service(name, f":{name}.{LABEL}.9"))
     failed = wait_for(
         lambda: berth.version_states(name).get(2) == "FAILED" and berth.versions(name),
@@ -135,7 +151,10 @@ def test_a_pushed_image_runs_as_service_label_number_and_a_missing_one_fails_cle
     after = json.loads(
         berth_cli(live, namespace, "get-container-images", "--service-name", name).stdout
     )
-    assert [i["image"] for i in after["containerImages"]] == [f":{name}.{LABEL}.1"]
+    assert [i["image"] for i in after["containerImages"]] == [
+        f":{name}.copy.1",
+        f":{name}.{LABEL}.1",
+    ]
     registry = live.plane.registry
     assert registry is not None
     client = Registry(
