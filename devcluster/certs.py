@@ -126,13 +126,26 @@ def write_serving_pair(
 ) -> None:
     """A serving certificate for 127.0.0.1 and `dns_names` from the cluster's CA, for a server of
     the dev cluster's own (the Lightsail API endpoint on loopback, metrics-server)."""
-    ca_cert = x509.load_pem_x509_certificate(ca.ca_cert.read_bytes())
-    ca_key = serialization.load_pem_private_key(ca.ca_key.read_bytes(), password=None)
+    issue_serving_pair(ca.ca_cert, ca.ca_key, cert, key, common_name, ("127.0.0.1",), dns_names)
+
+
+def issue_serving_pair(
+    ca_cert_file: pathlib.Path,
+    ca_key_file: pathlib.Path,
+    cert: pathlib.Path,
+    key: pathlib.Path,
+    common_name: str,
+    ips: tuple[str, ...],
+    dns_names: tuple[str, ...] = (),
+) -> None:
+    """A serving certificate for `ips` and `dns_names`, signed by the CA in the two PEM files."""
+    ca_cert = x509.load_pem_x509_certificate(ca_cert_file.read_bytes())
+    ca_key = serialization.load_pem_private_key(ca_key_file.read_bytes(), password=None)
     assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
     leaf_key = _ec_key()
     now = datetime.datetime.now(datetime.UTC)
     sans: list[x509.GeneralName] = [x509.DNSName(name) for name in dns_names]
-    sans.append(x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
+    sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
     leaf = _leaf(
         _name(common_name), leaf_key, ca_cert, ca_key, now, ExtendedKeyUsageOID.SERVER_AUTH
     )

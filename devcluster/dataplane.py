@@ -39,6 +39,7 @@ from devcluster.node import (
     missing_requirements,
     require_node,
 )
+from devcluster.registry import RegistryServer, ensure_registry
 from devcluster.settings import DevSettings
 from devcluster.txt_zone import TEST_ZONE
 from devcluster.zone_mirror import ZoneMirror
@@ -87,6 +88,7 @@ class DataPlane:
         self.cert_manager: CertManager | None = None
         self.ingress: IngressController | None = None
         self.metrics_server: MetricsServer | None = None
+        self.registry: RegistryServer | None = None
         self.endpoints: Endpoints | None = None
         self.timings: dict[str, float] = {}
         self._api: kubernetes.client.ApiClient | None = None
@@ -109,6 +111,7 @@ class DataPlane:
         addons_bin = ensure_addons()
         traefik_bin = ensure_traefik()
         metrics_bin = ensure_metrics_server()
+        registry_bin = ensure_registry()
         mark("binaries")
         self.work_dir.mkdir(parents=True, exist_ok=True)
         ctr = shutil.which("ctr") or "ctr"
@@ -159,6 +162,18 @@ class DataPlane:
         self.cert_manager.start(self.settings.cluster_issuer, ca=(ca_cert, ca_key))
         mark("cert_manager")
 
+        # On the bridge: the node's containerd pulls from it, and this machine pushes to it.
+        self.registry = RegistryServer(
+            registry_bin,
+            self.work_dir / "registry",
+            (ca_cert, ca_key),
+            BRIDGE_IP,
+            free_tcp_ports(1)[0],
+        ).start()
+        self.registry.write_hosts(self.node.paths.registry_hosts)
+        self._store_registry_login(self.registry)
+        mark("registry")
+
         http_port, https_port = free_tcp_ports(2)
         ingress_class, default = ingress_class_for(self.settings)
         self.ingress = IngressController(
@@ -180,9 +195,31 @@ class DataPlane:
             dns=f"{BRIDGE_IP}:{DNS_PORT}",
         )
 
+    def _store_registry_login(self, registry: RegistryServer) -> None:
+        """The push login in Berth's namespace, where `berth push-container-image` reads it, and
+        the pull credentials the chart's operator reads (registry.pullSecret)."""
+        core = kubernetes.client.CoreV1Api(self._api)
+        namespace = self.settings.namespace
+        with contextlib.suppress(kubernetes.client.ApiException):
+            core.create_namespace({"metadata": {"name": namespace}})
+        for secret in (registry.login_secret(namespace), registry.pull_secret(namespace)):
+            name = secret["metadata"]["name"]  # type: ignore[index]
+            with contextlib.suppress(kubernetes.client.ApiException):
+                core.delete_namespaced_secret(name, namespace)
+            core.create_namespaced_secret(namespace, secret)
+
+    def operator_env(self) -> dict[str, str]:
+        """The settings an operator beside this data plane needs: its registry, and its CoreDNS
+        for domain verification (it serves the test zone example.test, as pods see it)."""
+        env = self.registry.operator_env() if self.registry is not None else {}
+        if self.endpoints is not None:
+            env["BERTH_DOMAIN_VERIFICATION_NAMESERVERS"] = json.dumps([self.endpoints.dns])
+        return env
+
     def check(self) -> None:
         """Raises ChildFailed when a process of the data plane has exited."""
-        for part in (self.node, self.dns, self.cert_manager, self.ingress, self.metrics_server):
+        parts = (self.node, self.dns, self.cert_manager, self.ingress, self.metrics_server)
+        for part in (*parts, self.registry):
             if part is not None:
                 part.check()
 
@@ -191,10 +228,10 @@ class DataPlane:
         if self.mirror is not None:
             self.mirror.stop()
             self.mirror = None
-        for part in (self.metrics_server, self.ingress, self.cert_manager, self.dns):
+        for part in (self.registry, self.metrics_server, self.ingress, self.cert_manager, self.dns):
             if part is not None:
                 part.stop()
-        self.metrics_server = None
+        self.registry = self.metrics_server = None
         self.ingress = self.cert_manager = self.dns = None
         if self.api_bridge is not None:
             self.api_bridge.stop()

@@ -71,6 +71,8 @@ def serve(cluster: KubeCluster, kubectl: str, plane: DataPlane | None = None) ->
         if plane is not None and plane.endpoints is not None:
             show_endpoint(cluster, plane, began)
             record = {**dataclasses.asdict(plane.endpoints), **record}
+            if plane.registry is not None:
+                record["registry"] = plane.registry.host
         (STATE_DIR / "endpoints.json").write_text(json.dumps(record, indent=2) + "\n")
         print(
             "In a second terminal:\n\n"

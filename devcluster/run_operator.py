@@ -4,7 +4,6 @@ process beside the cluster, and why it chose which."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import pathlib
 from typing import Protocol
 
@@ -45,7 +44,9 @@ class RunningOperator(Protocol):
 
 
 class OperatorAsProcess:
-    def __init__(self, cluster: KubeCluster, log: pathlib.Path, env: dict[str, str]) -> None:
+    def __init__(
+        self, cluster: KubeCluster, log: pathlib.Path, env: dict[str, str] | None = None
+    ) -> None:
         self.process = OperatorProcess(cluster.kubeconfig, log, env=env).start()
 
     def describe(self) -> str:
@@ -68,7 +69,10 @@ class OperatorInPods:
         import_image(plane.node, built.archive_path)
         self.image = str(built.image.reference)
         self.release = HelmRelease(cluster, ensure_helm())
-        took = self.release.install(chart_values(self.image))
+        values = chart_values(self.image)
+        if plane.registry is not None:
+            values.update(plane.registry.chart_values())
+        took = self.release.install(values)
         print(f"helm install: {self.image}, operator pods Ready in {took:.1f}s", flush=True)
 
     def describe(self) -> str:
@@ -92,13 +96,5 @@ def start_operator(
     if choice.in_pods:
         assert plane is not None
         return OperatorInPods(cluster, plane, state_dir / "images")
-    return OperatorAsProcess(cluster, state_dir / "operator.log", verification_env(plane))
-
-
-def verification_env(plane: DataPlane | None) -> dict[str, str]:
-    """Domain verification asks the data plane's CoreDNS, which serves the test zone
-    (example.test) as pods see it; without a real node there is none, and the host's resolver
-    is asked."""
-    if plane is None or plane.endpoints is None:
-        return {}
-    return {"BERTH_DOMAIN_VERIFICATION_NAMESERVERS": json.dumps([plane.endpoints.dns])}
+    env = plane.operator_env() if plane is not None else {}
+    return OperatorAsProcess(cluster, state_dir / "operator.log", env)

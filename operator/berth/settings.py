@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from berth.lease_timing import Timing, timing_errors
@@ -103,6 +103,17 @@ class Settings(BaseSettings):
         description="A Prometheus scraping the kubelets' cAdvisor metrics: the Lightsail "
         "endpoint's GetContainerServiceMetricData reads history from it (docs/metrics.md); "
         "without it, the one current sample of metrics.k8s.io.",
+    )
+
+    # The registry of registered images (`:<service>.<label>.<number>`); unset: Berth has none,
+    # and a version naming one FAILS saying so. Pods pull with these credentials, copied into a
+    # pull secret per service that uses a registered image.
+    registry: str | None = Field(
+        default=None, description="host[:port] of the registry, as image references start."
+    )
+    registry_pull_username: str = Field(default="", description="Pull user of the registry.")
+    registry_pull_password: SecretStr = Field(
+        default=SecretStr(""), description="Its password; never logged."
     )
 
     leader_election: bool = Field(

@@ -75,6 +75,7 @@ PROGRESS_DEADLINE_SECONDS = 15
 # Domain verification: records awaited are looked for every second, proved ones every few.
 VERIFICATION_PENDING_SECONDS = 1
 VERIFICATION_INTERVAL_SECONDS = 3
+E2E_REGISTRY = "registry.e2e.invalid:5000"
 
 
 @pytest.fixture(scope="session")
@@ -113,6 +114,11 @@ def operator(
             "BERTH_DOMAIN_VERIFICATION_PENDING_SECONDS": str(VERIFICATION_PENDING_SECONDS),
             "BERTH_DOMAIN_VERIFICATION_INTERVAL_SECONDS": str(VERIFICATION_INTERVAL_SECONDS),
             "BERTH_DOMAIN_VERIFICATION_TIMEOUT_SECONDS": "2",
+            # Resolution of registered images needs no registry to answer: kwok's pods pull
+            # nothing (test_registered_images.py; the live test pulls from a real one).
+            "BERTH_REGISTRY": E2E_REGISTRY,
+            "BERTH_REGISTRY_PULL_USERNAME": "e2e-pull",
+            "BERTH_REGISTRY_PULL_PASSWORD": "e2e-pull-password",
         },
     )
     process.start()

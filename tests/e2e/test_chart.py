@@ -53,6 +53,7 @@ ALL_VALUES: dict[str, Any] = {
     "region": "eu-west-1",
     "ingressClassName": "nginx",
     "clusterIssuer": "letsencrypt",
+    "registry": {"server": "registry.example:5000", "pullSecret": "berth-pull"},
     "ingressAnnotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "8m"},
     "progressDeadlineSeconds": 300,
     "drainSeconds": 15,

@@ -25,6 +25,8 @@ from tests.e2e.lightsail_support import (
 from tests.e2e.network_support import OPERATOR_NAMESPACE
 from tests.e2e.support import Berth, wait_for
 
+from berth.cli import image_records
+from berth.cli.client import BerthClient
 from berth.cli.logevents import PAGE_SIZE
 from berth.lightsail import model
 from berth.render import names
@@ -337,6 +339,25 @@ def test_boto3_reads_a_failed_versions_kept_lines_filtered_and_a_page_at_a_time(
     assert "nextPageToken" not in second
     assert [e["message"] for e in errors["logEvents"]] == ["line 3 ERROR cannot reach db"]
     assert [e["message"] for e in window["logEvents"]] == ["line 10", "line 11", "line 12"]
+
+
+def test_boto3_lists_and_deletes_registered_images_and_says_when_there_is_no_registry(
+    key: dict[str, str], proxy: RecordingProxy, kube_api: Any, namespace: str
+) -> None:
+    client = boto(proxy, key)
+    client.create_container_service(serviceName="imgs", power="nano", scale=1)
+    digest = "sha256:" + "c0" * 32
+    # Registered as `berth push-container-image` would after its push (no registry here).
+    image_records.register(BerthClient(kube_api, namespace), "imgs", "site", digest)
+
+    listed = client.get_container_images(serviceName="imgs")["containerImages"]
+    client.delete_container_image(serviceName="imgs", image=":imgs.site.1")
+    after = client.get_container_images(serviceName="imgs")["containerImages"]
+
+    assert [(i["image"], i["digest"]) for i in listed] == [(":imgs.site.1", digest)]
+    assert after == []
+    with pytest.raises(client.exceptions.NotFoundException, match="no registry"):
+        client.create_container_service_registry_login()
 
 
 def test_every_answer_the_endpoint_gave_matches_botocores_shape_of_its_operation(

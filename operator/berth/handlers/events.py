@@ -66,6 +66,18 @@ def version_changed(ctx: Context) -> Handler:
     return changed
 
 
+def image_changed(ctx: Context) -> Handler:
+    """An image registered or deleted: its service may now run (or not run) a version."""
+
+    async def changed(event: Event) -> None:
+        body = record(ctx, resources.IMAGE, event)
+        if body is not None:
+            namespace = body["metadata"].get("namespace", "")
+            ctx.queue.add((namespace, (body.get("spec") or {}).get("serviceName", "")))
+
+    return changed
+
+
 def power_changed(ctx: Context) -> Handler:
     async def changed(event: Event) -> None:
         body = record(ctx, resources.POWER, event)

@@ -21,6 +21,8 @@ OWNED: tuple[tuple[resources.Resource, Callable[[Body], Body]], ...] = (
     (resources.POD, events.slim_pod),
     (resources.INGRESS, trimmed),
 )
+# With a registry, the services' pull secrets too (Berth labels no other Secret).
+REGISTRY_OWNED = ((resources.SECRET, trimmed),)
 
 
 def informers(ctx: Context) -> list[Informer]:
@@ -61,6 +63,7 @@ def informers(ctx: Context) -> list[Informer]:
         made += [
             follow(resources.SERVICE, events.service_changed(ctx), namespace=scope),
             follow(resources.VERSION, events.version_changed(ctx), namespace=scope),
+            follow(resources.IMAGE, events.image_changed(ctx), namespace=scope),
         ]
         made += [
             follow(
@@ -70,6 +73,9 @@ def informers(ctx: Context) -> list[Informer]:
                 label_selector=labels.MANAGED_SELECTOR,
                 keep=keep,
             )
-            for resource, keep in OWNED
+            for resource, keep in (
+                *OWNED,
+                *(REGISTRY_OWNED if ctx.settings.registry else ()),
+            )
         ]
     return made

@@ -27,7 +27,7 @@ TENANT_ROLE = "berth-lightsail-tenant"
 TENANT_RULES: list[dict[str, Any]] = [
     {
         "apiGroups": [limits.GROUP],
-        "resources": ["containerservices", "containerservicedeployments"],
+        "resources": ["containerservices", "containerservicedeployments", "containerimages"],
         "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
     },
     {"apiGroups": [""], "resources": ["pods", "pods/log", "configmaps"], "verbs": ["get", "list"]},
@@ -87,6 +87,8 @@ def ensure_tenant(api: Any, namespace: str, service_account: str) -> None:
     managed = {foreign.MANAGED_BY_LABEL: "berth"}
     role = {"metadata": {"name": TENANT_ROLE, "labels": managed}, "rules": TENANT_RULES}
     _create_if_absent(rbac.create_cluster_role, role)
+    # A role made by an older Berth lacks newer kinds (containerimages): its rules are Berth's.
+    rbac.patch_cluster_role(TENANT_ROLE, {"rules": TENANT_RULES})
     account = {"metadata": {"name": service_account, "labels": managed}}
     _create_if_absent(core.create_namespaced_service_account, namespace, account)
     binding = {

@@ -58,6 +58,7 @@ def _allowed_namespace(body: Body) -> Iterable[Hashable]:
 INDEXES: Indexes = {
     resources.SERVICE: {"power": _power, "name": _name, "public-domain": public_domains},
     resources.VERSION: {"service": _version_service},
+    resources.IMAGE: {"service": _version_service},
     resources.POD: {"service": _labelled_service},
     resources.DOMAIN_CLAIM: {"holder": _claim_holder, "purpose": _claim_purpose},
     resources.DOMAIN_ALLOW_LIST: {"namespace": _allowed_namespace},
@@ -66,6 +67,10 @@ INDEXES: Indexes = {
 
 def versions_of(store: Store, key: Key) -> list[Body]:
     return store.find(resources.VERSION, "service", key)
+
+
+def images_of(store: Store, key: Key) -> list[Body]:
+    return store.find(resources.IMAGE, "service", key)
 
 
 def pods_of(store: Store, key: Key) -> list[Body]:

@@ -13,7 +13,9 @@ from berth import metrics
 from berth.api.common import Condition
 from berth.api.objects import (
     ContainerServiceObject,
+    ImageObject,
     VersionObject,
+    parse_image,
     parse_power,
     parse_service,
     parse_version,
@@ -151,6 +153,16 @@ async def _numbered(
     return service, versions, ledger
 
 
+def _images(ctx: Context, key: Key) -> list[ImageObject]:
+    parsed = []
+    for body in lookups.images_of(ctx.store, key):
+        try:
+            parsed.append(parse_image(body))
+        except ValidationError:
+            logger.warning("skipping unparseable image %s", body["metadata"]["name"])
+    return parsed
+
+
 def snapshot(
     ctx: Context,
     service: ContainerServiceObject,
@@ -185,6 +197,10 @@ def snapshot(
         certificates_served=ctx.certificates_served,
         refused=refused or {},
         warned=frozenset(ctx.warned_deletions),
+        images=_images(ctx, key),
+        pull_secret=store.get(
+            resources.SECRET, (service.namespace, names.registry_pull_secret(service.name))
+        ),
     )
 
 

@@ -78,3 +78,22 @@ def domain_claim(purpose: str, domain: str) -> str:
 
 
 SERVICE_NAMESPACE_LABEL = f"{limits.GROUP}/service-namespace"
+
+
+# --- registered images ----------------------------------------------------------------------
+
+
+def image_repository(namespace: str, service: str, label: str) -> str:
+    """Where a registered image lives in the registry: one repository per namespace, service and
+    label, so that a registry's access rules can follow the namespace (the first component)."""
+    return f"{namespace}/{service}/{label}"
+
+
+def registry_pull_secret(service: str) -> str:
+    """The service's pull secret for the registry of registered images (dots: see tls_secret)."""
+    return f"{service}.registry"
+
+
+# The last number given per label, on the service: numbers outlive the images they named.
+IMAGE_NUMBERS_ANNOTATION = f"{limits.GROUP}/image-numbers"
+REGISTRY_LOGIN_SECRET = "berth-registry"

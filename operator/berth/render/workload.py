@@ -1,5 +1,6 @@
 """The apps/v1 Deployment that runs the served version of a service."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from berth.api.content import Container, DeploymentContent, HealthCheck, Protocol
@@ -19,18 +20,25 @@ def deployment(
     power: PowerSpec,
     settings: Settings,
     running: bool = True,
+    images: Mapping[str, str] | None = None,
+    registry_secret: str | None = None,
 ) -> Manifest:
-    """The Deployment serving version `version`; `running=False` keeps it at zero replicas."""
+    """The Deployment serving version `version`; `running=False` keeps it at zero replicas.
+
+    `images` maps registered names (`:web.site.1`) to what the pods pull; `registry_secret` is
+    the pull secret of that registry, attached when a container uses one of them."""
     replicas = service.spec.scale if running and not service.spec.is_disabled else 0
     template_labels = {**labels.standard(service.name), names.VERSION_LABEL: str(version)}
     pod_spec: Manifest = {
-        "containers": _containers(content, power, settings),
+        "containers": _containers(content, power, settings, images or {}),
         "enableServiceLinks": False,
     }
     if settings.resources_mode != ResourcesMode.CONTAINER:
         pod_spec["resources"] = _resources(power.cpu_millicores(), power.memory_mebibytes())
     access = service.spec.private_registry_access
-    secrets = access.image_pull_secrets if access else None
+    secrets = list(access.image_pull_secrets or []) if access else []
+    if registry_secret and any(c.image in (images or {}) for c in content.containers.values()):
+        secrets.append(registry_secret)
     if secrets:
         pod_spec["imagePullSecrets"] = [{"name": s} for s in secrets]
     return {
@@ -51,13 +59,15 @@ def deployment(
     }
 
 
-def _containers(content: DeploymentContent, power: PowerSpec, settings: Settings) -> list[Manifest]:
+def _containers(
+    content: DeploymentContent, power: PowerSpec, settings: Settings, images: Mapping[str, str]
+) -> list[Manifest]:
     endpoint = content.public_endpoint
     split = settings.resources_mode == ResourcesMode.CONTAINER
     count = len(content.containers)
     rendered = []
     for name, container in content.containers.items():
-        manifest = _container(name, container)
+        manifest = _container(name, container, images.get(container.image, container.image))
         if container.ports and settings.drain_seconds:
             # Endpoints, kube-proxy and the ingress controller drop a stopping pod a moment after
             # it is told to stop; serving on meanwhile is what makes scale-in and rollouts lossless.
@@ -76,12 +86,12 @@ def _containers(content: DeploymentContent, power: PowerSpec, settings: Settings
     return rendered
 
 
-def _container(name: str, container: Container) -> Manifest:
+def _container(name: str, container: Container, image: str) -> Manifest:
     # A container that fails without writing /dev/termination-log leaves its last log lines
     # (at most 80 lines or 2 KiB) in the pod's status, where the failed version's reason finds them.
     manifest: Manifest = {
         "name": name,
-        "image": container.image,
+        "image": image,
         "terminationMessagePolicy": "FallbackToLogsOnError",
     }
     if container.command:

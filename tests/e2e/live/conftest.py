@@ -21,7 +21,6 @@ from devcluster.dataplane import DataPlane, missing_requirements
 from devcluster.node_sweep import leftovers
 from devcluster.operator_process import OperatorProcess
 from devcluster.run import install_api
-from devcluster.run_operator import verification_env
 
 # Long enough for a real pod to start and pass its probe; short enough for a failing version.
 PROGRESS_DEADLINE_SECONDS = 30
@@ -51,7 +50,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
                 work / "operator.log",
                 env={
                     "BERTH_PROGRESS_DEADLINE_SECONDS": str(PROGRESS_DEADLINE_SECONDS),
-                    **verification_env(plane),
+                    **plane.operator_env(),
                     "BERTH_DOMAIN_VERIFICATION_PENDING_SECONDS": "2",
                 },
             ).start()
