@@ -3,11 +3,15 @@
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from berth.kube.client import Kube
 from berth.runtime.queue import WorkQueue
 from berth.runtime.store import Store
 from berth.settings import Settings
+
+if TYPE_CHECKING:
+    from berth.reconcile.health import HealthChecker
 
 
 def now() -> datetime:
@@ -36,3 +40,5 @@ class Context:
     zone_synced: tuple[dict[str, str], str | None] | None = None
     # The task that writes the zone a moment after reconciles asked for it (zone.request).
     zone_writer: asyncio.Task[None] | None = None
+    # Lightsail's health checks of pods (health_checks: operator); it runs while this leads.
+    health: "HealthChecker | None" = None
