@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from berth import metrics
 from berth.api.content import HealthTarget, Protocol
 from berth.kube import resources
-from berth.kube.client import ApiError, Kube, NotFound
+from berth.kube.client import ApiError, Kube, NotFound, NotLeader
 from berth.kube.resources import Key, key_of
 from berth.reconcile.context import now
 from berth.render import health, names
@@ -181,6 +181,11 @@ class HealthChecker:
                 resources.POD, key[0], key[1], patch, subresource="status", strategic=True
             )
         except NotFound:
+            return False
+        except NotLeader:
+            # The lease is in doubt for a moment (or lost: then the process ends). The next check
+            # tries again, as the gate still differs from what the checks say.
+            logger.debug("%s/%s: not the leader; health check condition not written", *key)
             return False
         except ApiError as error:
             logger.warning("%s/%s: health check condition not written: %s", *key, error.message)
