@@ -8,7 +8,6 @@ the operator and its writes are the real ones; only the kubelet is the test.
 
 from __future__ import annotations
 
-import http.server
 import itertools
 import json
 import threading
@@ -21,46 +20,13 @@ import kubernetes
 import pytest
 from tests.e2e.support import wait_for
 
-from berth.api.content import HealthCheck, HealthTarget, Protocol
-from berth.render import labels, names
+from berth.api.content import HealthCheck
+from berth.render import names
 from devcluster import KubeCluster
+from devcluster.checked_pods import Answers, pod_manifest, running_status, unplayed_node
 from devcluster.operator_process import REAL_NODE_ENV, OperatorProcess
 
 pytestmark = pytest.mark.e2e
-
-
-class Answers(http.server.ThreadingHTTPServer):
-    """Answers each path with the code the test set for it (404 for the others), and notes when
-    each request came."""
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.codes: dict[str, int] = {}
-        self.seen: dict[str, list[float]] = {}
-        self.lock = threading.Lock()
-
-    @property
-    def port(self) -> int:
-        return int(self.server_address[1])
-
-    def times(self, path: str) -> list[float]:
-        with self.lock:
-            return list(self.seen.get(path, []))
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    server: Answers
-
-    def do_GET(self) -> None:
-        with self.server.lock:
-            self.server.seen.setdefault(self.path, []).append(time.monotonic())
-            code = self.server.codes.get(self.path, 404)
-        self.send_response(code)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +42,7 @@ def answers() -> Iterator[Answers]:
 @pytest.fixture(scope="module")
 def node_nobody_plays(cluster: KubeCluster) -> Iterator[str]:
     name = f"health-e2e-{uuid.uuid4().hex[:6]}"
-    node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}}
-    cluster.kubectl("create", "-f", "-", input=json.dumps(node))
+    cluster.kubectl("create", "-f", "-", input=json.dumps(unplayed_node(name)))
     yield name
     cluster.kubectl("delete", "node", name, "--wait=false", check=False)
 
@@ -106,54 +71,6 @@ def checking_operator(
     process.stop()
     berth_api.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
     print(f"operator log: {log}")
-
-
-def pod_manifest(name: str, node: str, port: int, check: HealthCheck) -> dict[str, Any]:
-    target = HealthTarget(port=port, scheme=Protocol.HTTP, health_check=check)
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": name,
-            "labels": {**labels.standard("checked"), names.VERSION_LABEL: "1"},
-            "annotations": {names.HEALTH_TARGET_ANNOTATION: target.model_dump_json(by_alias=True)},
-        },
-        "spec": {
-            "nodeName": node,
-            # The node never reports: keep the pod there whatever taints it gets.
-            "tolerations": [{"operator": "Exists"}],
-            "readinessGates": [{"conditionType": names.HEALTH_GATE}],
-            "containers": [{"name": "app", "image": "app:1", "ports": [{"containerPort": port}]}],
-        },
-    }
-
-
-def running_status() -> dict[str, Any]:
-    """What a kubelet reports of a pod whose one container runs and listens, on 127.0.0.1."""
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    return {
-        "status": {
-            "phase": "Running",
-            "podIP": "127.0.0.1",
-            "hostIP": "127.0.0.1",
-            "startTime": now,
-            "conditions": [
-                {"type": "PodScheduled", "status": "True", "lastTransitionTime": now},
-                {"type": "ContainersReady", "status": "True", "lastTransitionTime": now},
-            ],
-            "containerStatuses": [
-                {
-                    "name": "app",
-                    "image": "app:1",
-                    "imageID": "",
-                    "ready": True,
-                    "started": True,
-                    "restartCount": 0,
-                    "state": {"running": {"startedAt": now}},
-                }
-            ],
-        }
-    }
 
 
 class CheckedPod:
