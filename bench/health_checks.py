@@ -86,7 +86,7 @@ def run(pods: int, seconds: float, work: pathlib.Path) -> dict[str, Any]:
                 core.patch_namespaced_pod_status(name, NAMESPACE, running_status())
             created = time.monotonic() - began
             while healthy(core) < pods:
-                time.sleep(1)
+                time.sleep(3)
             all_healthy = time.monotonic() - began
             busy = window(operator, answers, seconds)
         finally:
@@ -107,8 +107,9 @@ def main() -> None:
     parser.add_argument("--pods", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="health-bench-") as work:
-        print(json.dumps(run(args.pods, args.seconds, pathlib.Path(work)), indent=2))
+    work = pathlib.Path(tempfile.mkdtemp(prefix="health-bench-"))
+    print(json.dumps(run(args.pods, args.seconds, work), indent=2))
+    print(f"operator log: {work / 'operator.log'}")
 
 
 if __name__ == "__main__":

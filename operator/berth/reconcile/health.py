@@ -7,6 +7,7 @@ leader runs it (handlers/lifecycle.py), and its writes go through the fenced cli
 
 import asyncio
 import logging
+import random
 import time
 
 import aiohttp
@@ -124,6 +125,11 @@ class HealthChecker:
             return
         check = target.health_check
         tally = Tally()
+        if pods.condition_status(pod, names.HEALTH_GATE) is not None:
+            # Judged before (a new leader takes over every pod at once): spread these checks over
+            # one interval rather than send them all in the same instant, interval after interval.
+            # A pod nobody judged yet waits for its first verdict, so it is checked at once.
+            await asyncio.sleep(random.uniform(0, check.interval_seconds))
         # What we last wrote, and the pod's resourceVersion in the store when we wrote it: until
         # the watch brings a newer pod, the store does not show our write yet.
         written: tuple[bool, str] | None = None

@@ -5,9 +5,12 @@ a kubelet probe counts only 200-399 as healthy. These are the rules it checks by
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from berth.api.common import Condition
 from berth.api.content import HealthCheck, parse_success_codes
 from berth.api.objects import VersionObject
+from berth.status import conditions
 
 PROBE_SUCCESS = (200, 399)  # what a Kubernetes httpGet probe counts as healthy
 
@@ -68,3 +71,22 @@ def health_check_note(version: VersionObject | None) -> str | None:
         f"successCodes {codes} cannot be expressed by a Kubernetes readiness probe, "
         "which counts 200-399 as healthy and every other code as unhealthy"
     )
+
+
+def exactness(
+    probes_approximate: bool, version: VersionObject | None, generation: int, now: datetime
+) -> list[Condition]:
+    """HealthCheckExact, only where the kubelet's probe stands in for Berth's own checks."""
+    if not probes_approximate:
+        return []
+    note = health_check_note(version)
+    return [
+        conditions.condition(
+            "HealthCheckExact",
+            note is None,
+            "SuccessCodesApproximated" if note else "Exact",
+            note or "the readiness probe checks exactly the health check's success codes",
+            generation,
+            now,
+        )
+    ]

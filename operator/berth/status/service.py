@@ -16,7 +16,7 @@ from berth.api.service import (
 from berth.api.version import VersionState, VersionSummary
 from berth.status import conditions
 from berth.status import network as network_status
-from berth.status.health_check import health_check_note
+from berth.status.health_check import exactness
 from berth.status.network import Network
 from berth.status.rollout import Rollout
 from berth.status.stall import Stall, network_stall
@@ -228,7 +228,7 @@ def _conditions(
             gen,
             now,
         ),
-        *_exactness(seen, plan, gen, now),
+        *exactness(seen.probes_approximate, plan.candidate or plan.active, gen, now),
         _scheduled(rollout, gen, now),
         _applied(seen.refused, gen, now),
         *network_status.conditions(seen.networking(service), gen, now),
@@ -244,25 +244,6 @@ def _stall(
         return Stall("DeploymentFailed", message)
     deadline = timedelta(seconds=seen.certificate_deadline_seconds)
     return network_stall(seen.networking(service), service.status.conditions, seen.now, deadline)
-
-
-def _exactness(
-    seen: Observed, plan: VersionPlan, generation: int, now: datetime
-) -> list[Condition]:
-    """HealthCheckExact, only where the kubelet's probe stands in for Lightsail's check."""
-    if not seen.probes_approximate:
-        return []
-    note = health_check_note(plan.candidate or plan.active)
-    return [
-        conditions.condition(
-            "HealthCheckExact",
-            note is None,
-            "SuccessCodesApproximated" if note else "Exact",
-            note or "the readiness probe checks exactly the health check's success codes",
-            generation,
-            now,
-        )
-    ]
 
 
 def _scheduled(rollout: Rollout, generation: int, now: datetime) -> Condition:
