@@ -189,6 +189,11 @@ def requests_of(pod: dict[str, Any]) -> list[dict[str, str]]:
     return [(c.get("resources") or {}).get("requests") or {} for c in pod["spec"]["containers"]]
 
 
+def terminating(live: Live) -> list[str]:
+    pods = json.loads(live.cluster.kubectl("get", "pods", "-A", "-o", "json").stdout)["items"]
+    return [p["metadata"]["name"] for p in pods if p["metadata"].get("deletionTimestamp")]
+
+
 def millicores(quantity: str) -> int:
     return int(quantity[:-1]) if quantity.endswith("m") else int(float(quantity) * 1000)
 
@@ -228,6 +233,7 @@ def test_more_services_than_the_node_fits_say_why_and_with_overcommit_they_all_r
 ) -> None:
     # A long deadline: the services that do not fit must say so, not fail meanwhile.
     own_operator(BERTH_PROGRESS_DEADLINE_SECONDS="900", BERTH_OVERCOMMIT_RATIO="1")
+    wait_for(lambda: not terminating(live), 120, "pods of earlier tests to be gone")
     cpu, memory = free_capacity(live)
     # Leave a little room, so that with overcommit the running pods have room to surge into.
     fits = min((cpu - 50) // NANO.cpu_millicores(), (memory - 100) // NANO.memory_mebibytes())
@@ -247,9 +253,18 @@ def test_more_services_than_the_node_fits_say_why_and_with_overcommit_they_all_r
             )
         ]
 
-    stuck = wait_for(
-        lambda: len(unschedulable()) == 2 and unschedulable(), 180, "2 that do not fit"
-    )
+    def settled() -> list[str] | None:
+        waiting = unschedulable()
+        states = {name: berth.status(name).get("state") for name in names_}
+        done = all(states[n] == "RUNNING" or n in waiting for n in names_)
+        return waiting if done and waiting else None
+
+    try:
+        stuck = wait_for(settled, 180, "each service RUNNING or unschedulable")
+    except AssertionError:
+        print({n: berth.status(n).get("stateDetail") for n in names_})
+        raise
+    assert len(stuck) == 2, (stuck, cpu, memory)
     for name in stuck:
         status = berth.status(name)
         detail = status["stateDetail"]
