@@ -206,6 +206,34 @@ def mebibytes(quantity: str) -> int:
     return int(int(quantity) / (1024 * 1024))
 
 
+ROOM = 100
+
+
+def filler_pod(millicores: int) -> dict[str, Any]:
+    amounts = {"cpu": f"{millicores}m", "memory": "16Mi"}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "filler"},
+        "spec": {
+            "containers": [
+                {
+                    "name": "filler",
+                    "image": f"{HELLO}:v1",
+                    "resources": {"requests": amounts, "limits": amounts},
+                }
+            ]
+        },
+    }
+
+
+def pod_phase(live: Live, namespace: str, name: str) -> str:
+    found = live.cluster.kubectl(
+        "get", "pod", name, "-n", namespace, "-o", "jsonpath={.status.phase}", check=False
+    )
+    return found.stdout.strip()
+
+
 @pytest.fixture
 def own_operator(live: Live, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The session's operator stopped, and one started with the settings a test asks for; the
@@ -235,8 +263,14 @@ def test_more_services_than_the_node_fits_say_why_and_with_overcommit_they_all_r
     own_operator(BERTH_PROGRESS_DEADLINE_SECONDS="900", BERTH_OVERCOMMIT_RATIO="1")
     wait_for(lambda: not terminating(live), 120, "pods of earlier tests to be gone")
     cpu, memory = free_capacity(live)
-    # Leave a little room, so that with overcommit the running pods have room to surge into.
-    fits = min((cpu - 50) // NANO.cpu_millicores(), (memory - 100) // NANO.memory_mebibytes())
+    # A filler pod leaves exactly ROOM millicores over once the nanos that fit run: too little
+    # for another nano, enough for the running ones to roll to their overcommitted pods.
+    nano = NANO.cpu_millicores()
+    filler = (cpu - ROOM) % nano
+    if filler:
+        live.apply(live_namespace, filler_pod(filler))
+        wait_for(lambda: pod_phase(live, live_namespace, "filler") == "Running", 90, "the filler")
+    fits = min((cpu - filler) // nano, (memory - 100) // NANO.memory_mebibytes())
     count = max(fits, 0) + 2
     names_ = [f"cap-{index}" for index in range(count)]
     live.apply(live_namespace, *(checked_service(name, path="/healthz") for name in names_))
