@@ -317,7 +317,12 @@ def test_more_services_than_the_node_fits_say_why_and_with_overcommit_they_all_r
     for name in names_:
         live.wait_running(live_namespace, name)
     print(f"with overcommitRatio 0.1 all {count} RUNNING after {time.monotonic() - began:.1f}s")
-    pod = pods_of(live, live_namespace, names_[0])[0]
-    resources = pod["spec"].get("resources") or pod["spec"]["containers"][0]["resources"]
+    deployment = json.loads(
+        live.cluster.kubectl(
+            "get", "deployment", names_[0], "-n", live_namespace, "-o", "json"
+        ).stdout
+    )
+    template = deployment["spec"]["template"]["spec"]
+    resources = template.get("resources") or template["containers"][0]["resources"]
     assert resources["limits"]["cpu"] == "250m"
     assert millicores(resources["requests"]["cpu"]) == math.floor(250 * 0.1)
