@@ -9,9 +9,15 @@ from typing import Protocol
 
 from devcluster.dataplane import DataPlane
 from devcluster.external import KubeCluster
-from devcluster.in_cluster import HelmRelease, chart_values, ensure_helm, import_image
+from devcluster.in_cluster import (
+    DEV_OVERCOMMIT_RATIO,
+    HelmRelease,
+    chart_values,
+    ensure_helm,
+    import_image,
+)
 from devcluster.operator_image import build_operator_image
-from devcluster.operator_process import OperatorProcess
+from devcluster.operator_process import REAL_NODE_ENV, OperatorProcess
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,11 +49,25 @@ class RunningOperator(Protocol):
     def stop(self) -> None: ...
 
 
+def process_env(plane: DataPlane | None) -> dict[str, str]:
+    """The data plane's settings (its registry, its DNS), and with the real node Berth's own
+    health checks and the overcommit the chart gets too."""
+    if plane is None:
+        return {}
+    if plane.node is None:
+        return plane.operator_env()
+    return {
+        **plane.operator_env(),
+        **REAL_NODE_ENV,
+        "BERTH_OVERCOMMIT_RATIO": str(DEV_OVERCOMMIT_RATIO),
+    }
+
+
 class OperatorAsProcess:
     def __init__(
-        self, cluster: KubeCluster, log: pathlib.Path, env: dict[str, str] | None = None
+        self, cluster: KubeCluster, log: pathlib.Path, plane: DataPlane | None = None
     ) -> None:
-        self.process = OperatorProcess(cluster.kubeconfig, log, env=env).start()
+        self.process = OperatorProcess(cluster.kubeconfig, log, env=process_env(plane)).start()
 
     def describe(self) -> str:
         return f"operator log: {self.process.log}   metrics: {self.process.metrics_url}"
@@ -96,5 +116,4 @@ def start_operator(
     if choice.in_pods:
         assert plane is not None
         return OperatorInPods(cluster, plane, state_dir / "images")
-    env = plane.operator_env() if plane is not None else {}
-    return OperatorAsProcess(cluster, state_dir / "operator.log", env)
+    return OperatorAsProcess(cluster, state_dir / "operator.log", plane)

@@ -15,6 +15,14 @@ class ResourcesMode(StrEnum):
     CONTAINER = "container"
 
 
+class HealthChecks(StrEnum):
+    # Berth checks each pod with Lightsail's rules and sets the pod's readiness gate.
+    OPERATOR = "operator"
+    # The kubelet's readinessProbe, which counts 200-399 as healthy: for clusters where the
+    # operator cannot reach pods, and kwok's, where kwok plays the kubelet (and sets every gate).
+    KUBELET = "kubelet"
+
+
 class LogFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
@@ -75,6 +83,23 @@ class Settings(BaseSettings):
     domain_verification_timeout_seconds: float = Field(default=5.0, gt=0)
     domain_verification_concurrency: int = Field(
         default=16, ge=1, description="DNS lookups in flight at the same time."
+    )
+    overcommit_ratio: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="Requests of CPU and memory as a share of the power's limits: 1 reserves "
+        "the whole power (Guaranteed, as Lightsail's fixed capacity); 0.25 lets four times as "
+        "many services share a node, each still limited to its power.",
+    )
+    health_checks: HealthChecks = Field(
+        default=HealthChecks.OPERATOR,
+        description="`operator`: Berth checks each pod as Lightsail does (successCodes, "
+        "thresholds, interval, timeout) and sets a readiness gate; `kubelet`: a readinessProbe, "
+        "which only counts 200-399 as healthy.",
+    )
+    health_check_concurrency: int = Field(
+        default=64, ge=1, description="Health-check requests in flight at the same time."
     )
     metrics_port: int = Field(default=8080, description="Port of /metrics; 0 turns it off.")
     metrics_host: str = "0.0.0.0"

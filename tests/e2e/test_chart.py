@@ -74,6 +74,8 @@ ALL_VALUES: dict[str, Any] = {
     },
     "defaultPowers": False,
     "resourcesMode": "container",
+    "overcommitRatio": 0.25,
+    "healthChecks": {"by": "kubelet", "concurrency": 7},
     "workers": 4,
     "apiThreads": 8,
     "resources": {"requests": {"cpu": "200m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
@@ -322,6 +324,8 @@ def test_every_value_reaches_the_operator_as_the_setting_it_names(
     assert settings.drain_seconds == 15
     assert settings.private_domain_suffix == "svc.internal"
     assert settings.resources_mode.value == "container"
+    assert settings.overcommit_ratio == 0.25
+    assert (settings.health_checks.value, settings.health_check_concurrency) == ("kubelet", 7)
     assert (settings.workers, settings.api_threads) == (4, 8)
     assert (settings.metrics_port, settings.health_port) == (9090, 9091)
     assert (settings.log_level, settings.log_format.value) == ("DEBUG", "json")

@@ -68,7 +68,9 @@ def informers(ctx: Context) -> list[Informer]:
         made += [
             follow(
                 resource,
-                events.owned_changed(ctx, resource),
+                events.pod_changed(ctx)
+                if resource == resources.POD
+                else events.owned_changed(ctx, resource),
                 namespace=scope,
                 label_selector=labels.MANAGED_SELECTOR,
                 keep=keep,

@@ -264,15 +264,18 @@ class Kube:
         name: str,
         patch: Body,
         subresource: str | None = None,
+        strategic: bool = False,
     ) -> Body:
-        """JSON merge patch; a `metadata.resourceVersion` in it makes it conditional."""
+        """JSON merge patch; a `metadata.resourceVersion` in it makes it conditional.
+        `strategic`: a strategic merge patch (built-in kinds only), whose lists merge by key."""
         path = resource.path(namespace, name) + (f"/{subresource}" if subresource else "")
         self._writing(resource, f"patch{'-' + subresource if subresource else ''}")
+        kind = "strategic-merge-patch" if strategic else "merge-patch"
         updated: Body = await self._call(
             "PATCH",
             path,
             body=patch,
-            content_type="application/merge-patch+json",
+            content_type=f"application/{kind}+json",
             resource=resource.plural,
         )
         return updated

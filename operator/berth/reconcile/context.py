@@ -3,12 +3,16 @@
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from berth.kube.client import Kube
 from berth.reconcile.dns_lookups import TxtLookups
 from berth.runtime.queue import WorkQueue
 from berth.runtime.store import Store
 from berth.settings import Settings
+
+if TYPE_CHECKING:
+    from berth.reconcile.health import HealthChecker
 
 
 def now() -> datetime:
@@ -42,3 +46,5 @@ class Context:
     txt: TxtLookups | None = None
     verification_key: bytes | None = None
     verification_key_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Lightsail's health checks of pods (health_checks: operator); it runs while this leads.
+    health: "HealthChecker | None" = None

@@ -23,7 +23,7 @@ from berth.kube.resources import Key, Resource
 from berth.reconcile.writes import Apply, Delete, Emit, Patch, SetFinalizer, Write
 from berth.render import events, images, ingress, labels, names, network, workload
 from berth.render import versions as version_manifests
-from berth.settings import Settings
+from berth.settings import HealthChecks, Settings
 from berth.status import rollout as rollout_status
 from berth.status import service as service_status
 from berth.status import versions as version_status
@@ -67,7 +67,9 @@ class Snapshot:
         return (self.service.namespace, self.service.name)
 
     def rollout(self) -> Rollout:
-        return rollout_status.observe(self.deployment, self.pods, names.VERSION_LABEL)
+        return rollout_status.observe(
+            self.deployment, self.pods, names.VERSION_LABEL, names.HEALTH_GATE
+        )
 
     def versions_plan(self) -> version_status.VersionPlan:
         return version_status.plan(self.versions, self.rollout(), self.unresolvable())
@@ -185,7 +187,7 @@ def _versions(snap: Snapshot, plan: version_status.VersionPlan) -> list[Write]:
             if not plan.changed(version):
                 patch["status"].pop("activatedAt", None)  # it became ACTIVE long ago
             writes.append(Patch(resources.VERSION, key, patch))
-        if plan.changed(version):
+        if version.status.state != state:  # a new message in the same state is no news
             writes.append(_version_event(snap, version.number or 0, state, message))
         keep = version_status.keeps_finalizer(state, version.number, snap.service.status.versions)
         if (names.ACTIVE_VERSION_FINALIZER in version.metadata.finalizers) != keep:
@@ -262,6 +264,7 @@ def new_status(snap: Snapshot, plan: version_status.VersionPlan) -> ServiceStatu
         network=network_seen(snap, plan.serve),
         refused=snap.refused,
         certificate_deadline_seconds=settings.certificate_deadline_seconds,
+        probes_approximate=settings.health_checks == HealthChecks.KUBELET,
     )
     return service_status.status(service, seen)
 

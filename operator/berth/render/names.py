@@ -10,6 +10,10 @@ VERSION_LABEL = f"{limits.GROUP}/version"
 SERVICE_LABEL = f"{limits.GROUP}/service"
 INLINE_ANNOTATION = f"{limits.GROUP}/inline-hash"
 TAGS_ANNOTATION = f"{limits.GROUP}/tags"
+# The readiness gate of a pod with a public endpoint, whose condition Berth's checks set, and the
+# annotation telling the checker what to check (api.content.HealthTarget as JSON).
+HEALTH_GATE = f"{limits.GROUP}/health-check"
+HEALTH_TARGET_ANNOTATION = f"{limits.GROUP}/health-check"
 
 
 def deployment(service: str) -> str:

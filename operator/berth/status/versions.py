@@ -76,6 +76,10 @@ def plan(
         elif failure is not None:
             states[candidate.name] = (VersionState.FAILED, failure)
             candidate = None
+        else:
+            # Still activating: say what holds it back (no node fits, its health check fails).
+            waiting = rollout.waiting(rollout.template_version)
+            states[candidate.name] = (VersionState.ACTIVATING, waiting or "")
     serve = candidate or active or newest
     return VersionPlan(
         states=states,
