@@ -23,6 +23,8 @@ binaries:
 	@devcluster/helm/build.sh >/dev/null
 	@devcluster/ingress/build.sh >/dev/null
 	@devcluster/kstatus/build.sh >/dev/null
+	@devcluster/metrics-server/build.sh >/dev/null
+	@devcluster/registry/build.sh >/dev/null
 
 run: $(STAMP)
 	$(PY) -m devcluster.run

@@ -15,6 +15,7 @@ from devcluster.binaries import devcluster_dir
 from devcluster.components import LOOPBACK
 from devcluster.external import KubeCluster
 from devcluster.processes import Child, OwnedChild, spawn
+from devcluster.txt_zone import TxtZone
 
 ADDONS = ("coredns", "cert-manager-controller", "cert-manager-crds")
 SELF_SIGNED_ISSUER = """\
@@ -53,6 +54,8 @@ def free_port() -> int:
 
 
 CLUSTER_DOMAIN = "cluster.local"
+# A record the test zone always holds (its file must exist before CoreDNS starts).
+TEST_ZONE_PROBE = "_probe"
 
 
 class CoreDNS(OwnedChild):
@@ -71,6 +74,7 @@ class CoreDNS(OwnedChild):
         address: str = LOOPBACK,
         port: int | None = None,
         cluster_kubeconfig: pathlib.Path | None = None,
+        test_zone: str | None = None,
     ) -> None:
         self.bin_dir = bin_dir
         self.work_dir = work_dir
@@ -82,6 +86,8 @@ class CoreDNS(OwnedChild):
         # With a kubeconfig CoreDNS is also the cluster's DNS: `cluster.local` from the API, as
         # in any cluster (and a pod walking its search list gets NXDOMAIN, not REFUSED).
         self.cluster_kubeconfig = cluster_kubeconfig
+        # A zone whose TXT records tests publish, as a domain's owner does (devcluster.txt_zone).
+        self.test_zone = TxtZone(work_dir / f"db.{test_zone}", test_zone) if test_zone else None
         self.child: Child | None = None
 
     def corefile(self) -> str:
@@ -98,6 +104,17 @@ class CoreDNS(OwnedChild):
             "    log\n"
             "}\n"
         ]
+        if self.test_zone is not None:
+            blocks.append(
+                f"{self.test_zone.zone}:{self.port} {{\n"
+                f"    bind {self.address}\n"
+                f"    file {self.test_zone.zone_file} {self.test_zone.zone} {{\n"
+                "        reload 1s\n"
+                "    }\n"
+                "    errors\n"
+                "    log\n"
+                "}\n"
+            )
         if self.cluster_kubeconfig is not None:
             blocks.append(
                 f"{CLUSTER_DOMAIN}:{self.port} {{\n"
@@ -121,6 +138,8 @@ class CoreDNS(OwnedChild):
     def start(self, initial_zone: str, timeout: float = 30.0) -> CoreDNS:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.write_zone(initial_zone)
+        if self.test_zone is not None:
+            self.test_zone.set(f"{TEST_ZONE_PROBE}.{self.test_zone.zone}", "ready")
         corefile = self.work_dir / "Corefile"
         corefile.write_text(self.corefile())
         argv = [str(self.bin_dir / "coredns"), "-conf", str(corefile)]

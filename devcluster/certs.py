@@ -24,6 +24,9 @@ SERVING_DNS_NAMES = (
 )
 SERVING_IPS = ("127.0.0.1", KUBERNETES_SERVICE_IP, BRIDGE_IP)
 ADMIN_USER = "berth-admin"
+# The aggregation layer's client: the API server proxies to extension API servers (metrics-server)
+# as this name, and they trust user headers only from it (--requestheader-allowed-names).
+FRONT_PROXY_USER = "front-proxy-client"
 ADMIN_GROUP = "system:masters"
 VALIDITY = datetime.timedelta(days=365)
 
@@ -42,6 +45,8 @@ class CertPaths:
     admin_key: pathlib.Path
     service_account_key: pathlib.Path
     service_account_pub: pathlib.Path
+    front_proxy_cert: pathlib.Path
+    front_proxy_key: pathlib.Path
 
     @classmethod
     def in_dir(cls, directory: pathlib.Path) -> CertPaths:
@@ -54,6 +59,8 @@ class CertPaths:
             admin_key=directory / "admin.key",
             service_account_key=directory / "sa.key",
             service_account_pub=directory / "sa.pub",
+            front_proxy_cert=directory / "front-proxy-client.crt",
+            front_proxy_key=directory / "front-proxy-client.key",
         )
 
 
@@ -76,6 +83,10 @@ def write_certs(directory: pathlib.Path) -> CertPaths:
     admin_name = _name(ADMIN_USER, ADMIN_GROUP)
     admin_cert = _leaf(admin_name, admin_key, ca_cert, ca_key, now, ExtendedKeyUsageOID.CLIENT_AUTH)
 
+    proxy_key = _ec_key()
+    proxy_name = _name(FRONT_PROXY_USER)
+    proxy_cert = _leaf(proxy_name, proxy_key, ca_cert, ca_key, now, ExtendedKeyUsageOID.CLIENT_AUTH)
+
     # Service-account tokens are signed with RS256 by default, hence RSA here.
     sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
@@ -85,6 +96,8 @@ def write_certs(directory: pathlib.Path) -> CertPaths:
     _write(paths.serving_key, _key_pem(serving_key))
     _write(paths.admin_cert, _cert_pem(admin_cert.sign(ca_key, hashes.SHA256())))
     _write(paths.admin_key, _key_pem(admin_key))
+    _write(paths.front_proxy_cert, _cert_pem(proxy_cert.sign(ca_key, hashes.SHA256())))
+    _write(paths.front_proxy_key, _key_pem(proxy_key))
     _write(paths.service_account_key, _key_pem(sa_key))
     _write(
         paths.service_account_pub,
@@ -105,16 +118,34 @@ def write_ca(cert: pathlib.Path, key: pathlib.Path, common_name: str) -> None:
 
 
 def write_serving_pair(
-    ca: CertPaths, cert: pathlib.Path, key: pathlib.Path, common_name: str = "localhost"
+    ca: CertPaths,
+    cert: pathlib.Path,
+    key: pathlib.Path,
+    common_name: str = "localhost",
+    dns_names: tuple[str, ...] = ("localhost",),
 ) -> None:
-    """A serving certificate for 127.0.0.1 and localhost from the cluster's CA, for a server of
-    the dev cluster's own that clients reach on loopback (the Lightsail API endpoint)."""
-    ca_cert = x509.load_pem_x509_certificate(ca.ca_cert.read_bytes())
-    ca_key = serialization.load_pem_private_key(ca.ca_key.read_bytes(), password=None)
+    """A serving certificate for 127.0.0.1 and `dns_names` from the cluster's CA, for a server of
+    the dev cluster's own (the Lightsail API endpoint on loopback, metrics-server)."""
+    issue_serving_pair(ca.ca_cert, ca.ca_key, cert, key, common_name, ("127.0.0.1",), dns_names)
+
+
+def issue_serving_pair(
+    ca_cert_file: pathlib.Path,
+    ca_key_file: pathlib.Path,
+    cert: pathlib.Path,
+    key: pathlib.Path,
+    common_name: str,
+    ips: tuple[str, ...],
+    dns_names: tuple[str, ...] = (),
+) -> None:
+    """A serving certificate for `ips` and `dns_names`, signed by the CA in the two PEM files."""
+    ca_cert = x509.load_pem_x509_certificate(ca_cert_file.read_bytes())
+    ca_key = serialization.load_pem_private_key(ca_key_file.read_bytes(), password=None)
     assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
     leaf_key = _ec_key()
     now = datetime.datetime.now(datetime.UTC)
-    sans = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    sans: list[x509.GeneralName] = [x509.DNSName(name) for name in dns_names]
+    sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]
     leaf = _leaf(
         _name(common_name), leaf_key, ca_cert, ca_key, now, ExtendedKeyUsageOID.SERVER_AUTH
     )

@@ -7,7 +7,7 @@ import pathlib
 import socket
 
 from devcluster.addresses import BRIDGE_IP, SERVICE_CIDR
-from devcluster.certs import CertPaths
+from devcluster.certs import FRONT_PROXY_USER, CertPaths
 
 LOOPBACK = "127.0.0.1"
 # Node lease like a kubelet's: renewed every 10s, so the node-lifecycle controller sees it alive.
@@ -135,7 +135,24 @@ def kube_apiserver(layout: Layout) -> list[str]:
         "--max-requests-inflight=1000",
         "--max-mutating-requests-inflight=500",
         "--profiling=false",
+        *_aggregation(certs),
         *(_audit(layout) if layout.audit else []),
+    ]
+
+
+def _aggregation(certs: CertPaths) -> list[str]:
+    """The aggregation layer, for APIServices such as metrics-server's v1beta1.metrics.k8s.io:
+    the API server proxies to them as front-proxy-client, the user in these headers."""
+    return [
+        f"--requestheader-client-ca-file={certs.ca_cert}",
+        f"--requestheader-allowed-names={FRONT_PROXY_USER}",
+        "--requestheader-username-headers=X-Remote-User",
+        "--requestheader-group-headers=X-Remote-Group",
+        "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+        f"--proxy-client-cert-file={certs.front_proxy_cert}",
+        f"--proxy-client-key-file={certs.front_proxy_key}",
+        # To an address of the Service's endpoints, not its ClusterIP: this host may route none.
+        "--enable-aggregator-routing=true",
     ]
 
 

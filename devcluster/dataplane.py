@@ -3,7 +3,8 @@
 A real node (devcluster.node) runs the pods; CoreDNS on the node's bridge is their DNS
 (`cluster.local` and the private zone); the bridge also relays them to the API server
 (devcluster.api_bridge); cert-manager issues every public endpoint's certificate from a local CA;
-Traefik serves the Ingresses on loopback ports. `endpoints.json` tells a terminal how to reach it all:
+Traefik serves the Ingresses on loopback ports; metrics-server serves metrics.k8s.io from the
+node's kubelet (devcluster.metrics_server). `endpoints.json` tells a terminal how to reach it all:
 
     curl --cacert <ca> --resolve <host>:<https>:127.0.0.1 https://<host>:<https>/
 """
@@ -26,18 +27,21 @@ from berth.settings import Settings
 from devcluster.addons import CertManager, CoreDNS, ensure_addons
 from devcluster.addresses import BRIDGE_IP
 from devcluster.api_bridge import ApiBridge
-from devcluster.certs import write_ca
+from devcluster.certs import CertPaths, write_ca
 from devcluster.cluster import Cluster
 from devcluster.components import LOOPBACK, free_tcp_ports
 from devcluster.images import import_images, standard_images
 from devcluster.ingress import IngressController, ensure_traefik, ingress_class_for
+from devcluster.metrics_server import MetricsServer, ensure_metrics_server
 from devcluster.node import (
     NodeUnavailable,
     RealNode,
     missing_requirements,
     require_node,
 )
+from devcluster.registry import RegistryServer, ensure_registry
 from devcluster.settings import DevSettings
+from devcluster.txt_zone import TEST_ZONE
 from devcluster.zone_mirror import ZoneMirror
 
 __all__ = ["DataPlane", "Endpoints", "NodeUnavailable", "image_cache_dir", "missing_requirements"]
@@ -83,6 +87,8 @@ class DataPlane:
         self.mirror: ZoneMirror | None = None
         self.cert_manager: CertManager | None = None
         self.ingress: IngressController | None = None
+        self.metrics_server: MetricsServer | None = None
+        self.registry: RegistryServer | None = None
         self.endpoints: Endpoints | None = None
         self.timings: dict[str, float] = {}
         self._api: kubernetes.client.ApiClient | None = None
@@ -104,6 +110,8 @@ class DataPlane:
         require_node()
         addons_bin = ensure_addons()
         traefik_bin = ensure_traefik()
+        metrics_bin = ensure_metrics_server()
+        registry_bin = ensure_registry()
         mark("binaries")
         self.work_dir.mkdir(parents=True, exist_ok=True)
         ctr = shutil.which("ctr") or "ctr"
@@ -126,6 +134,13 @@ class DataPlane:
         self.api_bridge = ApiBridge(BRIDGE_IP, port, (LOOPBACK, port)).start()
         mark("node")
 
+        # Listens on the bridge, which exists from the node's start.
+        pki = CertPaths.in_dir(self.cluster.data_dir / "pki")
+        self.metrics_server = MetricsServer(
+            self.cluster, metrics_bin, pki, self.work_dir / "metrics-server"
+        ).start()
+        mark("metrics_server")
+
         suffix = self.settings.private_domain_suffix
         self.dns = CoreDNS(
             addons_bin,
@@ -134,6 +149,8 @@ class DataPlane:
             address=BRIDGE_IP,
             port=DNS_PORT,
             cluster_kubeconfig=self.cluster.kubeconfig,
+            # Domain owners' records for proof of ownership: tests publish them here.
+            test_zone=TEST_ZONE,
         ).start(zone.zone_file(suffix, {}))
         self._api = kubernetes.config.new_client_from_config(str(self.cluster.kubeconfig))
         self.mirror = ZoneMirror(self._api, self.dns, self.settings.namespace, suffix).start()
@@ -144,6 +161,18 @@ class DataPlane:
         self.cert_manager = CertManager(self.cluster, addons_bin, self.work_dir / "cert-manager")
         self.cert_manager.start(self.settings.cluster_issuer, ca=(ca_cert, ca_key))
         mark("cert_manager")
+
+        # On the bridge: the node's containerd pulls from it, and this machine pushes to it.
+        self.registry = RegistryServer(
+            registry_bin,
+            self.work_dir / "registry",
+            (ca_cert, ca_key),
+            BRIDGE_IP,
+            free_tcp_ports(1)[0],
+        ).start()
+        self.registry.write_hosts(self.node.paths.registry_hosts)
+        self._store_registry_login(self.registry)
+        mark("registry")
 
         http_port, https_port = free_tcp_ports(2)
         ingress_class, default = ingress_class_for(self.settings)
@@ -166,9 +195,31 @@ class DataPlane:
             dns=f"{BRIDGE_IP}:{DNS_PORT}",
         )
 
+    def _store_registry_login(self, registry: RegistryServer) -> None:
+        """The push login in Berth's namespace, where `berth push-container-image` reads it, and
+        the pull credentials the chart's operator reads (registry.pullSecret)."""
+        core = kubernetes.client.CoreV1Api(self._api)
+        namespace = self.settings.namespace
+        with contextlib.suppress(kubernetes.client.ApiException):
+            core.create_namespace({"metadata": {"name": namespace}})
+        for secret in (registry.login_secret(namespace), registry.pull_secret(namespace)):
+            name = secret["metadata"]["name"]  # type: ignore[index]
+            with contextlib.suppress(kubernetes.client.ApiException):
+                core.delete_namespaced_secret(name, namespace)
+            core.create_namespaced_secret(namespace, secret)
+
+    def operator_env(self) -> dict[str, str]:
+        """The settings an operator beside this data plane needs: its registry, and its CoreDNS
+        for domain verification (it serves the test zone example.test, as pods see it)."""
+        env = self.registry.operator_env() if self.registry is not None else {}
+        if self.endpoints is not None:
+            env["BERTH_DOMAIN_VERIFICATION_NAMESERVERS"] = json.dumps([self.endpoints.dns])
+        return env
+
     def check(self) -> None:
         """Raises ChildFailed when a process of the data plane has exited."""
-        for part in (self.node, self.dns, self.cert_manager, self.ingress):
+        parts = (self.node, self.dns, self.cert_manager, self.ingress, self.metrics_server)
+        for part in (*parts, self.registry):
             if part is not None:
                 part.check()
 
@@ -177,9 +228,10 @@ class DataPlane:
         if self.mirror is not None:
             self.mirror.stop()
             self.mirror = None
-        for part in (self.ingress, self.cert_manager, self.dns):
+        for part in (self.registry, self.metrics_server, self.ingress, self.cert_manager, self.dns):
             if part is not None:
                 part.stop()
+        self.registry = self.metrics_server = None
         self.ingress = self.cert_manager = self.dns = None
         if self.api_bridge is not None:
             self.api_bridge.stop()

@@ -63,11 +63,21 @@ class EndpointProcess:
             self.process.wait(15)
 
 
-def create_access_key(kubeconfig: pathlib.Path, namespace: str) -> dict[str, str]:
-    """`berth -n NAMESPACE create-access-key`, as an administrator would run it."""
+def create_access_key(
+    kubeconfig: pathlib.Path,
+    namespace: str,
+    keys_namespace: str | None = None,
+    service_account: str | None = None,
+) -> dict[str, str]:
+    """`berth -n NAMESPACE create-access-key`, as an administrator would run it; the key is kept
+    in `keys_namespace` (the endpoint's BERTH_NAMESPACE) and acts as `service_account`."""
+    env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
+    if keys_namespace is not None:
+        env["BERTH_NAMESPACE"] = keys_namespace
+    extra = ["--service-account", service_account] if service_account else []
     result = subprocess.run(
-        [sys.executable, "-m", "berth.cli.main", "-n", namespace, "create-access-key"],
-        env={**os.environ, "KUBECONFIG": str(kubeconfig)},
+        [sys.executable, "-m", "berth.cli.main", "-n", namespace, "create-access-key", *extra],
+        env=env,
         capture_output=True,
         text=True,
         check=True,

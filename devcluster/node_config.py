@@ -48,6 +48,11 @@ class NodePaths:
         return self.data_dir / "kubelet"
 
     @property
+    def registry_hosts(self) -> pathlib.Path:
+        """containerd's `config_path`: one `<host:port>/hosts.toml` per registry it must trust."""
+        return self.data_dir / "certs.d"
+
+    @property
     def pod_logs(self) -> pathlib.Path:
         return self.data_dir / "pod-logs"
 
@@ -76,6 +81,9 @@ def containerd_config(paths: NodePaths, cni_bin: pathlib.Path) -> str:
             '  runtime_type = "io.containerd.runc.v2"',
             f"{runc[:-1]}.options]",
             "  SystemdCgroup = false",
+            f"{cri[:-1]}.registry]",
+            # Read at each pull: a registry started after containerd is trusted at once.
+            f'  config_path = "{paths.registry_hosts}"',
             f"{cri[:-1]}.cni]",
             f'  bin_dir = "{cni_bin}"',
             f'  conf_dir = "{paths.cni_conf_dir}"',

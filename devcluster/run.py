@@ -64,10 +64,15 @@ def serve(cluster: KubeCluster, kubectl: str, plane: DataPlane | None = None) ->
         print(cluster.kubectl("get", "csvc,csd,deployments,services,pods").stdout, flush=True)
         print(f"hello is {state}.", flush=True)
         lightsail = start_lightsail(cluster)
-        record: dict[str, object] = {"lightsail": lightsail.url}
+        record: dict[str, object] = {
+            "lightsail": lightsail.url,
+            "lightsail_ca_file": str(lightsail.ca_bundle or ""),
+        }
         if plane is not None and plane.endpoints is not None:
             show_endpoint(cluster, plane, began)
             record = {**dataclasses.asdict(plane.endpoints), **record}
+            if plane.registry is not None:
+                record["registry"] = plane.registry.host
         (STATE_DIR / "endpoints.json").write_text(json.dumps(record, indent=2) + "\n")
         print(
             "In a second terminal:\n\n"

@@ -9,9 +9,15 @@ from typing import Protocol
 
 from devcluster.dataplane import DataPlane
 from devcluster.external import KubeCluster
-from devcluster.in_cluster import HelmRelease, chart_values, ensure_helm, import_image
+from devcluster.in_cluster import (
+    DEV_OVERCOMMIT_RATIO,
+    HelmRelease,
+    chart_values,
+    ensure_helm,
+    import_image,
+)
 from devcluster.operator_image import build_operator_image
-from devcluster.operator_process import OperatorProcess
+from devcluster.operator_process import REAL_NODE_ENV, OperatorProcess
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,9 +49,25 @@ class RunningOperator(Protocol):
     def stop(self) -> None: ...
 
 
+def process_env(plane: DataPlane | None) -> dict[str, str]:
+    """The data plane's settings (its registry, its DNS), and with the real node Berth's own
+    health checks and the overcommit the chart gets too."""
+    if plane is None:
+        return {}
+    if plane.node is None:
+        return plane.operator_env()
+    return {
+        **plane.operator_env(),
+        **REAL_NODE_ENV,
+        "BERTH_OVERCOMMIT_RATIO": str(DEV_OVERCOMMIT_RATIO),
+    }
+
+
 class OperatorAsProcess:
-    def __init__(self, cluster: KubeCluster, log: pathlib.Path) -> None:
-        self.process = OperatorProcess(cluster.kubeconfig, log).start()
+    def __init__(
+        self, cluster: KubeCluster, log: pathlib.Path, plane: DataPlane | None = None
+    ) -> None:
+        self.process = OperatorProcess(cluster.kubeconfig, log, env=process_env(plane)).start()
 
     def describe(self) -> str:
         return f"operator log: {self.process.log}   metrics: {self.process.metrics_url}"
@@ -67,7 +89,10 @@ class OperatorInPods:
         import_image(plane.node, built.archive_path)
         self.image = str(built.image.reference)
         self.release = HelmRelease(cluster, ensure_helm())
-        took = self.release.install(chart_values(self.image))
+        values = chart_values(self.image)
+        if plane.registry is not None:
+            values.update(plane.registry.chart_values())
+        took = self.release.install(values)
         print(f"helm install: {self.image}, operator pods Ready in {took:.1f}s", flush=True)
 
     def describe(self) -> str:
@@ -91,4 +116,4 @@ def start_operator(
     if choice.in_pods:
         assert plane is not None
         return OperatorInPods(cluster, plane, state_dir / "images")
-    return OperatorAsProcess(cluster, state_dir / "operator.log")
+    return OperatorAsProcess(cluster, state_dir / "operator.log", plane)

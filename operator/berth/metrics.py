@@ -74,8 +74,24 @@ BUILD_INFO = Info("berth_build", "The running operator's version and Python.")
 BUILD_INFO.info({"version": _version(), "python": platform.python_version()})
 ACTIVATIONS = Counter("berth_version_activations_total", "Versions that became ACTIVE.")
 FAILURES = Counter("berth_version_failures_total", "Versions that FAILED.")
+DOMAIN_LOOKUPS = Counter(
+    "berth_domain_verification_lookups_total",
+    "DNS lookups of domain verification records, by result (found, absent, error).",
+    ["result"],
+)
 # No identity label: Prometheus tells replicas apart by their target, and an identity (random per
 # process) would start a new series at every restart. sum() over the job is the number of leaders.
+HEALTH_CHECKS = Counter(
+    "berth_health_checks_total",
+    "Lightsail health checks of pods the operator made, by result (pass, fail).",
+    ["result"],
+)
+HEALTH_CHECK_SECONDS = Histogram(
+    "berth_health_check_duration_seconds",
+    "Time from sending a health check to its answer (or its failure).",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+HEALTH_CHECKED_PODS = Gauge("berth_health_checked_pods", "Pods the operator health-checks now.")
 LEADER = Gauge("berth_leader", "1 while this process holds the leader's Lease and works, else 0.")
 
 

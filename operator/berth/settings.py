@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from berth.lease_timing import Timing, timing_errors
@@ -13,6 +13,14 @@ class ResourcesMode(StrEnum):
     AUTO = "auto"  # pod-level where the API server supports it (Kubernetes >= 1.34)
     POD = "pod"
     CONTAINER = "container"
+
+
+class HealthChecks(StrEnum):
+    # Berth checks each pod with Lightsail's rules and sets the pod's readiness gate.
+    OPERATOR = "operator"
+    # The kubelet's readinessProbe, which counts 200-399 as healthy: for clusters where the
+    # operator cannot reach pods, and kwok's, where kwok plays the kubelet (and sets every gate).
+    KUBELET = "kubelet"
 
 
 class LogFormat(StrEnum):
@@ -52,6 +60,47 @@ class Settings(BaseSettings):
     cluster_issuer: str = "berth-ca"
     ingress_annotations: dict[str, str] = Field(default_factory=dict)
     resources_mode: ResourcesMode = ResourcesMode.AUTO
+
+    # Proof of domain ownership (docs/domain-verification.md).
+    domain_verification: bool = Field(
+        default=True,
+        description="Serve a custom domain only once its owner proved it in DNS (or an admin's "
+        "DomainAllowList lists it); false admits the first service that asks, for clusters of "
+        "one tenant.",
+    )
+    domain_verification_nameservers: list[str] = Field(
+        default_factory=list,
+        description="Resolvers to ask, `address` or `address:port`; empty: the system's.",
+    )
+    domain_verification_interval_seconds: float = Field(
+        default=3600, ge=1, description="How often a proved domain's record is looked at again."
+    )
+    domain_verification_pending_seconds: float = Field(
+        default=30,
+        ge=1,
+        description="How often a record not found yet (or a failed lookup) is looked for again.",
+    )
+    domain_verification_timeout_seconds: float = Field(default=5.0, gt=0)
+    domain_verification_concurrency: int = Field(
+        default=16, ge=1, description="DNS lookups in flight at the same time."
+    )
+    overcommit_ratio: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="Requests of CPU and memory as a share of the power's limits: 1 reserves "
+        "the whole power (Guaranteed, as Lightsail's fixed capacity); 0.25 lets four times as "
+        "many services share a node, each still limited to its power.",
+    )
+    health_checks: HealthChecks = Field(
+        default=HealthChecks.OPERATOR,
+        description="`operator`: Berth checks each pod as Lightsail does (successCodes, "
+        "thresholds, interval, timeout) and sets a readiness gate; `kubelet`: a readinessProbe, "
+        "which only counts 200-399 as healthy.",
+    )
+    health_check_concurrency: int = Field(
+        default=64, ge=1, description="Health-check requests in flight at the same time."
+    )
     metrics_port: int = Field(default=8080, description="Port of /metrics; 0 turns it off.")
     metrics_host: str = "0.0.0.0"
     health_port: int = Field(default=8081, description="Port of /healthz; 0 turns it off.")
@@ -74,6 +123,23 @@ class Settings(BaseSettings):
     )
     lightsail_tls_key: str | None = Field(default=None, description="PEM private key.")
     lightsail_max_body_bytes: int = Field(default=1 << 20, ge=1024)
+    prometheus_url: str | None = Field(
+        default=None,
+        description="A Prometheus scraping the kubelets' cAdvisor metrics: the Lightsail "
+        "endpoint's GetContainerServiceMetricData reads history from it (docs/metrics.md); "
+        "without it, the one current sample of metrics.k8s.io.",
+    )
+
+    # The registry of registered images (`:<service>.<label>.<number>`); unset: Berth has none,
+    # and a version naming one FAILS saying so. Pods pull with these credentials, copied into a
+    # pull secret per service that uses a registered image.
+    registry: str | None = Field(
+        default=None, description="host[:port] of the registry, as image references start."
+    )
+    registry_pull_username: str = Field(default="", description="Pull user of the registry.")
+    registry_pull_password: SecretStr = Field(
+        default=SecretStr(""), description="Its password; never logged."
+    )
 
     leader_election: bool = Field(
         default=True,

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import pathlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import kubernetes
 import pytest
-from tests.e2e.network_support import OPERATOR_NAMESPACE, SUFFIX, PrivateDns, empty_zone
+from tests.e2e.network_support import (
+    OPERATOR_NAMESPACE,
+    SUFFIX,
+    PrivateDns,
+    allow_list,
+    empty_zone,
+)
 from tests.e2e.support import Berth
 
 from berth.settings import Settings
@@ -19,8 +25,9 @@ from devcluster import (
     external_kubeconfig,
     stop_at_exit,
 )
-from devcluster.addons import CertManager, CoreDNS, ensure_addons
+from devcluster.addons import CertManager, CoreDNS, ensure_addons, free_port
 from devcluster.operator_process import OperatorProcess
+from devcluster.txt_zone import TEST_ZONE, TxtZone, zone_text
 from devcluster.zone_mirror import ZoneMirror
 
 
@@ -65,6 +72,10 @@ CLUSTER_ISSUER = Settings.model_fields["cluster_issuer"].default
 # The shortest the operator takes: a test sees a service stall for want of its certificates.
 CERTIFICATE_DEADLINE_SECONDS = 30
 PROGRESS_DEADLINE_SECONDS = 15
+# Domain verification: records awaited are looked for every second, proved ones every few.
+VERIFICATION_PENDING_SECONDS = 1
+VERIFICATION_INTERVAL_SECONDS = 3
+E2E_REGISTRY = "registry.e2e.invalid:5000"
 
 
 @pytest.fixture(scope="session")
@@ -79,10 +90,19 @@ def berth_api(cluster: KubeCluster) -> KubeCluster:
 
 
 @pytest.fixture(scope="session")
+def owner_dns_port() -> int:
+    """The loopback port of the DNS server of domain owners (owner_dns), chosen before the
+    operator starts so that its resolver can be pointed there."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
 def operator(
-    berth_api: KubeCluster, tmp_path_factory: pytest.TempPathFactory
+    berth_api: KubeCluster, owner_dns_port: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[OperatorProcess]:
-    """The real operator, out of cluster, with a short progress deadline."""
+    """The real operator, out of cluster, with a short progress deadline. Domain verification is
+    on (the default), and its resolver is the owners' CoreDNS (owner_dns): tests that use custom
+    domains for something else grant them with a DomainAllowList (allow_domains)."""
     log = tmp_path_factory.mktemp("operator") / "operator.log"
     process = OperatorProcess(
         berth_api.kubeconfig,
@@ -90,6 +110,15 @@ def operator(
         env={
             "BERTH_PROGRESS_DEADLINE_SECONDS": str(PROGRESS_DEADLINE_SECONDS),
             "BERTH_CERTIFICATE_DEADLINE_SECONDS": str(CERTIFICATE_DEADLINE_SECONDS),
+            "BERTH_DOMAIN_VERIFICATION_NAMESERVERS": f'["127.0.0.1:{owner_dns_port}"]',
+            "BERTH_DOMAIN_VERIFICATION_PENDING_SECONDS": str(VERIFICATION_PENDING_SECONDS),
+            "BERTH_DOMAIN_VERIFICATION_INTERVAL_SECONDS": str(VERIFICATION_INTERVAL_SECONDS),
+            "BERTH_DOMAIN_VERIFICATION_TIMEOUT_SECONDS": "2",
+            # Resolution of registered images needs no registry to answer: kwok's pods pull
+            # nothing (test_registered_images.py; the live test pulls from a real one).
+            "BERTH_REGISTRY": E2E_REGISTRY,
+            "BERTH_REGISTRY_PULL_USERNAME": "e2e-pull",
+            "BERTH_REGISTRY_PULL_PASSWORD": "e2e-pull-password",
         },
     )
     process.start()
@@ -129,6 +158,38 @@ def private_dns(
     mirror.stop()
     server.stop()
     print(f"coredns log: {server.work_dir / 'coredns.log'}")
+
+
+@pytest.fixture(scope="session")
+def owner_dns(
+    owner_dns_port: int, addons_bin: pathlib.Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TxtZone]:
+    """Real CoreDNS serving `example.test`, where tests publish TXT records as domain owners."""
+    server = CoreDNS(
+        addons_bin, tmp_path_factory.mktemp("owner-dns"), TEST_ZONE, port=owner_dns_port
+    )
+    server.start(zone_text(TEST_ZONE, {}))
+    yield TxtZone(server.zone_file, TEST_ZONE)
+    server.stop()
+    print(f"owners' coredns log: {server.work_dir / 'coredns.log'}")
+
+
+@pytest.fixture
+def allow_domains(cluster: KubeCluster) -> Iterator[Callable[..., str]]:
+    """Grants a namespace custom domains, as an administrator does (a DomainAllowList); the
+    lists made are deleted afterwards (they are cluster-scoped: a namespace's deletion leaves
+    them)."""
+    made: list[str] = []
+
+    def allow(namespace: str, *patterns: str) -> str:
+        name = f"e2e-{uuid.uuid4().hex[:8]}"
+        cluster.kubectl("apply", "-f", "-", input=allow_list(name, namespace, list(patterns)))
+        made.append(name)
+        return name
+
+    yield allow
+    for name in made:
+        cluster.kubectl("delete", "domainallowlist", name, "--ignore-not-found", check=False)
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import dns.exception
@@ -64,3 +65,15 @@ def claims(api: kubernetes.client.ApiClient, domain: str) -> list[dict[str, Any]
         "berth.dev", "v1alpha1", "domainclaims"
     )
     return [c for c in listed["items"] if c["spec"]["domain"] == domain]
+
+
+def allow_list(name: str, namespace: str, patterns: list[str]) -> str:
+    """A DomainAllowList granting `namespace` the domains `patterns`, as JSON for kubectl."""
+    return json.dumps(
+        {
+            "apiVersion": "berth.dev/v1alpha1",
+            "kind": "DomainAllowList",
+            "metadata": {"name": name},
+            "spec": {"namespace": namespace, "domains": patterns},
+        }
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from tests.e2e.support import (
@@ -204,3 +205,57 @@ def test_operator_killed_mid_rollout_converges_without_duplicate_or_skipped_numb
         what="numbers 1-6, only v6 ACTIVE",
     )
     assert berth.wait_state("crash", "RUNNING")["currentDeployment"]["version"] == 6
+
+
+def test_a_service_no_node_has_room_for_says_so_instead_of_waiting_for_health_checks(
+    cluster: KubeCluster, berth: Berth
+) -> None:
+    # More CPUs than the kwok node has (1000): the scheduler finds no node for its pods.
+    power = f"giant-{berth.namespace}"
+    giant = {
+        "apiVersion": "berth.dev/v1alpha1",
+        "kind": "ContainerServicePower",
+        "metadata": {"name": power},
+        "spec": {"cpuCount": 1024, "ramSizeInGb": 1, "price": 9999},
+    }
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(giant))
+    try:
+        apply(
+            cluster,
+            berth.namespace,
+            service_manifest("giant", scale=1, power=power, deployment=web_content()),
+        )
+
+        def deploying_unschedulable() -> dict[str, Any] | None:
+            status = berth.status("giant")
+            message = (status.get("stateDetail") or {}).get("message") or ""
+            deploying = status.get("state") == "DEPLOYING"
+            return status if deploying and "cannot be scheduled" in message else None
+
+        status = wait_for(
+            deploying_unschedulable, what="the service to say its pod cannot be scheduled"
+        )
+        detail = status["stateDetail"]
+        assert status["state"] == "DEPLOYING"
+        assert detail["code"] == "CREATING_DEPLOYMENT"
+        assert detail["message"].startswith("version 1: 1 pod cannot be scheduled: 0/1 nodes")
+        assert "Insufficient cpu" in detail["message"]
+        conditions = {c["type"]: c for c in status["conditions"]}
+        assert conditions["PodsScheduled"]["status"] == "False"
+        assert conditions["PodsScheduled"]["reason"] == "Unschedulable"
+        version = berth.versions("giant")["giant-v1"]["status"]
+        assert version["state"] == "ACTIVATING"
+        assert "Insufficient cpu" in version["message"]
+        wait_for(
+            lambda: any(
+                e.type == "Warning" and e.reason == "Unschedulable" for e in berth.events("giant")
+            ),
+            what="a Warning that the pod fits no node",
+        )
+        # Past the progress deadline the version fails, and says what held it back.
+        wait_for(lambda: berth.version_states("giant") == {1: "FAILED"}, what="version 1 FAILED")
+        failed = berth.versions("giant")["giant-v1"]["status"]["message"]
+        assert failed.startswith("the rollout did not complete within the progress deadline: ")
+        assert "cannot be scheduled" in failed and "Insufficient cpu" in failed
+    finally:
+        cluster.kubectl("delete", "cspower", power, "--wait=false", check=False)

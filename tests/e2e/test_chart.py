@@ -53,10 +53,17 @@ ALL_VALUES: dict[str, Any] = {
     "region": "eu-west-1",
     "ingressClassName": "nginx",
     "clusterIssuer": "letsencrypt",
+    "registry": {"server": "registry.example:5000", "pullSecret": "berth-pull"},
     "ingressAnnotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "8m"},
     "progressDeadlineSeconds": 300,
     "drainSeconds": 15,
     "privateDomainSuffix": "svc.internal",
+    "domainVerification": {
+        "enabled": False,
+        "nameservers": ["10.0.0.10", "10.0.0.11:5353"],
+        "intervalSeconds": 600,
+        "pendingSeconds": 10,
+    },
     "coredns": {
         "mode": "stub",
         "stub": {
@@ -67,6 +74,8 @@ ALL_VALUES: dict[str, Any] = {
     },
     "defaultPowers": False,
     "resourcesMode": "container",
+    "overcommitRatio": 0.25,
+    "healthChecks": {"by": "kubelet", "concurrency": 7},
     "workers": 4,
     "apiThreads": 8,
     "resources": {"requests": {"cpu": "200m", "memory": "256Mi"}, "limits": {"memory": "1Gi"}},
@@ -76,6 +85,20 @@ ALL_VALUES: dict[str, Any] = {
         "leaseDurationSeconds": 30,
         "renewDeadlineSeconds": 20,
         "retryPeriodSeconds": 4,
+    },
+    "lightsailApi": {
+        "enabled": False,
+        "replicaCount": 2,
+        "port": 9443,
+        "tenantServiceAccounts": ["aws-tenant"],
+        "prometheusUrl": "http://prometheus.monitoring:9090",
+        "resources": {"requests": {"cpu": "50m"}},
+        "ingress": {
+            "enabled": True,
+            "host": "lightsail.apps.example.com",
+            "className": "traefik",
+            "annotations": {"a.example/ingress": "yes"},
+        },
     },
     "metrics": {
         "port": 9090,
@@ -183,10 +206,11 @@ def test_default_render_is_the_operator_its_rbac_and_the_powers_and_nothing_opti
 
     kinds = sorted(d["kind"] for d in docs)
     assert kinds == sorted(
-        ["ServiceAccount"]
-        + ["Role", "RoleBinding"] * 2  # the zone's, and leader election's
-        + ["ClusterRole", "ClusterRoleBinding"] * 2
-        + ["Service", "Deployment", "PodDisruptionBudget"]
+        ["ServiceAccount"] * 2  # the operator's, and the Lightsail endpoint's
+        + ["Role", "RoleBinding"] * 3  # the zone's, leader election's, the keys'
+        + ["ClusterRole", "ClusterRoleBinding"] * 3
+        + ["Service", "Deployment"] * 2
+        + ["PodDisruptionBudget"]
         + ["ContainerServicePower"] * 6
     )
     deployment = one(docs, "Deployment", "operator")
@@ -300,10 +324,16 @@ def test_every_value_reaches_the_operator_as_the_setting_it_names(
     assert settings.drain_seconds == 15
     assert settings.private_domain_suffix == "svc.internal"
     assert settings.resources_mode.value == "container"
+    assert settings.overcommit_ratio == 0.25
+    assert (settings.health_checks.value, settings.health_check_concurrency) == ("kubelet", 7)
     assert (settings.workers, settings.api_threads) == (4, 8)
     assert (settings.metrics_port, settings.health_port) == (9090, 9091)
     assert (settings.log_level, settings.log_format.value) == ("DEBUG", "json")
     assert settings.certificate_deadline_seconds == 120
+    assert settings.domain_verification is False
+    assert settings.domain_verification_nameservers == ["10.0.0.10", "10.0.0.11:5353"]
+    assert settings.domain_verification_interval_seconds == 600
+    assert settings.domain_verification_pending_seconds == 10
     assert settings.leader_election is False
     assert settings.leader_election_lease_name == "harbour-leader"
     assert settings.leader_timing() == Timing(30, 20, 4)
@@ -459,7 +489,7 @@ def test_optional_objects_render_only_when_enabled(helm: pathlib.Path) -> None:
     assert not find(docs, "PrometheusRule") and not find(enabled, "PrometheusRule")
     budget = one(enabled, "PodDisruptionBudget")["spec"]
     assert set(budget) == {"maxUnavailable", "selector"} and budget["maxUnavailable"] == 1
-    pod_labels = one(enabled, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    pod_labels = one(enabled, "Deployment", "operator")["spec"]["template"]["metadata"]["labels"]
     assert budget["selector"]["matchLabels"].items() <= pod_labels.items()
     floor = render(helm, "--set", "podDisruptionBudget.minAvailable=1")
     budget = one(floor, "PodDisruptionBudget")["spec"]
@@ -515,6 +545,25 @@ def test_rbac_names_every_kind_the_operator_talks_to(helm: pathlib.Path) -> None
         assert all("*" not in r["verbs"] + r["resources"] for r in role["rules"])
 
 
+def test_domain_verification_may_read_only_its_key_secret_and_only_when_on(
+    helm: pathlib.Path,
+) -> None:
+    def key_rules(docs: list[Manifest]) -> list[dict[str, Any]]:
+        zone_roles = [r for r in find(docs, "Role") if r["metadata"]["name"].endswith("-zone")]
+        return [r for role in zone_roles for r in role["rules"] if r["resources"] == ["secrets"]]
+
+    assert key_rules(render(helm)) == [
+        {
+            "apiGroups": [""],
+            "resources": ["secrets"],
+            "resourceNames": ["berth-domain-verification"],
+            "verbs": ["get"],
+        },
+        {"apiGroups": [""], "resources": ["secrets"], "verbs": ["create"]},
+    ]
+    assert key_rules(render(helm, "--set", "domainVerification.enabled=false")) == []
+
+
 def test_leader_election_may_take_and_renew_its_one_lease_in_the_release_namespace(
     helm: pathlib.Path,
 ) -> None:
@@ -536,6 +585,44 @@ def test_leader_election_may_take_and_renew_its_one_lease_in_the_release_namespa
     ]
     alone = render(helm, "--set", "leaderElection.enabled=false", "--set", "replicaCount=1")
     assert not election_roles(alone)
+
+
+def test_the_lightsail_endpoint_runs_from_the_operator_image_with_only_what_it_needs(
+    helm: pathlib.Path,
+) -> None:
+    docs = render(helm, "--set", "lightsailApi.ingress.enabled=true")
+    deployment = one(docs, "Deployment", "lightsail-api")
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == operator_container(docs)["image"]
+    assert container["command"] == ["python", "-m", "berth.lightsail"]
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["BERTH_NAMESPACE"] == "berth-system" and env["BERTH_LIGHTSAIL_PORT"] == "8443"
+    assert "BERTH_PROMETHEUS_URL" not in env
+    history = render(helm, "--set", "lightsailApi.prometheusUrl=http://prom:9090")
+    history_env = one(history, "Deployment", "lightsail-api")["spec"]["template"]["spec"]
+    assert {"name": "BERTH_PROMETHEUS_URL", "value": "http://prom:9090"} in history_env[
+        "containers"
+    ][0]["env"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    account = deployment["spec"]["template"]["spec"]["serviceAccountName"]
+    assert account == "berth-lightsail"
+    cluster_rules = next(r for r in find(docs, "ClusterRole") if r["metadata"]["name"] == account)[
+        "rules"
+    ]
+    assert cluster_rules[1] == {
+        "apiGroups": [""],
+        "resources": ["serviceaccounts"],
+        "verbs": ["impersonate"],
+        "resourceNames": ["berth-lightsail"],
+    }
+    keys_role = next(r for r in find(docs, "Role") if r["metadata"]["name"] == account)
+    assert keys_role["rules"] == [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]
+    ingress = one(docs, "Ingress")
+    assert ingress["spec"]["rules"][0]["host"] == "lightsail.berth.internal"
+    assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "berth-ca"
+    assert not find(
+        render(helm, "--set", "lightsailApi.enabled=false"), "Deployment", "lightsail-api"
+    )
 
 
 def test_the_chart_runs_the_image_as_the_user_and_ports_the_image_describes(

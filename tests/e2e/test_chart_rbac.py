@@ -12,7 +12,10 @@ import json
 import pathlib
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
+import boto3
+import botocore.exceptions
 import kubernetes
 import pytest
 import yaml
@@ -27,6 +30,7 @@ from tests.e2e.support import (
 )
 
 from devcluster import Cluster, external_kubeconfig, stop_at_exit
+from devcluster.lightsail_process import EndpointProcess, create_access_key
 from devcluster.operator_process import OperatorProcess
 
 __all__ = ["helm"]  # the fixture
@@ -66,6 +70,10 @@ def release(own_cluster: Cluster, helm: pathlib.Path) -> str:
         f"--kubeconfig={own_cluster.kubeconfig}",
         "--set",
         f"progressDeadlineSeconds={DEADLINE_SECONDS}",
+        # kwok plays the kubelet here (it sets every readiness gate); nothing answers on its pods'
+        # addresses, so the operator's own health checks would fail every pod.
+        "--set",
+        "healthChecks.by=kubelet",
         "--wait",
         "--timeout=120s",
     )
@@ -181,8 +189,16 @@ def test_chart_service_account_may_do_everything_a_service_lifecycle_needs(
     operator = as_service_account.start()
     name = "life"
 
-    apply(own_cluster, own_namespace, service_manifest(name, deployment=web_content()))
+    # A custom domain: the operator reads or makes its verification key (a Secret in the
+    # release namespace) to show the record that proves it.
+    domains = {"c": [f"life-{own_namespace}.example.test"]}
+    apply(
+        own_cluster,
+        own_namespace,
+        service_manifest(name, deployment=web_content(), publicDomainNames=domains),
+    )
     berth.wait_state(name, "RUNNING")
+    wait_for(lambda: berth.status(name).get("domainValidationRecords"), what="its record")
 
     apply(
         own_cluster,
@@ -287,11 +303,16 @@ def test_watching_some_namespaces_binds_the_operator_there_only_and_it_still_wor
         f"watchNamespaces={{{own_namespace}}}",
         "--set",
         "defaultPowers=false",  # the first release owns them
+        "--set",
+        "healthChecks.by=kubelet",
         "--wait",
         "--timeout=120s",
     )
     account = f"system:serviceaccount:{home}:{release}"
     assert can_i(own_cluster, account, "patch", "deployments", "-n", own_namespace)
+    # Berth's health checks set each pod's readiness gate through the status subresource.
+    assert can_i(own_cluster, account, "patch", "pods", "--subresource=status", "-n", own_namespace)
+    assert not can_i(own_cluster, account, "patch", "pods", "-n", own_namespace)
     assert not can_i(own_cluster, account, "list", "pods", "--all-namespaces")
     assert not can_i(own_cluster, account, "patch", "deployments", "-n", other)
     assert can_i(own_cluster, account, "list", "containerservicepowers.berth.dev")
@@ -309,3 +330,50 @@ def test_watching_some_namespaces_binds_the_operator_there_only_and_it_still_wor
     finally:
         operator.stop()
         print(f"operator log: {operator.log}")
+
+
+@pytest.fixture
+def lightsail_as_service_account(
+    own_cluster: Cluster, release: str, tmp_path: pathlib.Path
+) -> Iterator[EndpointProcess]:
+    """The Lightsail endpoint, out of cluster, as the chart's `<release>-lightsail` account."""
+    account = f"{RELEASE}-lightsail"
+    kubeconfig = service_account_kubeconfig(own_cluster, account, release, tmp_path / "ls.yaml")
+    endpoint = EndpointProcess(kubeconfig, release, tmp_path / "lightsail.log", "local").start()
+    yield endpoint
+    endpoint.stop()
+    print(f"endpoint log: {endpoint.log}")
+
+
+def lightsail_client(endpoint: EndpointProcess, key: dict[str, str]) -> Any:
+    return boto3.session.Session().client(
+        "lightsail",
+        region_name="local",
+        endpoint_url=endpoint.url,
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+    )
+
+
+def test_the_chart_lightsail_endpoint_may_act_only_as_the_tenant_accounts_it_names(
+    own_cluster: Cluster,
+    release: str,
+    own_namespace: str,
+    lightsail_as_service_account: EndpointProcess,
+) -> None:
+    endpoint = lightsail_as_service_account
+    allowed = create_access_key(own_cluster.kubeconfig, own_namespace, release)
+    client = lightsail_client(endpoint, allowed)
+    client.create_container_service(serviceName="fromaws", power="nano", scale=1)
+    names = [
+        s["containerServiceName"] for s in client.get_container_services()["containerServices"]
+    ]
+    assert names == ["fromaws"]
+    assert {p["name"] for p in client.get_container_service_powers()["powers"]} >= {"nano"}
+
+    # A key bound to an account the chart does not list: the API server refuses to let the
+    # endpoint act as it, and the caller is told so in AWS's words.
+    other = create_access_key(own_cluster.kubeconfig, own_namespace, release, "not-listed")
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        lightsail_client(endpoint, other).get_container_services()
+    assert refused.value.response["Error"]["Code"] == "AccessDeniedException"

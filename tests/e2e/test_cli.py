@@ -18,6 +18,7 @@ import yaml
 from tests import lightsail_model
 from tests.e2e.support import wait_for
 
+from berth.render import names
 from devcluster import KubeCluster
 from devcluster.operator_process import OperatorProcess
 
@@ -300,6 +301,39 @@ def test_logs_of_kwok_pods_say_per_pod_that_the_log_cannot_be_read(cli: Cli) -> 
     assert "logs has no container 'nope'; its pods run: blog" in wrong.stderr
 
 
+def test_a_failed_versions_kept_lines_are_read_a_page_at_a_time_without_live_pods(
+    cli: Cli, cluster: KubeCluster
+) -> None:
+    cli("create-container-service --service-name gone --power nano --scale 1")
+    cli("update-container-service --service-name gone --is-disabled")
+    kept = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": names.failure_logs("gone-v2"),
+            "labels": {names.SERVICE_LABEL: "gone", names.FAILURE_LOGS_LABEL: "gone-v2"},
+        },
+        "data": {
+            "blog_gone-5f7c9-x2k4q": "2025-01-02T03:04:05Z starting\n"
+            "2025-01-02T03:04:06Z FATAL no database\n2025-01-02T03:04:07Z exiting\n",
+        },
+    }
+    cluster.kubectl("apply", "-n", cli.namespace, "-f", "-", input=json.dumps(kept))
+    base = "get-container-log --service-name gone --container-name blog"
+
+    first = cli.json(f"{base} --page-size 2")
+    second = cli.json(f"{base} --page-size 2 --page-token {first['nextPageToken']}")
+    fatal = cli.json(f"{base} --filter-pattern FATAL")
+    bad = cli(f"{base} --page-token nonsense", ok=False)
+
+    assert [e["message"] for e in first["logEvents"]] == ["starting", "FATAL no database"]
+    assert second == {
+        "logEvents": [{"createdAt": "2025-01-02T03:04:07+00:00", "message": "exiting"}]
+    }
+    assert [e["message"] for e in fatal["logEvents"]] == ["FATAL no database"]
+    assert bad.returncode == 1 and "is not one that get-container-log gave" in bad.stderr
+
+
 def metrics_served(api: kubernetes.client.ApiClient) -> bool:
     groups = kubernetes.client.ApisApi(api).get_api_versions().groups or []
     return any(group.name == "metrics.k8s.io" for group in groups)
@@ -323,6 +357,7 @@ def test_metric_data_says_that_metrics_k8s_io_is_not_served(
 
 
 # metrics-server cannot measure kwok's pods; a CRD in its group serves the same PodMetrics shape.
+# On the real node the real metrics-server answers (tests/e2e/live/test_metric_data.py).
 STAND_IN_METRICS_API = {
     "apiVersion": "apiextensions.k8s.io/v1",
     "kind": "CustomResourceDefinition",

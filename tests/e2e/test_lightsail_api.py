@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import pathlib
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,8 +25,13 @@ from tests.e2e.lightsail_support import (
 from tests.e2e.network_support import OPERATOR_NAMESPACE
 from tests.e2e.support import Berth, wait_for
 
+from berth.cli import image_records
+from berth.cli.client import BerthClient
+from berth.cli.logevents import PAGE_SIZE
 from berth.lightsail import model
+from berth.render import names
 from devcluster import KubeCluster
+from devcluster.lightsail_process import create_access_key
 from devcluster.operator_process import OperatorProcess
 
 pytestmark = pytest.mark.e2e
@@ -59,19 +61,7 @@ def proxy(
 
 def create_key(cluster: KubeCluster, namespace: str) -> dict[str, str]:
     """`berth create-access-key -n NAMESPACE`, as an administrator runs it."""
-    result = subprocess.run(
-        [sys.executable, "-m", "berth.cli.main", "-n", namespace, "create-access-key"],
-        capture_output=True,
-        text=True,
-        env={
-            **os.environ,
-            "KUBECONFIG": str(cluster.kubeconfig),
-            "BERTH_NAMESPACE": OPERATOR_NAMESPACE,
-        },
-        check=True,
-    )
-    key: dict[str, str] = json.loads(result.stdout)["AccessKey"]
-    return key
+    return create_access_key(cluster.kubeconfig, namespace, OPERATOR_NAMESPACE)
 
 
 @pytest.fixture
@@ -298,6 +288,76 @@ def test_boto3_reads_powers_and_metadata_updates_tags_and_deletes(
         return None
 
     wait_for(gone, 60, "api deleted")
+
+
+def kept_logs(service: str, version: str, lines: list[str]) -> dict[str, Any]:
+    """A failed version's logs as the operator keeps them (render/failure_logs.py)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": names.failure_logs(version),
+            "labels": {names.SERVICE_LABEL: service, names.FAILURE_LOGS_LABEL: version},
+        },
+        "data": {f"web_{version}-7d9c5-x2k4q": "".join(f"{line}\n" for line in lines)},
+    }
+
+
+def test_boto3_reads_a_failed_versions_kept_lines_filtered_and_a_page_at_a_time(
+    cluster: KubeCluster, namespace: str, key: dict[str, str], proxy: RecordingProxy
+) -> None:
+    client = boto(proxy, key)
+    client.create_container_service(serviceName="kept", power="nano", scale=1)
+    client.update_container_service(serviceName="kept", isDisabled=True)  # no live pods
+    start = dt.datetime(2025, 1, 2, 3, 0, tzinfo=dt.UTC)
+    lines = [
+        f"{(start + dt.timedelta(milliseconds=i)).isoformat().replace('+00:00', 'Z')} line {i}"
+        for i in range(PAGE_SIZE + 5)
+    ]
+    lines[3] += " ERROR cannot reach db"
+    manifest = json.dumps(kept_logs("kept", "kept-v2", lines))
+    cluster.kubectl("create", "-n", namespace, "-f", "-", input=manifest)
+
+    first = client.get_container_log(serviceName="kept", containerName="web")
+    second = client.get_container_log(
+        serviceName="kept", containerName="web", pageToken=first["nextPageToken"]
+    )
+    errors = client.get_container_log(
+        serviceName="kept", containerName="web", filterPattern="ERROR"
+    )
+    window = client.get_container_log(
+        serviceName="kept",
+        containerName="web",
+        startTime=start + dt.timedelta(milliseconds=10),
+        endTime=start + dt.timedelta(milliseconds=12),
+    )
+
+    assert len(first["logEvents"]) == PAGE_SIZE
+    assert [e["message"] for e in second["logEvents"]] == [
+        f"line {i}" for i in range(PAGE_SIZE, PAGE_SIZE + 5)
+    ]
+    assert "nextPageToken" not in second
+    assert [e["message"] for e in errors["logEvents"]] == ["line 3 ERROR cannot reach db"]
+    assert [e["message"] for e in window["logEvents"]] == ["line 10", "line 11", "line 12"]
+
+
+def test_boto3_lists_and_deletes_registered_images_and_says_when_there_is_no_registry(
+    key: dict[str, str], proxy: RecordingProxy, kube_api: Any, namespace: str
+) -> None:
+    client = boto(proxy, key)
+    client.create_container_service(serviceName="imgs", power="nano", scale=1)
+    digest = "sha256:" + "c0" * 32
+    # Registered as `berth push-container-image` would after its push (no registry here).
+    image_records.register(BerthClient(kube_api, namespace), "imgs", "site", digest)
+
+    listed = client.get_container_images(serviceName="imgs")["containerImages"]
+    client.delete_container_image(serviceName="imgs", image=":imgs.site.1")
+    after = client.get_container_images(serviceName="imgs")["containerImages"]
+
+    assert [(i["image"], i["digest"]) for i in listed] == [(":imgs.site.1", digest)]
+    assert after == []
+    with pytest.raises(client.exceptions.NotFoundException, match="no registry"):
+        client.create_container_service_registry_login()
 
 
 def test_every_answer_the_endpoint_gave_matches_botocores_shape_of_its_operation(

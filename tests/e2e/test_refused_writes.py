@@ -107,6 +107,11 @@ def test_a_refused_deployment_is_a_condition_and_a_warning_then_recovers(
     warnings = [e for e in berth.events("walled") if e.reason == "WriteRefused"]
     assert len(warnings) == 1 and warnings[0].type == "Warning"
     assert berth.deployment("walled") is None
+    # Being created and refused: Lightsail's PENDING with UNKNOWN_ERROR, saying why.
+    status = berth.status("walled")
+    assert status["state"] == "PENDING"
+    assert status["stateDetail"]["code"] == "UNKNOWN_ERROR"
+    assert REFUSAL in status["stateDetail"]["message"]
 
     cluster.kubectl("delete", "validatingadmissionpolicybinding", deployments_refused)
     wait_for(

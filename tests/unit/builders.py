@@ -64,6 +64,7 @@ def service(
     generation: int = 3,
     deleting: bool = False,
     conditions: list[dict[str, Any]] | None = None,
+    state: str | None = None,
 ) -> ContainerServiceObject:
     spec: dict[str, Any] = {"power": power, "scale": scale, "isDisabled": disabled}
     if tags is not None:
@@ -84,6 +85,8 @@ def service(
     body: dict[str, Any] = {"metadata": metadata, "spec": spec}
     if conditions is not None:
         body["status"] = {"conditions": conditions}
+    if state is not None:
+        body.setdefault("status", {})["state"] = state
     return parse_service(body)
 
 

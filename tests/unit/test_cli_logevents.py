@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from tests.lightsail_model import problems, shape
 
 from berth.cli.filters import parse_filter
-from berth.cli.logevents import LogEvent, event_shape, merge, parse_log, select
+from berth.cli.logevents import BadPageToken, LogEvent, event_shape, merge, page, parse_log, select
 
 POD_A = """\
 2025-01-02T03:04:05.000000001Z starting
@@ -98,3 +99,46 @@ def test_an_event_has_lightsails_shape() -> None:
         "createdAt": "2025-01-02T03:04:07.500000+00:00",
         "message": "hello",
     }
+
+
+def events_at(*seconds: float) -> list[LogEvent]:
+    return [LogEvent(at(s), f"line {i}", "web-a") for i, s in enumerate(seconds)]
+
+
+def all_pages(events: list[LogEvent], size: int) -> list[list[str]]:
+    pages, token = [], None
+    for _ in range(len(events) + 1):  # a token that does not move on would loop forever
+        chosen, token = page(events, token, size)
+        pages.append([e.message for e in chosen])
+        if token is None:
+            return pages
+    raise AssertionError(f"paging did not end: {pages}")
+
+
+def test_pages_hand_out_every_event_once_even_when_many_share_a_time() -> None:
+    events = events_at(1, 2, 2, 2, 2, 3, 4)
+    assert all_pages(events, 2) == [
+        ["line 0", "line 1"],
+        ["line 2", "line 3"],
+        ["line 4", "line 5"],
+        ["line 6"],
+    ]
+    assert all_pages(events, 10) == [[f"line {i}" for i in range(7)]]
+
+
+def test_a_page_that_ends_at_the_last_event_has_no_next_token() -> None:
+    assert page(events_at(1, 2), None, 2) == (events_at(1, 2), None)
+    assert page([], None, 5) == ([], None)
+
+
+def test_the_next_page_does_not_shift_when_old_lines_rotate_away_or_new_ones_arrive() -> None:
+    _, token = page(events_at(1, 2, 3, 4), None, 2)
+    rotated = events_at(1, 2, 3, 4, 5)[1:]  # line 0 is gone, a line 5 came
+    second, _ = page(rotated, token, 2)
+    assert [e.created_at for e in second] == [at(3), at(4)]
+
+
+@pytest.mark.parametrize("token", ["nonsense", "e30=", "eyJhZnRlciI6ICJ4IiwgInNraXAiOiAxfQ=="])
+def test_a_page_token_that_was_not_handed_out_is_refused(token: str) -> None:
+    with pytest.raises(BadPageToken):
+        page(events_at(1), token)

@@ -13,7 +13,7 @@ import pytest
 
 from devcluster import components
 from devcluster.audit import AuditEntry, parse_entry, write_runs
-from devcluster.in_cluster import chart_values, split_reference
+from devcluster.in_cluster import DEV_OVERCOMMIT_RATIO, chart_values, split_reference
 from devcluster.lightsail_process import write_aws_profile
 from devcluster.run_operator import choose
 
@@ -125,3 +125,10 @@ def test_the_audit_policy_logs_only_service_accounts_writes() -> None:
     assert first["userGroups"] == ["system:serviceaccounts"]
     assert "get" not in first["verbs"] and "patch" in first["verbs"]
     assert last == {"level": "None"}
+
+
+def test_make_run_overcommits_so_that_a_few_dozen_services_fit_one_machine() -> None:
+    values = chart_values("berth.local/berth-operator:0.1.0")
+    assert values["overcommitRatio"] == DEV_OVERCOMMIT_RATIO
+    nano_millicores = 250
+    assert 2000 // int(nano_millicores * DEV_OVERCOMMIT_RATIO) >= 36

@@ -11,10 +11,11 @@ from tests.unit import builders
 from berth.api.content import DeploymentContent
 from berth.api.objects import ContainerServiceObject
 from berth.api.power import DEFAULT_POWERS, PowerSpec
-from berth.render import workload
-from berth.settings import ResourcesMode, Settings
+from berth.render import names, workload
+from berth.settings import HealthChecks, ResourcesMode, Settings
 
 NANO = DEFAULT_POWERS["nano"]
+KUBELET = builders.settings(health_checks=HealthChecks.KUBELET)
 MEDIUM = DEFAULT_POWERS["medium"]
 
 
@@ -239,15 +240,16 @@ def test_no_public_endpoint_means_no_readiness_probe() -> None:
 
 
 @pytest.mark.parametrize(("protocol", "scheme"), [("HTTP", "HTTP"), ("HTTPS", "HTTPS")])
-def test_readiness_probe_scheme_follows_the_endpoint_port_protocol(
+def test_kubelet_probe_scheme_follows_the_endpoint_port_protocol(
     protocol: str, scheme: str
 ) -> None:
-    probe = containers_of(render(content=endpoint_on(8443, protocol)))["app"]["readinessProbe"]
+    rendered = render(content=endpoint_on(8443, protocol), settings=KUBELET)
+    probe = containers_of(rendered)["app"]["readinessProbe"]
     assert probe["httpGet"]["scheme"] == scheme
     assert probe["httpGet"]["port"] == 8443
 
 
-def test_readiness_probe_is_the_health_check() -> None:
+def test_kubelet_probe_is_the_health_check() -> None:
     content = endpoint_on(
         8080,
         "HTTP",
@@ -257,7 +259,7 @@ def test_readiness_probe_is_the_health_check() -> None:
         healthyThreshold=3,
         unhealthyThreshold=9,
     )
-    probe = containers_of(render(content=content))["app"]["readinessProbe"]
+    probe = containers_of(render(content=content, settings=KUBELET))["app"]["readinessProbe"]
     assert probe == {
         "httpGet": {"path": "/healthz", "port": 8080, "scheme": "HTTP"},
         "periodSeconds": 30,
@@ -267,14 +269,65 @@ def test_readiness_probe_is_the_health_check() -> None:
     }
 
 
-def test_readiness_probe_defaults_are_lightsails() -> None:
-    probe = containers_of(render(content=endpoint_on(80, "HTTP")))["app"]["readinessProbe"]
+def test_kubelet_probe_defaults_are_lightsails() -> None:
+    rendered = render(content=endpoint_on(80, "HTTP"), settings=KUBELET)
+    probe = containers_of(rendered)["app"]["readinessProbe"]
     assert probe == {
         "httpGet": {"path": "/", "port": 80, "scheme": "HTTP"},
         "periodSeconds": 5,
         "timeoutSeconds": 2,
         "successThreshold": 2,
         "failureThreshold": 2,
+    }
+
+
+def test_kubelet_probes_mean_no_readiness_gate() -> None:
+    template = render(settings=KUBELET)["spec"]["template"]
+    assert "readinessGates" not in template["spec"]
+    assert "annotations" not in template["metadata"]
+
+
+# --- Berth's own health checks: a readiness gate ----------------------------------------------
+
+
+def test_pods_with_a_public_endpoint_wait_for_berths_health_check_gate() -> None:
+    template = render()["spec"]["template"]
+    assert template["spec"]["readinessGates"] == [{"conditionType": "berth.dev/health-check"}]
+
+
+def test_no_public_endpoint_means_no_readiness_gate() -> None:
+    template = render(content=builders.content())["spec"]["template"]
+    assert "readinessGates" not in template["spec"]
+    assert "annotations" not in template["metadata"]
+
+
+def test_the_pod_says_what_its_health_check_checks() -> None:
+    content = endpoint_on(8443, "HTTPS", path="/up", successCodes="200-299", intervalSeconds=9)
+    template = render(content=content)["spec"]["template"]
+    target = json.loads(template["metadata"]["annotations"][names.HEALTH_TARGET_ANNOTATION])
+    assert target == {
+        "port": 8443,
+        "scheme": "HTTPS",
+        "healthCheck": {
+            "healthyThreshold": 2,
+            "unhealthyThreshold": 2,
+            "timeoutSeconds": 2,
+            "intervalSeconds": 9,
+            "path": "/up",
+            "successCodes": "200-299",
+        },
+    }
+
+
+def test_with_the_gate_the_kubelet_only_checks_that_the_port_is_open() -> None:
+    content = endpoint_on(8080, "HTTP", intervalSeconds=30, timeoutSeconds=7, unhealthyThreshold=9)
+    probe = containers_of(render(content=content))["app"]["readinessProbe"]
+    assert probe == {
+        "tcpSocket": {"port": 8080},
+        "periodSeconds": 30,
+        "timeoutSeconds": 7,
+        "successThreshold": 1,
+        "failureThreshold": 9,
     }
 
 
@@ -324,6 +377,36 @@ def test_container_mode_never_gives_more_than_the_power_in_total() -> None:
 
 
 @pytest.mark.parametrize(
+    ("ratio", "cpu", "memory"),
+    [(1.0, "250m", "512Mi"), (0.25, "62m", "128Mi"), (0.1, "25m", "51Mi")],
+)
+def test_overcommit_asks_for_a_share_of_the_power_and_limits_to_all_of_it(
+    ratio: float, cpu: str, memory: str
+) -> None:
+    manifest = render(power=NANO, settings=builders.settings(overcommit_ratio=ratio))
+    resources = manifest["spec"]["template"]["spec"]["resources"]
+    assert resources["requests"] == {"cpu": cpu, "memory": memory}
+    assert resources["limits"] == {"cpu": "250m", "memory": "512Mi"}
+
+
+def test_overcommit_splits_the_requests_across_containers_too() -> None:
+    settings = builders.settings(ResourcesMode.CONTAINER, overcommit_ratio=0.5)
+    manifest = render(power=MEDIUM, settings=settings)
+    for container in manifest["spec"]["template"]["spec"]["containers"]:
+        assert container["resources"]["requests"] == {"cpu": "250m", "memory": "512Mi"}
+        assert container["resources"]["limits"] == {"cpu": "500m", "memory": "1Gi"}
+
+
+def test_overcommit_never_asks_for_nothing() -> None:
+    tiny = PowerSpec(cpu_count=0.001, ram_size_in_gb=0.001, price=1)
+    manifest = render(power=tiny, settings=builders.settings(overcommit_ratio=0.01))
+    assert manifest["spec"]["template"]["spec"]["resources"]["requests"] == {
+        "cpu": "1m",
+        "memory": "1Mi",
+    }
+
+
+@pytest.mark.parametrize(
     ("millicores", "quantity"),
     [(250, "250m"), (1000, "1"), (1500, "1500m"), (2000, "2"), (83, "83m")],
 )
@@ -365,3 +448,8 @@ def test_no_pull_secrets_means_no_image_pull_secrets_field() -> None:
 
 def test_rendering_twice_gives_the_same_manifest() -> None:
     assert render() == render()
+
+
+def test_a_container_that_fails_without_a_message_leaves_its_last_log_lines_in_the_pod() -> None:
+    containers = containers_of(render())
+    assert {c["terminationMessagePolicy"] for c in containers.values()} == {"FallbackToLogsOnError"}

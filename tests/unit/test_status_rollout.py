@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from tests.unit import builders
 
+from berth.handlers.events import slim_pod
 from berth.render import names
 from berth.status.rollout import FATAL_WAITING_REASONS, Rollout, observe
 
@@ -108,6 +109,25 @@ def test_failure_reason_without_a_message_names_container_and_reason() -> None:
     assert rollout.failure(2) == "container web: CrashLoopBackOff"
 
 
+def test_a_crash_loop_names_the_exit_code_and_the_last_line_the_container_wrote() -> None:
+    pod = builders.pod("2", ("app", "CrashLoopBackOff", "back-off 10s"))
+    pod["status"]["containerStatuses"][0]["lastState"] = {
+        "terminated": {"exitCode": 3, "message": "starting\nFATAL: DATABASE_URL is not set\n\n"}
+    }
+    rollout = observe(builders.kube_deployment(2), [pod], LABEL)
+    assert rollout.failure(2) == (
+        "container app: CrashLoopBackOff: back-off 10s; "
+        "exit code 3, last line: FATAL: DATABASE_URL is not set"
+    )
+
+
+def test_a_crash_without_any_output_still_names_the_exit_code() -> None:
+    pod = builders.pod("2", ("app", "CrashLoopBackOff", None))
+    pod["status"]["containerStatuses"][0]["lastState"] = {"terminated": {"exitCode": 137}}
+    rollout = observe(builders.kube_deployment(2), [pod], LABEL)
+    assert rollout.failure(2) == "container app: CrashLoopBackOff; exit code 137"
+
+
 @pytest.mark.parametrize("reason", ["ContainerCreating", "PodInitializing", None])
 def test_a_pod_still_starting_fails_nothing(reason: str | None) -> None:
     pods = [builders.pod("2", ("app", reason, None))] if reason else [builders.pod("2")]
@@ -169,3 +189,27 @@ def test_pod_failures_take_precedence_over_the_deadline_message() -> None:
     pods = [builders.pod("2", ("app", "ImagePullBackOff", None))]
     rollout = observe(builders.kube_deployment(2, conditions=[DEADLINE]), pods, LABEL)
     assert rollout.failure(2) == "container app: ImagePullBackOff"
+
+
+def test_the_store_keeps_enough_of_a_crashed_container_to_quote_its_last_line() -> None:
+    pod = builders.pod("2", ("app", "CrashLoopBackOff", "back-off 10s"))
+    pod["spec"] = {"containers": [{"name": "app", "image": "x"}]}
+    pod["status"]["containerStatuses"][0].update(
+        restartCount=2,
+        lastState={
+            "terminated": {
+                "exitCode": 3,
+                "message": "x" * 4000 + "\nFATAL: no db\n",
+                "reason": "Error",
+            }
+        },
+    )
+
+    slim = slim_pod(pod)
+
+    assert "spec" not in slim
+    assert slim["status"]["containerStatuses"][0]["restartCount"] == 2
+    rollout = observe(builders.kube_deployment(2), [slim], LABEL)
+    assert rollout.failure(2) == (
+        "container app: CrashLoopBackOff: back-off 10s; exit code 3, last line: FATAL: no db"
+    )

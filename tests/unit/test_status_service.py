@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -28,10 +29,11 @@ CONDITION_TYPES = [
     "PowerResolved",
     "Reconciling",
     "Stalled",
-    "HealthCheckExact",
+    "PodsScheduled",
     "ObjectsApplied",
     "PrivateDomainAdmitted",
     "DomainsAdmitted",
+    "DomainsVerified",
     "CertificateReady",
 ]
 _MISSING: Any = object()
@@ -41,8 +43,12 @@ def observed(
     versions: list[VersionObject],
     seen: Rollout,
     power: PowerSpec | None = _MISSING,
+    probes: bool = False,
+    refused: dict[str, str] | None = None,
 ) -> Observed:
     return Observed(
+        probes_approximate=probes,
+        refused=refused or {},
         plan=plan(versions, seen),
         rollout=seen,
         power=NANO if power is _MISSING else power,
@@ -146,9 +152,43 @@ def test_evaluating_health_check_says_how_many_replicas_are_healthy() -> None:
 
 
 def test_first_version_deploys() -> None:
-    state, detail = state_of(builders.service(), observed([version(1)], Rollout()))
+    service = builders.service(state="PENDING")
+    state, detail = state_of(service, observed([version(1)], rollout(1, updated=0, ready=0)))
     assert state == ServiceState.DEPLOYING
     assert detail.code == StateDetailCode.CREATING_DEPLOYMENT
+
+
+@pytest.mark.parametrize(
+    "seen",
+    [Rollout(), rollout(1, observed=False, updated=0, ready=0, available=0)],
+    ids=["no Deployment yet", "Deployment not taken up by its controller yet"],
+)
+def test_a_new_service_is_pending_while_it_is_being_set_up(seen: Rollout) -> None:
+    for stored in (None, "PENDING"):
+        state, detail = state_of(builders.service(state=stored), observed([version(1)], seen))
+        assert state == ServiceState.PENDING
+        assert detail.code is None
+        assert detail.message == "creating the service's resources"
+
+
+def test_a_service_once_set_up_is_never_pending_again() -> None:
+    service = builders.service(state="DEPLOYING")
+    state, _ = state_of(service, observed([version(1)], Rollout()))
+    assert state == ServiceState.DEPLOYING
+
+
+def test_a_new_service_whose_objects_are_refused_is_pending_with_an_error() -> None:
+    refused = {"Deployment/web": "exceeded quota: compute, requested: limits.cpu=250m"}
+    seen = observed([version(1)], Rollout(), refused=refused)
+    state, detail = state_of(builders.service(), seen)
+    assert state == ServiceState.PENDING
+    assert detail.code == StateDetailCode.UNKNOWN_ERROR
+    assert detail.message == "Deployment/web: exceeded quota: compute, requested: limits.cpu=250m"
+
+
+def test_a_new_service_without_versions_is_ready_at_once() -> None:
+    state, _ = state_of(builders.service(), observed([], Rollout()))
+    assert state == ServiceState.READY
 
 
 def test_running_when_the_active_version_is_fully_rolled_out() -> None:
@@ -340,9 +380,10 @@ def test_condition_statuses_follow_the_state(
         "PowerResolved": True,
         "Reconciling": False,
         "Stalled": False,
-        "HealthCheckExact": True,
+        "PodsScheduled": True,
         "PrivateDomainAdmitted": True,
         "DomainsAdmitted": True,
+        "DomainsVerified": True,
         "CertificateReady": True,
         "ObjectsApplied": True,
     }
@@ -407,7 +448,7 @@ def test_health_check_exact_only_when_success_codes_are_what_a_probe_counts(
     codes: str, exact: bool
 ) -> None:
     versions = [version(1, "ACTIVE", endpoint=health(codes))]
-    cond = condition_map(status(builders.service(), observed(versions, rollout(1))))
+    cond = condition_map(status(builders.service(), observed(versions, rollout(1), probes=True)))
     check = cond["HealthCheckExact"]
     assert (check.status == ConditionStatus.TRUE) is exact
     if exact:
@@ -420,15 +461,21 @@ def test_health_check_exact_only_when_success_codes_are_what_a_probe_counts(
 
 def test_default_success_codes_are_reported_as_approximated() -> None:
     versions = [version(1, "ACTIVE", endpoint=builders.WEB_ENDPOINT)]
-    cond = condition_map(status(builders.service(), observed(versions, rollout(1))))
+    cond = condition_map(status(builders.service(), observed(versions, rollout(1), probes=True)))
     assert cond["HealthCheckExact"].status == ConditionStatus.FALSE
     assert "200-499" in cond["HealthCheckExact"].message
 
 
 def test_health_check_exact_is_about_the_version_being_deployed() -> None:
     versions = [version(1, "ACTIVE", endpoint=health(EXACT)), version(2, endpoint=health("200"))]
-    cond = condition_map(status(builders.service(), observed(versions, rollout(1))))
+    cond = condition_map(status(builders.service(), observed(versions, rollout(1), probes=True)))
     assert cond["HealthCheckExact"].status == ConditionStatus.FALSE
+
+
+def test_with_berths_own_health_checks_nothing_is_approximated() -> None:
+    versions = [version(1, "ACTIVE", endpoint=builders.WEB_ENDPOINT)]
+    cond = condition_map(status(builders.service(), observed(versions, rollout(1))))
+    assert "HealthCheckExact" not in cond
 
 
 def test_no_public_endpoint_means_nothing_to_approximate() -> None:
@@ -494,3 +541,62 @@ def test_merge_without_previous_conditions_is_the_current_ones() -> None:
 def test_condition_status_is_true_or_false() -> None:
     assert conditions.condition("A", True, "R", "", 1, NOW).status == ConditionStatus.TRUE
     assert conditions.condition("A", False, "R", "", 1, NOW).status == ConditionStatus.FALSE
+
+
+# --- capacity: pods no node can take ------------------------------------------------------------
+
+INSUFFICIENT = "0/1 nodes are available: 1 Insufficient cpu."
+
+
+def test_a_version_whose_pods_fit_no_node_says_so_instead_of_waiting_for_health_checks() -> None:
+    versions = [version(1, "ACTIVE"), version(2, "ACTIVATING")]
+    seen = dataclasses.replace(
+        rollout(2, updated=1, ready=0, available=0, healthy=0), unschedulable={2: (1, INSUFFICIENT)}
+    )
+    result = status(builders.service(), observed(versions, seen))
+    assert result.state == ServiceState.DEPLOYING
+    assert result.state_detail is not None
+    assert result.state_detail.code == StateDetailCode.CREATING_DEPLOYMENT
+    assert result.state_detail.message == f"version 2: 1 pod cannot be scheduled: {INSUFFICIENT}"
+    scheduled = condition_map(result)["PodsScheduled"]
+    assert scheduled.status == ConditionStatus.FALSE
+    assert scheduled.reason == "Unschedulable"
+    assert INSUFFICIENT in scheduled.message
+
+
+def test_the_activating_version_says_why_its_pods_wait() -> None:
+    versions = [version(1, "ACTIVE"), version(2, "ACTIVATING")]
+    seen = dataclasses.replace(
+        rollout(2, updated=1, healthy=0), unschedulable={2: (1, INSUFFICIENT)}
+    )
+    states = plan(versions, seen).states
+    assert states["web-v2"] == (
+        VersionState.ACTIVATING,
+        f"1 pod cannot be scheduled: {INSUFFICIENT}",
+    )
+
+
+def test_scaling_up_past_the_nodes_capacity_says_so_while_updating() -> None:
+    seen = dataclasses.replace(
+        rollout(1, desired=3, replicas=3, available=2), unschedulable={1: (1, INSUFFICIENT)}
+    )
+    state, detail = state_of(builders.service(), observed([version(1, "ACTIVE")], seen))
+    assert state == ServiceState.UPDATING
+    assert detail.message == (
+        f"changing capacity without downtime: 1 pod cannot be scheduled: {INSUFFICIENT}"
+    )
+
+
+def test_a_failing_health_check_is_named_while_evaluating() -> None:
+    versions = [version(1, "ACTIVE"), version(2, "ACTIVATING")]
+    why = "GET /health on port 80 answered 404; successCodes are 200-299"
+    seen = dataclasses.replace(rollout(2, ready=0, available=0), unhealthy={2: why})
+    _, detail = state_of(builders.service(), observed(versions, seen))
+    assert detail.code == StateDetailCode.EVALUATING_HEALTH_CHECK
+    assert detail.message == f"version 2: 0/2 replicas healthy; failing: {why}"
+
+
+def test_every_pod_scheduled_is_reported() -> None:
+    service, seen = running_service()
+    scheduled = condition_map(status(service, seen))["PodsScheduled"]
+    assert scheduled.status == ConditionStatus.TRUE

@@ -154,6 +154,15 @@ class PublicEndpoint(ApiModel):
     )
 
 
+class HealthTarget(ApiModel):
+    """What a pod's health check needs besides the pod's address: written on the pod template
+    (an annotation), so that whoever checks a pod reads everything from the pod itself."""
+
+    port: int = Field(ge=1, le=65535)
+    scheme: Protocol
+    health_check: HealthCheck
+
+
 _ENDPOINT = "self.publicEndpoint"
 _ENDPOINT_CONTAINER = "self.containers[self.publicEndpoint.containerName]"
 _ENDPOINT_PORT = "string(self.publicEndpoint.containerPort)"

@@ -8,8 +8,10 @@ from pydantic import BaseModel
 from berth.api import limits
 from berth.api.base import cel, is_dns_label
 from berth.api.claim import DomainClaimSpec
+from berth.api.image import ContainerImageSpec
 from berth.api.power import PowerSpec
 from berth.api.service import ServiceSpec, ServiceStatus
+from berth.api.verification import DomainAllowListSpec
 from berth.api.version import VersionSpec, VersionStatus
 
 Schema = dict[str, Any]
@@ -237,6 +239,48 @@ def domain_claim_crd() -> Schema:
     return _crd("DomainClaim", "domainclaims", "dclaim", "Cluster", schema, columns, {})
 
 
+def domain_allow_list_crd() -> Schema:
+    schema = _root(structural(DomainAllowListSpec), None)
+    schema["description"] = (
+        "Custom domains one namespace's services may use without proving ownership in DNS: "
+        "an administrator's override, cluster-scoped so that tenants cannot write it."
+    )
+    columns = [
+        _printer("Namespace", ".spec.namespace"),
+        _AGE,
+    ]
+    return _crd("DomainAllowList", "domainallowlists", "dallow", "Cluster", schema, columns, {})
+
+
+def container_image_crd() -> Schema:
+    schema = _root(structural(ContainerImageSpec), None)
+    # `<service>.<label>.<number>` has dots: the DNS-label rule of the other kinds does not
+    # apply; the name must say what the spec says, so a list by name is a list by number.
+    # CEL estimates `string(int)` as unbounded, so the number is read out of the name instead.
+    name = "self.metadata.name"
+    schema["x-kubernetes-validations"] = [
+        cel(
+            f"{name}.startsWith(self.spec.serviceName + '.' + self.spec.label + '.') && "
+            f"{name}.split('.').size() == 3 && "
+            f"{name}.split('.')[2].matches('^[1-9][0-9]{{0,8}}$') && "
+            f"int({name}.split('.')[2]) == self.spec.number",
+            "metadata.name must be <serviceName>.<label>.<number>",
+        )
+    ]
+    schema["description"] = (
+        "An image registered to a ContainerService, deployed as :<service>.<label>.<number>; "
+        "the digest is what its pods pull."
+    )
+    columns = [
+        _printer("Service", ".spec.serviceName"),
+        _printer("Label", ".spec.label"),
+        _printer("Number", ".spec.number", "integer"),
+        _printer("Digest", ".spec.digest", priority=1),
+        _AGE,
+    ]
+    return _crd("ContainerImage", "containerimages", "cimg", "Namespaced", schema, columns, {})
+
+
 def all_crds() -> dict[str, Schema]:
     """File name → CRD, for `make crds`."""
     crds = [
@@ -244,5 +288,7 @@ def all_crds() -> dict[str, Schema]:
         container_service_deployment_crd(),
         container_service_power_crd(),
         domain_claim_crd(),
+        domain_allow_list_crd(),
+        container_image_crd(),
     ]
     return {f"{crd['metadata']['name']}.yaml": crd for crd in crds}

@@ -37,3 +37,9 @@ DOMAIN_PATTERN = rf"^(\*\.)?({_DOMAIN_LABEL}\.)+[A-Za-z]([-A-Za-z0-9]{{0,61}}[A-
 SUCCESS_CODES_PATTERN = r"^[0-9]{3}(-[0-9]{3})?(,[0-9]{3}(-[0-9]{3})?)*$"
 # Lightsail's tag characters: letters, spaces, digits and _ . : / = + - @
 TAG_PATTERN = r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$"
+
+# Registered images (`:<service>.<label>.<number>`): Lightsail keeps 150 per service, and a label
+# is up to 53 lowercase letters, digits and '-', neither first nor last.
+MAX_IMAGES = 150
+MAX_IMAGE_LABEL_LENGTH = 53
+DIGEST_PATTERN = r"^sha256:[a-f0-9]{64}$"

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from berth.api.content import DeploymentContent
+from berth.api.image import ContainerImageSpec, RegisteredName
 from berth.api.power import PowerSpec
 from berth.api.service import ServiceSpec, ServiceStatus
 from berth.api.version import VersionSpec, VersionStatus
@@ -71,6 +72,23 @@ class PowerObject(BaseModel):
 
     metadata: Meta
     spec: PowerSpec
+
+
+class ImageObject(BaseModel):
+    """A registered image: `:<service>.<label>.<number>` and the digest it stands for."""
+
+    model_config = ConfigDict(frozen=True)
+
+    metadata: Meta
+    spec: ContainerImageSpec
+
+    @property
+    def registered(self) -> RegisteredName:
+        return RegisteredName(self.spec.service_name, self.spec.label, self.spec.number)
+
+
+def parse_image(body: dict[str, Any]) -> ImageObject:
+    return ImageObject.model_validate(body)
 
 
 def parse_service(body: dict[str, Any]) -> ContainerServiceObject:

@@ -11,6 +11,7 @@ from berth.api.base import ApiModel, cel, is_dns_label, validations
 from berth.api.common import Conditions, ObjectName, Tag
 from berth.api.content import DeploymentContent
 from berth.api.domains import by_certificate, every
+from berth.api.verification import DomainValidationRecord
 from berth.api.version import VersionSummary
 
 Domain = Annotated[
@@ -156,6 +157,11 @@ class ServiceStatus(ApiModel):
     url: str | None = Field(default=None, description="HTTPS URL of the default domain.")
     public_domain_names: dict[str, list[str]] | None = Field(
         default=None, description="Custom domains in effect."
+    )
+    domain_validation_records: list[DomainValidationRecord] | None = Field(
+        default=None,
+        description="The DNS record each custom domain needs before it is served, and whether "
+        "it was found.",
     )
     guid: str | None = Field(default=None, description="Random part of the default domain.")
     created_at: datetime | None = Field(default=None, description="When the service was created.")

@@ -19,7 +19,7 @@ from berth.api.objects import (
     parse_version,
 )
 from berth.cli.errors import CliError, describe_validation
-from berth.render import labels, names
+from berth.render import failure_logs, labels, names
 
 SERVICES = "containerservices"
 VERSIONS = "containerservicedeployments"
@@ -33,6 +33,15 @@ CLI_VERSION_INFIX = "-cli-"
 class Pod:
     name: str
     containers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KeptLog:
+    """The last lines of a container of a failed version, kept after its pod was deleted."""
+
+    version: str
+    source: failure_logs.Source
+    text: str
 
 
 class LogUnavailable(Exception):
@@ -225,6 +234,23 @@ class BerthClient:
         except ApiException as error:
             raise LogUnavailable(api_message(error)) from error
         return text
+
+    def kept_logs(self, service: str) -> list[KeptLog]:
+        """What the operator kept of the logs of the service's failed versions."""
+        try:
+            listed = self.core.list_namespaced_config_map(
+                self.namespace, label_selector=failure_logs.selector(service)
+            )
+        except ApiException as error:
+            raise LogUnavailable(api_message(error)) from error
+        kept = []
+        for item in listed.items:
+            version = (item.metadata.labels or {}).get(names.FAILURE_LOGS_LABEL, "")
+            for key, text in sorted((item.data or {}).items()):
+                source = failure_logs.parse_key(key)
+                if source is not None:
+                    kept.append(KeptLog(version, source, text))
+        return kept
 
     def metrics_served(self) -> bool:
         try:

@@ -8,6 +8,7 @@ import urllib3
 
 from berth.cli import (
     commands_deployments,
+    commands_images,
     commands_keys,
     commands_logs,
     commands_metrics,
@@ -26,6 +27,7 @@ DASH_VALUE_FLAGS = ("--filter-pattern", "--filter")
 COMMAND_MODULES = (
     commands_services,
     commands_deployments,
+    commands_images,
     commands_keys,
     commands_logs,
     commands_metrics,

@@ -47,6 +47,24 @@ def owned_changed(ctx: Context, kind: Resource) -> Handler:
     return changed
 
 
+def pod_changed(ctx: Context) -> Handler:
+    """A pod: its service is queued (rollouts read pods), and the health checker hears of it."""
+    queue_service = owned_changed(ctx, resources.POD)
+
+    async def changed(event: Event) -> None:
+        await queue_service(event)
+        checker = ctx.health
+        if checker is None:
+            return
+        key = key_of(event["object"])
+        if event.get("type") == "DELETED":
+            checker.forget(key)
+        elif (body := ctx.store.get(resources.POD, key)) is not None:
+            checker.saw(body)
+
+    return changed
+
+
 def service_changed(ctx: Context) -> Handler:
     async def changed(event: Event) -> None:
         body = record(ctx, resources.SERVICE, event)
@@ -59,6 +77,18 @@ def service_changed(ctx: Context) -> Handler:
 def version_changed(ctx: Context) -> Handler:
     async def changed(event: Event) -> None:
         body = record(ctx, resources.VERSION, event)
+        if body is not None:
+            namespace = body["metadata"].get("namespace", "")
+            ctx.queue.add((namespace, (body.get("spec") or {}).get("serviceName", "")))
+
+    return changed
+
+
+def image_changed(ctx: Context) -> Handler:
+    """An image registered or deleted: its service may now run (or not run) a version."""
+
+    async def changed(event: Event) -> None:
+        body = record(ctx, resources.IMAGE, event)
         if body is not None:
             namespace = body["metadata"].get("namespace", "")
             ctx.queue.add((namespace, (body.get("spec") or {}).get("serviceName", "")))
@@ -88,6 +118,20 @@ def claim_changed(ctx: Context) -> Handler:
     return changed
 
 
+def allow_list_changed(ctx: Context) -> Handler:
+    """An administrator granted or took back domains: that namespace's services look again."""
+
+    async def changed(event: Event) -> None:
+        body = record(ctx, resources.DOMAIN_ALLOW_LIST, event)
+        if body is not None:
+            for key in lookups.services_in(
+                ctx.store, (body.get("spec") or {}).get("namespace", "")
+            ):
+                ctx.queue.add(key)
+
+    return changed
+
+
 def zone_changed(ctx: Context) -> Handler:
     """The zone edited or deleted by hand is written again (no write when it is ours)."""
 
@@ -102,22 +146,61 @@ def zone_changed(ctx: Context) -> Handler:
     return changed
 
 
+# Pod conditions rollouts and the health checker read; the others change often and mean nothing here.
+KEPT_POD_CONDITIONS = ("Ready", "PodScheduled", names.HEALTH_GATE)
+
+
 def slim_pod(pod: Body) -> Body:
-    """Only what rollouts look at: thousands of full pod bodies would be most of our memory."""
+    """Only what rollouts and health checks look at: thousands of full pod bodies would be most
+    of our memory."""
     meta = pod.get("metadata") or {}
     status = pod.get("status") or {}
-    return {
-        "metadata": {
-            "name": meta.get("name"),
-            "namespace": meta.get("namespace"),
-            "labels": meta.get("labels") or {},
-            "resourceVersion": meta.get("resourceVersion", ""),
-        },
-        "status": {
-            "phase": status.get("phase"),
-            "containerStatuses": [
-                {"name": c.get("name"), "ready": c.get("ready"), "state": c.get("state") or {}}
-                for c in status.get("containerStatuses") or []
-            ],
-        },
+    annotations = meta.get("annotations") or {}
+    slim_meta: Body = {
+        "name": meta.get("name"),
+        "namespace": meta.get("namespace"),
+        "labels": meta.get("labels") or {},
+        "resourceVersion": meta.get("resourceVersion", ""),
     }
+    if meta.get("deletionTimestamp"):
+        slim_meta["deletionTimestamp"] = meta["deletionTimestamp"]
+    if names.HEALTH_TARGET_ANNOTATION in annotations:
+        slim_meta["annotations"] = {
+            names.HEALTH_TARGET_ANNOTATION: annotations[names.HEALTH_TARGET_ANNOTATION]
+        }
+    slim_status: Body = {
+        "phase": status.get("phase"),
+        "containerStatuses": [
+            {
+                "name": c.get("name"),
+                "ready": c.get("ready"),
+                "state": c.get("state") or {},
+                "restartCount": c.get("restartCount") or 0,
+                **_last_end(c),
+            }
+            for c in status.get("containerStatuses") or []
+        ],
+    }
+    conditions = [
+        {key: c[key] for key in ("type", "status", "reason", "message") if c.get(key)}
+        for c in status.get("conditions") or []
+        if c.get("type") in KEPT_POD_CONDITIONS
+    ]
+    if conditions:
+        slim_status["conditions"] = conditions
+    if status.get("podIP"):
+        slim_status["podIP"] = status["podIP"]
+    return {"metadata": slim_meta, "status": slim_status}
+
+
+# A failed version's message quotes the last line a crashed container wrote (status.rollout).
+_LAST_MESSAGE = 512
+
+
+def _last_end(container: Body) -> Body:
+    """How the container's previous run ended, its termination message cut to the end."""
+    ended = (container.get("lastState") or {}).get("terminated")
+    if not ended:
+        return {}
+    message = str(ended.get("message") or "")[-_LAST_MESSAGE:]
+    return {"lastState": {"terminated": {"exitCode": ended.get("exitCode"), "message": message}}}

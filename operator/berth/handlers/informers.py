@@ -21,6 +21,8 @@ OWNED: tuple[tuple[resources.Resource, Callable[[Body], Body]], ...] = (
     (resources.POD, events.slim_pod),
     (resources.INGRESS, trimmed),
 )
+# With a registry, the services' pull secrets too (Berth labels no other Secret).
+REGISTRY_OWNED = ((resources.SECRET, trimmed),)
 
 
 def informers(ctx: Context) -> list[Informer]:
@@ -49,6 +51,7 @@ def informers(ctx: Context) -> list[Informer]:
     made = [
         follow(resources.POWER, events.power_changed(ctx)),
         follow(resources.DOMAIN_CLAIM, events.claim_changed(ctx)),
+        follow(resources.DOMAIN_ALLOW_LIST, events.allow_list_changed(ctx)),
         follow(
             resources.CONFIG_MAP,
             events.zone_changed(ctx),
@@ -60,15 +63,21 @@ def informers(ctx: Context) -> list[Informer]:
         made += [
             follow(resources.SERVICE, events.service_changed(ctx), namespace=scope),
             follow(resources.VERSION, events.version_changed(ctx), namespace=scope),
+            follow(resources.IMAGE, events.image_changed(ctx), namespace=scope),
         ]
         made += [
             follow(
                 resource,
-                events.owned_changed(ctx, resource),
+                events.pod_changed(ctx)
+                if resource == resources.POD
+                else events.owned_changed(ctx, resource),
                 namespace=scope,
                 label_selector=labels.MANAGED_SELECTOR,
                 keep=keep,
             )
-            for resource, keep in OWNED
+            for resource, keep in (
+                *OWNED,
+                *(REGISTRY_OWNED if ctx.settings.registry else ()),
+            )
         ]
     return made

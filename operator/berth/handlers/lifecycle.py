@@ -14,13 +14,14 @@ from berth.kube import resources
 from berth.kube.client import LIST_PAGE, Kube, connect, endpoint_of, session_for
 from berth.reconcile import lookups, network
 from berth.reconcile.context import Context
+from berth.reconcile.health import HealthChecker
 from berth.reconcile.service import reconcile
 from berth.runtime import lease
 from berth.runtime.controller import Controller
 from berth.runtime.leader import Elector
 from berth.runtime.queue import WorkQueue
 from berth.runtime.store import Store
-from berth.settings import ResourcesMode, Settings
+from berth.settings import HealthChecks, ResourcesMode, Settings
 
 logger = logging.getLogger(__name__)
 POD_LEVEL_RESOURCES_SINCE = (1, 34)
@@ -86,6 +87,8 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
 
     queue = WorkQueue(handle, config.workers, is_new)
     ctx = Context(kube=kube, store=store, settings=config, queue=queue)
+    if config.health_checks == HealthChecks.OPERATOR:
+        ctx.health = HealthChecker(kube, store, config.health_check_concurrency)
     controller = Controller(store, queue, informers(ctx))
     memo["berth"], memo["controller"] = ctx, controller
     metrics.count_services(lambda: store.all(resources.SERVICE))
@@ -97,7 +100,7 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
     logger.info("berth started: %d services known", len(store.all(resources.SERVICE)))
     ready.set()
     if not config.leader_election:
-        lead(controller)
+        lead(controller, ctx)
         return
     elector = Elector(
         kube,
@@ -108,24 +111,27 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
     )
     kube.fence = elector.holds
     memo["elector"] = elector
-    memo["election"] = asyncio.create_task(elect(elector, controller, memo), name="election")
+    memo["election"] = asyncio.create_task(elect(elector, controller, ctx, memo), name="election")
 
 
-def lead(controller: Controller) -> None:
-    """Every service once, in the background lane: whatever changes meanwhile goes first."""
+def lead(controller: Controller, ctx: Context) -> None:
+    """Every service once, in the background lane: whatever changes meanwhile goes first; and
+    the health checks of every pod (a standby checks nothing: it could write nothing)."""
     controller.run(lookups.service_keys(controller.store))
+    if ctx.health is not None:
+        ctx.health.start()
     metrics.LEADER.set(1)
     logger.info(
         "berth leads: reconciling %d services", len(controller.store.all(resources.SERVICE))
     )
 
 
-async def elect(elector: Elector, controller: Controller, memo: kopf.Memo) -> None:
+async def elect(elector: Elector, controller: Controller, ctx: Context, memo: kopf.Memo) -> None:
     """Standby until the lease is ours, then lead until it is lost. A lost lease ends the
     process (as controller-runtime's managers do): it comes back as a standby, with none of the
     leader's in-memory state (queued keys, the zone last written) gone stale meanwhile."""
     await elector.acquire()
-    lead(controller)
+    lead(controller, ctx)
     await elector.keep()
     metrics.LEADER.set(0)
     memo["leadership_lost"] = True
@@ -147,6 +153,8 @@ async def stop(memo: kopf.Memo, **_: Any) -> None:
         await asyncio.gather(election, return_exceptions=True)
     if controller is not None:
         await controller.stop()
+    if ctx is not None and ctx.health is not None:
+        await ctx.health.stop()
     if ctx is not None and ctx.zone_writer is not None:
         ctx.zone_writer.cancel()
         await asyncio.gather(ctx.zone_writer, return_exceptions=True)

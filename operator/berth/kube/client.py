@@ -140,6 +140,7 @@ class Kube:
         query: list[tuple[str, str]] | None = None,
         content_type: str = "application/json",
         resource: str = "",
+        text: bool = False,
     ) -> Any:
         assert self.endpoint is not None and self.session is not None
         headers = {**self.endpoint.headers(), "Content-Type": content_type}
@@ -164,6 +165,8 @@ class Kube:
             raise Conflict(path)
         if response.status >= 400:
             raise ApiError(response.status, path, answer)
+        if text:
+            return answer.decode(errors="replace")
         return json.loads(answer) if answer else None
 
     def _writing(self, resource: Resource, verb: str) -> None:
@@ -182,6 +185,12 @@ class Kube:
             )
         except NotFound:
             return None
+        return found
+
+    async def log(self, namespace: str, pod: str, query: list[tuple[str, str]]) -> str:
+        """A container's log (pods/log), as text; `query` says which container and how much."""
+        path = resources.POD.path(namespace, pod) + "/log"
+        found: str = await self._call("GET", path, query=query, resource="pods/log", text=True)
         return found
 
     async def pages(
@@ -255,15 +264,18 @@ class Kube:
         name: str,
         patch: Body,
         subresource: str | None = None,
+        strategic: bool = False,
     ) -> Body:
-        """JSON merge patch; a `metadata.resourceVersion` in it makes it conditional."""
+        """JSON merge patch; a `metadata.resourceVersion` in it makes it conditional.
+        `strategic`: a strategic merge patch (built-in kinds only), whose lists merge by key."""
         path = resource.path(namespace, name) + (f"/{subresource}" if subresource else "")
         self._writing(resource, f"patch{'-' + subresource if subresource else ''}")
+        kind = "strategic-merge-patch" if strategic else "merge-patch"
         updated: Body = await self._call(
             "PATCH",
             path,
             body=patch,
-            content_type="application/merge-patch+json",
+            content_type=f"application/{kind}+json",
             resource=resource.plural,
         )
         return updated

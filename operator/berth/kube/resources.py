@@ -43,7 +43,11 @@ POD = Resource("Pod", "v1", "pods")
 EVENT = Resource("Event", "v1", "events")
 INGRESS = Resource("Ingress", "networking.k8s.io/v1", "ingresses")
 CONFIG_MAP = Resource("ConfigMap", "v1", "configmaps")
+SECRET = Resource("Secret", "v1", "secrets")
+IMAGE = Resource("ContainerImage", limits.API_VERSION, "containerimages")
 DOMAIN_CLAIM = Resource("DomainClaim", limits.API_VERSION, "domainclaims", False)
+DOMAIN_ALLOW_LIST = Resource("DomainAllowList", limits.API_VERSION, "domainallowlists", False)
+SECRET = Resource("Secret", "v1", "secrets")
 CERTIFICATE = Resource(
     foreign.CERTIFICATE_KIND,
     f"{foreign.CERT_MANAGER_GROUP}/{foreign.CERT_MANAGER_VERSION}",
@@ -67,7 +71,11 @@ BY_KIND = {
         EVENT,
         INGRESS,
         CONFIG_MAP,
+        SECRET,
+        IMAGE,
         DOMAIN_CLAIM,
+        DOMAIN_ALLOW_LIST,
+        SECRET,
         CERTIFICATE,
         CRD,
         LEASE,

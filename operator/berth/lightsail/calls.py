@@ -8,6 +8,7 @@ from typing import Any
 from berth.api.objects import ContainerServiceObject, PowerObject
 from berth.cli.client import BerthClient
 from berth.cli.errors import CliError
+from berth.cli.registry_login import RegistryLogin
 from berth.cli.shapes import arn, service_shape
 from berth.lightsail.protocol import AwsError, invalid_input, not_found
 
@@ -19,6 +20,9 @@ class Call:
     client: BerthClient  # acting as the key's ServiceAccount: RBAC decides
     powers: Callable[[], list[PowerObject]]  # the catalogue, read by the endpoint itself
     region: str
+    prometheus_url: str | None = None  # where the pods' CPU and memory history is kept
+    # Where registered images are pushed, read by the endpoint itself (None: no registry).
+    registry_login: Callable[[], RegistryLogin] | None = None
 
 
 @contextmanager

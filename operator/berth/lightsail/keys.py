@@ -21,14 +21,16 @@ NAMESPACE_LABEL = f"{limits.GROUP}/lightsail-namespace"
 SECRET_PREFIX = "lightsail-key-"
 DEFAULT_SERVICE_ACCOUNT = "berth-lightsail"
 TENANT_ROLE = "berth-lightsail-tenant"
-# What a key may do in its namespace: Berth's kinds, and the pods' logs and metrics.
+# What a key may do in its namespace: Berth's kinds, and the pods' logs and metrics. The logs
+# of failed versions are ConfigMaps (render/failure_logs.py); RBAC cannot narrow a list to some
+# of them, so a key reads its namespace's ConfigMaps (Secrets stay out of reach).
 TENANT_RULES: list[dict[str, Any]] = [
     {
         "apiGroups": [limits.GROUP],
-        "resources": ["containerservices", "containerservicedeployments"],
+        "resources": ["containerservices", "containerservicedeployments", "containerimages"],
         "verbs": ["get", "list", "watch", "create", "update", "patch", "delete"],
     },
-    {"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get", "list"]},
+    {"apiGroups": [""], "resources": ["pods", "pods/log", "configmaps"], "verbs": ["get", "list"]},
     {"apiGroups": ["metrics.k8s.io"], "resources": ["pods"], "verbs": ["get", "list"]},
 ]
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
@@ -85,6 +87,8 @@ def ensure_tenant(api: Any, namespace: str, service_account: str) -> None:
     managed = {foreign.MANAGED_BY_LABEL: "berth"}
     role = {"metadata": {"name": TENANT_ROLE, "labels": managed}, "rules": TENANT_RULES}
     _create_if_absent(rbac.create_cluster_role, role)
+    # A role made by an older Berth lacks newer kinds (containerimages): its rules are Berth's.
+    rbac.patch_cluster_role(TENANT_ROLE, {"rules": TENANT_RULES})
     account = {"metadata": {"name": service_account, "labels": managed}}
     _create_if_absent(core.create_namespaced_service_account, namespace, account)
     binding = {

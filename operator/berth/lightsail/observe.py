@@ -4,11 +4,10 @@ metrics.k8s.io, as the key's ServiceAccount."""
 from datetime import UTC, datetime
 from typing import Any
 
-from berth.cli import usage
-from berth.cli.commands_logs import collect
-from berth.cli.commands_metrics import NOT_SERVED
+from berth.cli import history, usage
+from berth.cli.commands_logs import collect, paged
+from berth.cli.commands_metrics import NOT_SERVED, power_of
 from berth.cli.filters import parse_filter
-from berth.cli.logevents import event_shape
 from berth.lightsail.calls import Call, as_aws_errors
 from berth.lightsail.protocol import AwsError, invalid_input
 
@@ -24,12 +23,11 @@ def moment(value: Any) -> datetime | None:
 
 
 def get_container_log(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    """Every replica's log, merged by time; one page holds it all, so there is no next page."""
+    """Every replica's log and what was kept of failed versions', merged by time, a page at a
+    time (PAGE_SIZE events, as CloudWatch Logs' GetLogEvents)."""
     start, end = moment(params.get("startTime")), moment(params.get("endTime"))
     if start and end and end < start:
         raise invalid_input("endTime is before startTime")
-    if params.get("pageToken"):
-        return {"logEvents": []}
     with as_aws_errors():
         events = collect(
             call.client,
@@ -40,12 +38,15 @@ def get_container_log(call: Call, params: dict[str, Any]) -> dict[str, Any]:
             end,
             warn=lambda _: None,
         )
-    return {"logEvents": [event_shape(e) for e in events]}
+        _, answer = paged(events, params.get("pageToken"))
+    return answer
 
 
 def get_container_service_metric_data(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    """The latest sample of each pod, in percent of the power: metrics.k8s.io keeps no
-    history, so there is at most one data point whatever the period."""
+    """Data points every `period` from the Prometheus the endpoint is given
+    (BERTH_PROMETHEUS_URL); without one, the latest sample of each pod from metrics.k8s.io,
+    which keeps no history: at most one data point whatever the period. In percent of the
+    power either way."""
     start, end = moment(params["startTime"]), moment(params["endTime"])
     assert start is not None and end is not None  # required by the model
     if end < start:
@@ -53,6 +54,8 @@ def get_container_service_metric_data(call: Call, params: dict[str, Any]) -> dic
     metric = params["metricName"]
     if metric not in usage.METRICS:
         raise invalid_input(f"metric {metric!r}: Berth measures {', '.join(usage.METRICS)}")
+    if call.prometheus_url:
+        return {"metricName": metric, "metricData": _history(call, params, start, end)}
     with as_aws_errors():
         service = call.client.service(params["serviceName"])
         if not call.client.metrics_served():
@@ -64,3 +67,25 @@ def get_container_service_metric_data(call: Call, params: dict[str, Any]) -> dic
         pods = call.client.pod_metrics(service.name)
         points = usage.metric_data(pods, metric, power, params["statistics"], start, end)
     return {"metricName": metric, "metricData": points}
+
+
+def _history(call: Call, params: dict[str, Any], start: datetime, end: datetime) -> Any:
+    assert call.prometheus_url is not None
+    with as_aws_errors():
+        # Read as the key: a service the key may not see is not found, as everywhere else.
+        service = call.client.service(params["serviceName"])
+        power = power_of(call.client, service)
+    try:
+        return history.metric_data(
+            call.prometheus_url,
+            call.client.namespace,
+            service.name,
+            params["metricName"],
+            power,
+            params["statistics"],
+            start,
+            end,
+            int(params["period"]),
+        )
+    except history.HistoryUnavailable as error:
+        raise AwsError("ServiceException", str(error), 500) from error

@@ -12,6 +12,7 @@ from berth.cli import compose
 from berth.cli.commands_deployments import newest_first
 from berth.cli.commands_services import update_patch, validated_spec
 from berth.cli.shapes import AVAILABILITY_ZONE, RESOURCE_TYPE, power_shape, version_shape
+from berth.lightsail import images
 from berth.lightsail.calls import Call, Operation, as_aws_errors, service_out
 from berth.lightsail.observe import get_container_log, get_container_service_metric_data
 from berth.lightsail.protocol import invalid_input, not_found
@@ -188,6 +189,10 @@ OPERATIONS: dict[str, Operation] = {
     "GetContainerAPIMetadata": get_container_api_metadata,
     "GetContainerLog": get_container_log,
     "GetContainerServiceMetricData": get_container_service_metric_data,
+    "RegisterContainerImage": images.register_container_image,
+    "GetContainerImages": images.get_container_images,
+    "DeleteContainerImage": images.delete_container_image,
+    "CreateContainerServiceRegistryLogin": images.create_container_service_registry_login,
     "TagResource": tag_resource,
     "UntagResource": untag_resource,
 }

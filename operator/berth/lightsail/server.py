@@ -11,6 +11,7 @@ from typing import Any
 from kubernetes import client as k8s
 
 from berth.cli.client import BerthClient
+from berth.cli.registry_login import RegistryLogin, registry_login
 from berth.lightsail import keys, model, operations, protocol, sigv4
 from berth.lightsail.calls import Call
 from berth.lightsail.protocol import AwsError
@@ -40,6 +41,9 @@ class Endpoint:
     def powers(self) -> list[Any]:
         return BerthClient(self.api, self.settings.namespace).powers()
 
+    def registry_login(self) -> RegistryLogin:
+        return registry_login(BerthClient(self.api, self.settings.namespace))
+
     def answer(self, request: sigv4.Request) -> tuple[int, dict[str, Any]]:
         name: str | None = None
         try:
@@ -65,7 +69,14 @@ class Endpoint:
             raise protocol.invalid_input(problems)
         client = BerthClient(self.tenant_api(key), key.namespace)
         try:
-            result = run(Call(client, self.powers, self.settings.region), params)
+            call = Call(
+                client,
+                self.powers,
+                self.settings.region,
+                self.settings.prometheus_url,
+                self.registry_login,
+            )
+            result = run(call, params)
         except AwsError as error:
             if error.status >= 500:
                 self.guard.forget(
@@ -110,6 +121,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send(status, answer)
 
     def do_GET(self) -> None:
+        if self.path == "/healthz":  # for probes: the process serves requests
+            self.send(200, {"status": "ok"})
+            return
         self.send(404, {"__type": "UnknownOperationException", "message": "POST / only"})
 
     def send(self, status: int, answer: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from berth.api.objects import ContainerServiceObject, Meta
 from berth.kube import resources
 from berth.kube.client import Conflict
 from berth.kube.resources import Key, key_of
-from berth.reconcile import lookups
+from berth.reconcile import lookups, verification
 from berth.reconcile.context import Context
 from berth.render import claims as claim_manifests
 from berth.render import names
@@ -79,13 +79,17 @@ async def hold(
 
 
 def contenders(ctx: Context, purpose: ClaimPurpose, domain: str) -> list[Claimant]:
-    """Every live service that asks for `domain`."""
+    """Every live service that asks for `domain` (a custom domain: and may have it)."""
     found = []
     for body in askers(ctx, purpose, domain):
         meta = body.get("metadata") or {}
         if meta.get("deletionTimestamp"):
             continue
         parsed = Meta.model_validate(meta)
+        if purpose == ClaimPurpose.PUBLIC and not verification.proved_already(
+            ctx, parsed.namespace or "", parsed.name, domain
+        ):
+            continue  # an older squatter must not hold the name back from its owner
         found.append(
             Claimant(parsed.namespace or "", parsed.name, parsed.uid, parsed.creation_timestamp)
         )

@@ -3,11 +3,16 @@
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from berth.kube.client import Kube
+from berth.reconcile.dns_lookups import TxtLookups
 from berth.runtime.queue import WorkQueue
 from berth.runtime.store import Store
 from berth.settings import Settings
+
+if TYPE_CHECKING:
+    from berth.reconcile.health import HealthChecker
 
 
 def now() -> datetime:
@@ -36,3 +41,10 @@ class Context:
     zone_synced: tuple[dict[str, str], str | None] | None = None
     # The task that writes the zone a moment after reconciles asked for it (zone.request).
     zone_writer: asyncio.Task[None] | None = None
+    # Domain verification: the TXT lookups (made on first use) and the key its records are
+    # made with (read from, or first written to, its Secret), with a lock so that one reads it.
+    txt: TxtLookups | None = None
+    verification_key: bytes | None = None
+    verification_key_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Lightsail's health checks of pods (health_checks: operator); it runs while this leads.
+    health: "HealthChecker | None" = None

@@ -49,18 +49,28 @@ def _claim_purpose(body: Body) -> Iterable[Hashable]:
     return [(body.get("spec") or {}).get("purpose")]
 
 
+def _allowed_namespace(body: Body) -> Iterable[Hashable]:
+    return [(body.get("spec") or {}).get("namespace")]
+
+
 # What a reconcile looks up per service, so that no lookup walks every object of a kind
 # (thousands at scale, for each reconcile).
 INDEXES: Indexes = {
     resources.SERVICE: {"power": _power, "name": _name, "public-domain": public_domains},
     resources.VERSION: {"service": _version_service},
+    resources.IMAGE: {"service": _version_service},
     resources.POD: {"service": _labelled_service},
     resources.DOMAIN_CLAIM: {"holder": _claim_holder, "purpose": _claim_purpose},
+    resources.DOMAIN_ALLOW_LIST: {"namespace": _allowed_namespace},
 }
 
 
 def versions_of(store: Store, key: Key) -> list[Body]:
     return store.find(resources.VERSION, "service", key)
+
+
+def images_of(store: Store, key: Key) -> list[Body]:
+    return store.find(resources.IMAGE, "service", key)
 
 
 def pods_of(store: Store, key: Key) -> list[Body]:
@@ -73,3 +83,8 @@ def services_using_power(store: Store, power: str) -> list[Key]:
 
 def service_keys(store: Store) -> list[Key]:
     return [key_of(body) for body in store.all(resources.SERVICE)]
+
+
+def services_in(store: Store, namespace: str) -> list[Key]:
+    """Every service of `namespace` (a walk over all: only for rare events)."""
+    return [key_of(b) for b in store.all(resources.SERVICE) if _namespace(b) == namespace]

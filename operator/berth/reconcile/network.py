@@ -7,24 +7,33 @@ from berth.api.foreign import CERTIFICATE_CRD
 from berth.api.objects import ContainerServiceObject
 from berth.kube import resources
 from berth.kube.client import NotFound
-from berth.reconcile import claims, zone
+from berth.reconcile import claims, verification, zone
 from berth.reconcile.context import Context
 from berth.render import labels, names
 from berth.runtime.store import trimmed
+from berth.status import verification as verification_status
 from berth.status.network import Network
 
 logger = logging.getLogger(__name__)
 
 
 async def hold_names(ctx: Context, service: ContainerServiceObject) -> Network:
-    """Claim every name the service asks for and release the others; what it was admitted to."""
+    """Claim every name the service asks for (a custom domain only once its owner proved it)
+    and release the others; what it was admitted to."""
     private = names.private_domain(service.name, ctx.settings.private_domain_suffix)
     keep = {names.domain_claim(ClaimPurpose.PRIVATE, private)}
     private_admitted, private_why = await claims.hold(ctx, service, ClaimPurpose.PRIVATE, private)
     admitted: dict[str, list[str]] = {}
     conflicts: dict[str, str] = {}
+    unverified: dict[str, str] = {}
+    checked = []
     for certificate, domains in service.spec.domains_by_certificate().items():
         for domain in domains:
+            proof = await verification.check(ctx, service, domain)
+            checked.append(proof)
+            if not proof.admit:
+                unverified[domain] = proof.why
+                continue
             keep.add(names.domain_claim(ClaimPurpose.PUBLIC, domain))
             ok, why = await claims.hold(ctx, service, ClaimPurpose.PUBLIC, domain)
             if ok:
@@ -38,6 +47,14 @@ async def hold_names(ctx: Context, service: ContainerServiceObject) -> Network:
         private_message=private_why,
         admitted_domains=admitted,
         conflicts=conflicts,
+        unverified=unverified,
+        validation_records=[p.record for p in checked if p.record is not None],
+        verification_on=ctx.settings.domain_verification,
+        recheck_dns_in=verification_status.recheck_in(
+            checked,
+            ctx.settings.domain_verification_pending_seconds,
+            ctx.settings.domain_verification_interval_seconds,
+        ),
     )
 
 

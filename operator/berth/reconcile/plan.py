@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from berth.api import limits
-from berth.api.objects import ContainerServiceObject, VersionObject
+from berth.api.objects import ContainerServiceObject, ImageObject, VersionObject
 from berth.api.power import PowerSpec
 from berth.api.service import ServiceState, ServiceStatus, VersionLedger
 from berth.api.version import VersionState
@@ -21,9 +21,9 @@ from berth.kube import resources
 from berth.kube.compare import merge_patch, stamped, up_to_date
 from berth.kube.resources import Key, Resource
 from berth.reconcile.writes import Apply, Delete, Emit, Patch, SetFinalizer, Write
-from berth.render import events, ingress, labels, names, network, workload
+from berth.render import events, images, ingress, labels, names, network, workload
 from berth.render import versions as version_manifests
-from berth.settings import Settings
+from berth.settings import HealthChecks, Settings
 from berth.status import rollout as rollout_status
 from berth.status import service as service_status
 from berth.status import versions as version_status
@@ -58,16 +58,35 @@ class Snapshot:
     refused: dict[str, str] = field(default_factory=dict)
     # UIDs of ACTIVE versions whose deletion was already announced.
     warned: frozenset[str] = frozenset()
+    # The service's registered images, and its registry pull secret as stored (None: none).
+    images: list[ImageObject] = field(default_factory=list)
+    pull_secret: Body | None = None
 
     @property
     def key(self) -> Key:
         return (self.service.namespace, self.service.name)
 
     def rollout(self) -> Rollout:
-        return rollout_status.observe(self.deployment, self.pods, names.VERSION_LABEL)
+        return rollout_status.observe(
+            self.deployment, self.pods, names.VERSION_LABEL, names.HEALTH_GATE
+        )
 
     def versions_plan(self) -> version_status.VersionPlan:
-        return version_status.plan(self.versions, self.rollout())
+        return version_status.plan(self.versions, self.rollout(), self.unresolvable())
+
+    def resolved(self) -> dict[str, str]:
+        """`:<service>.<label>.<number>` → what the pods pull."""
+        return images.resolved_images(self.service, self.images, self.settings.registry)
+
+    def unresolvable(self) -> dict[str, str]:
+        """Version name → why its registered images cannot be pulled, for those that cannot."""
+        resolved = self.resolved()
+        found = {}
+        for version in self.versions:
+            absent = images.missing(version.spec.content(), resolved)
+            if absent:
+                found[version.name] = images.missing_message(self.service.name, absent)
+        return found
 
     def default_domain(self) -> str:
         s = self.settings
@@ -96,15 +115,42 @@ def objects(snap: Snapshot, plan: version_status.VersionPlan | None = None) -> l
     `plan` is the version plan when the caller has decided it already."""
     plan = plan or snap.versions_plan()
     writes: list[Write] = []
-    if snap.power is not None and plan.serve is not None:
-        content = plan.serve.spec.content()
-        number = plan.serve.number or 0
+    resolved = snap.resolved()
+    registry = images.registry_of(snap.settings)
+    serve = plan.serve
+    # A version whose images cannot be pulled is never rendered: the Deployment keeps what it
+    # runs rather than get an image name the node cannot parse.
+    if serve is not None and images.missing(serve.spec.content(), resolved):
+        serve = None
+    if snap.power is not None and serve is not None:
+        content = serve.spec.content()
+        uses_registry = registry is not None and images.uses_registered(content)
         deployment = workload.deployment(
-            snap.service, number, content, snap.power, snap.settings, plan.running
+            snap.service,
+            serve.number or 0,
+            content,
+            snap.power,
+            snap.settings,
+            plan.running,
+            images=resolved,
+            registry_secret=names.registry_pull_secret(snap.service.name)
+            if uses_registry
+            else None,
         )
         writes += _owned(snap, resources.DEPLOYMENT, deployment)
         writes += _owned(snap, resources.KUBE_SERVICE, network.kube_service(snap.service, content))
+        secret = images.pull_secret(snap.service, registry) if uses_registry and registry else None
+        writes += _pull_secret(snap, secret)
     return writes + _owned(snap, resources.INGRESS, desired_ingress(snap, plan.serve))
+
+
+def _pull_secret(snap: Snapshot, desired: Body | None) -> list[Write]:
+    """The registry pull secret while the served version needs it. Kept once made: an older
+    version may still have pods that pull with it."""
+    if desired is None:
+        return []
+    manifest = stamped(desired)
+    return [] if up_to_date(snap.pull_secret, manifest) else [Apply(manifest)]
 
 
 def statuses(snap: Snapshot, plan: version_status.VersionPlan) -> list[Write]:
@@ -141,7 +187,7 @@ def _versions(snap: Snapshot, plan: version_status.VersionPlan) -> list[Write]:
             if not plan.changed(version):
                 patch["status"].pop("activatedAt", None)  # it became ACTIVE long ago
             writes.append(Patch(resources.VERSION, key, patch))
-        if plan.changed(version):
+        if version.status.state != state:  # a new message in the same state is no news
             writes.append(_version_event(snap, version.number or 0, state, message))
         keep = version_status.keeps_finalizer(state, version.number, snap.service.status.versions)
         if (names.ACTIVE_VERSION_FINALIZER in version.metadata.finalizers) != keep:
@@ -218,6 +264,7 @@ def new_status(snap: Snapshot, plan: version_status.VersionPlan) -> ServiceStatu
         network=network_seen(snap, plan.serve),
         refused=snap.refused,
         certificate_deadline_seconds=settings.certificate_deadline_seconds,
+        probes_approximate=settings.health_checks == HealthChecks.KUBELET,
     )
     return service_status.status(service, seen)
 

@@ -13,7 +13,9 @@ from berth import metrics
 from berth.api.common import Condition
 from berth.api.objects import (
     ContainerServiceObject,
+    ImageObject,
     VersionObject,
+    parse_image,
     parse_power,
     parse_service,
     parse_version,
@@ -22,7 +24,7 @@ from berth.api.service import ServiceStatus, VersionLedger
 from berth.kube import resources
 from berth.kube.client import Conflict
 from berth.kube.resources import Key, key_of
-from berth.reconcile import apply, lookups, network, plan
+from berth.reconcile import apply, failure_logs, lookups, network, plan
 from berth.reconcile import versions as version_ops
 from berth.reconcile.context import Context, now
 from berth.reconcile.writes import Emit, Patch, SetFinalizer
@@ -148,6 +150,16 @@ async def _numbered(
     return service, versions, ledger
 
 
+def _images(ctx: Context, key: Key) -> list[ImageObject]:
+    parsed = []
+    for body in lookups.images_of(ctx.store, key):
+        try:
+            parsed.append(parse_image(body))
+        except ValidationError:
+            logger.warning("skipping unparseable image %s", body["metadata"]["name"])
+    return parsed
+
+
 def snapshot(
     ctx: Context,
     service: ContainerServiceObject,
@@ -182,6 +194,10 @@ def snapshot(
         certificates_served=ctx.certificates_served,
         refused=refused or {},
         warned=frozenset(ctx.warned_deletions),
+        images=_images(ctx, key),
+        pull_secret=store.get(
+            resources.SECRET, (service.namespace, names.registry_pull_secret(service.name))
+        ),
     )
 
 
@@ -190,6 +206,8 @@ async def _converge(ctx: Context, service: ContainerServiceObject) -> float | No
     names_held = await network.hold_names(ctx, service)
     before = snapshot(ctx, service, versions, ledger, names_held)
     versions_plan = before.versions_plan()
+    # Before the objects: applying them rolls a failed version back and its pods go.
+    await failure_logs.keep(ctx, before, versions_plan)
     sent = await apply.send(ctx, plan.objects(before, versions_plan))
     network.sync_zone_soon(ctx, service.name)
     # Same service, guid and clock; the objects just applied are in the store now.
@@ -207,7 +225,8 @@ async def _converge(ctx: Context, service: ContainerServiceObject) -> float | No
     stored = (ctx.store.get(resources.SERVICE, after.key) or after.body).get("status") or {}
     conditions = [Condition.model_validate(c) for c in stored.get("conditions") or []]
     deadline = timedelta(seconds=ctx.settings.certificate_deadline_seconds)
-    return stall.recheck_in(conditions, after.now, deadline)
+    waits = (stall.recheck_in(conditions, after.now, deadline), names_held.recheck_dns_in)
+    return min((w for w in waits if w is not None), default=None)
 
 
 def _count_transition(patch: Body) -> None:

@@ -10,6 +10,10 @@ VERSION_LABEL = f"{limits.GROUP}/version"
 SERVICE_LABEL = f"{limits.GROUP}/service"
 INLINE_ANNOTATION = f"{limits.GROUP}/inline-hash"
 TAGS_ANNOTATION = f"{limits.GROUP}/tags"
+# The readiness gate of a pod with a public endpoint, whose condition Berth's checks set, and the
+# annotation telling the checker what to check (api.content.HealthTarget as JSON).
+HEALTH_GATE = f"{limits.GROUP}/health-check"
+HEALTH_TARGET_ANNOTATION = f"{limits.GROUP}/health-check"
 
 
 def deployment(service: str) -> str:
@@ -22,6 +26,15 @@ def kube_service(service: str) -> str:
 
 def version(service: str, number: int) -> str:
     return f"{service}-v{number}"
+
+
+# A failed version's last log lines: one ConfigMap per version, beside it (render/failure_logs.py).
+FAILURE_LOGS_LABEL = f"{limits.GROUP}/failure-logs-of"
+
+
+def failure_logs(version: str) -> str:
+    """Version names end in `-v<N>` or a generated suffix, never in `.logs`: no collision."""
+    return f"{version}.logs"
 
 
 def service_port(container: str, port: str) -> str:
@@ -69,3 +82,22 @@ def domain_claim(purpose: str, domain: str) -> str:
 
 
 SERVICE_NAMESPACE_LABEL = f"{limits.GROUP}/service-namespace"
+
+
+# --- registered images ----------------------------------------------------------------------
+
+
+def image_repository(namespace: str, service: str, label: str) -> str:
+    """Where a registered image lives in the registry: one repository per namespace, service and
+    label, so that a registry's access rules can follow the namespace (the first component)."""
+    return f"{namespace}/{service}/{label}"
+
+
+def registry_pull_secret(service: str) -> str:
+    """The service's pull secret for the registry of registered images (dots: see tls_secret)."""
+    return f"{service}.registry"
+
+
+# The last number given per label, on the service: numbers outlive the images they named.
+IMAGE_NUMBERS_ANNOTATION = f"{limits.GROUP}/image-numbers"
+REGISTRY_LOGIN_SECRET = "berth-registry"

@@ -7,6 +7,7 @@ from typing import Any
 from berth.api import domains, foreign
 from berth.api.common import Condition, ConditionStatus
 from berth.api.service import ServiceSpec
+from berth.api.verification import DomainValidationRecord
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,13 @@ class Network:
     admitted_domains: dict[str, list[str]] = field(default_factory=dict)  # certificate → domains
     conflicts: dict[str, str] = field(default_factory=dict)  # domain → why it is not admitted
     certificate: CertificateReadiness = field(default_factory=CertificateReadiness)
+    # Domains whose owner has not proved (yet) that this service may use them: domain → what to do.
+    unverified: dict[str, str] = field(default_factory=dict)
+    # The record each domain that needs one needs, and whether it was found.
+    validation_records: list[DomainValidationRecord] = field(default_factory=list)
+    verification_on: bool = True
+    # When DNS should be looked at again (seconds), for the records above; None: no need.
+    recheck_dns_in: float | None = None
 
     @classmethod
     def all_admitted(cls, spec: ServiceSpec, private_domain: str) -> "Network":
@@ -94,9 +102,37 @@ def conflicts_text(network: Network) -> str:
     return "; ".join(f"{domain}: {why}" for domain, why in sorted(network.conflicts.items()))
 
 
+def unverified_text(network: Network) -> str:
+    return "; ".join(why for _, why in sorted(network.unverified.items()))
+
+
+def _verified(network: Network, generation: int, now: datetime) -> Condition:
+    if network.unverified:
+        status, reason = ConditionStatus.FALSE, "RecordNotFound"
+        message = unverified_text(network)
+    elif not network.verification_on:
+        status, reason = ConditionStatus.TRUE, "VerificationOff"
+        message = "domain ownership is not checked on this cluster"
+    else:
+        proved = sorted(r.domain_name for r in network.validation_records)
+        status, reason = ConditionStatus.TRUE, "Verified"
+        message = f"proved in DNS: {', '.join(proved)}" if proved else "no domain needs a record"
+    return _condition("DomainsVerified", status, reason, message, generation, now)
+
+
+def _admitted(network: Network, generation: int, now: datetime) -> Condition:
+    problems = "; ".join(t for t in (conflicts_text(network), unverified_text(network)) if t)
+    if not problems:
+        admitted = sorted(d for ds in network.admitted_domains.values() for d in ds)
+        message = f"admitted: {', '.join(admitted)}" if admitted else "no custom domains"
+        return _condition(
+            "DomainsAdmitted", ConditionStatus.TRUE, "Admitted", message, generation, now
+        )
+    reason = "DomainConflict" if network.conflicts else "DomainNotVerified"
+    return _condition("DomainsAdmitted", ConditionStatus.FALSE, reason, problems, generation, now)
+
+
 def conditions(network: Network, generation: int, now: datetime) -> list[Condition]:
-    conflicts = conflicts_text(network)
-    admitted = sorted(d for ds in network.admitted_domains.values() for d in ds)
     cert = network.certificate
     return [
         _condition(
@@ -107,14 +143,8 @@ def conditions(network: Network, generation: int, now: datetime) -> list[Conditi
             generation,
             now,
         ),
-        _condition(
-            "DomainsAdmitted",
-            ConditionStatus.FALSE if network.conflicts else ConditionStatus.TRUE,
-            "DomainConflict" if network.conflicts else "Admitted",
-            conflicts or (f"admitted: {', '.join(admitted)}" if admitted else "no custom domains"),
-            generation,
-            now,
-        ),
+        _admitted(network, generation, now),
+        _verified(network, generation, now),
         _condition("CertificateReady", cert.status, cert.reason, cert.message, generation, now),
     ]
 

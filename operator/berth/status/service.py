@@ -16,7 +16,7 @@ from berth.api.service import (
 from berth.api.version import VersionState, VersionSummary
 from berth.status import conditions
 from berth.status import network as network_status
-from berth.status.health_check import health_check_note
+from berth.status.health_check import exactness
 from berth.status.network import Network
 from berth.status.rollout import Rollout
 from berth.status.stall import Stall, network_stall
@@ -41,6 +41,9 @@ class Observed:
     refused: dict[str, str] = field(default_factory=dict)
     # Certificates not issued this long after they were asked for make the service Stalled.
     certificate_deadline_seconds: int = 600
+    # Health checks by the kubelet's probe (200-399 only), not Berth's own: HealthCheckExact says
+    # where that differs from what the version asks for.
+    probes_approximate: bool = False
 
     def networking(self, service: ContainerServiceObject) -> Network:
         return self.network or Network.all_admitted(service.spec, self.private_domain)
@@ -73,6 +76,8 @@ def state_of(service: ContainerServiceObject, seen: Observed) -> tuple[ServiceSt
         return ServiceState.PENDING, _power_missing(service)
     if service.spec.is_disabled:
         return ServiceState.DISABLED, StateDetail(message="disabled: scaled to zero")
+    if _being_set_up(service, seen):
+        return ServiceState.PENDING, _setting_up_detail(seen)
     if plan.candidate is not None:
         return ServiceState.DEPLOYING, _deploying_detail(plan.candidate, rollout)
     if plan.active is None:
@@ -86,7 +91,9 @@ def state_of(service: ContainerServiceObject, seen: Observed) -> tuple[ServiceSt
     if seen.power is None:
         return ServiceState.RUNNING, _power_missing(service)
     if not rollout.complete() or rollout.template_version != plan.active.number:
-        return ServiceState.UPDATING, StateDetail(message="changing capacity without downtime")
+        waiting = rollout.waiting(plan.active.number or 0)
+        message = "changing capacity without downtime" + (f": {waiting}" if waiting else "")
+        return ServiceState.UPDATING, StateDetail(message=message)
     certificate = seen.networking(service).certificate
     if certificate.provisioning:
         return ServiceState.UPDATING, StateDetail(
@@ -102,17 +109,42 @@ def _power_missing(service: ContainerServiceObject) -> StateDetail:
     )
 
 
+def _being_set_up(service: ContainerServiceObject, seen: Observed) -> bool:
+    """A new service (never past PENDING) whose Deployment its controller has not taken up yet:
+    Lightsail's PENDING, while the service is being created."""
+    if service.status.state not in (None, ServiceState.PENDING) or seen.plan.active is not None:
+        return False
+    if seen.plan.serve is None:
+        return False  # nothing to deploy: a service without versions is READY at once
+    return not (seen.rollout.exists and seen.rollout.generation_observed)
+
+
+def _setting_up_detail(seen: Observed) -> StateDetail:
+    if seen.refused:
+        message = "; ".join(f"{what}: {why}" for what, why in sorted(seen.refused.items()))
+        return StateDetail(code=StateDetailCode.UNKNOWN_ERROR, message=message)
+    return StateDetail(message="creating the service's resources")
+
+
 def _deploying_detail(candidate: VersionObject, rollout: Rollout) -> StateDetail:
     number = candidate.number
     if rollout.template_version != number or rollout.updated == 0:
         return StateDetail(
             code=StateDetailCode.CREATING_DEPLOYMENT, message=f"starting version {number}"
         )
+    if (number or 0) in rollout.unschedulable:
+        # A capacity problem, not a health check: the pods are not running anywhere.
+        return StateDetail(
+            code=StateDetailCode.CREATING_DEPLOYMENT,
+            message=f"version {number}: {rollout.waiting(number or 0)}",
+        )
     healthy = rollout.ready_by_version.get(number or 0, 0)
     if healthy < rollout.desired:
+        failing = rollout.unhealthy.get(number or 0)
         return StateDetail(
             code=StateDetailCode.EVALUATING_HEALTH_CHECK,
-            message=f"version {number}: {healthy}/{rollout.desired} replicas healthy",
+            message=f"version {number}: {healthy}/{rollout.desired} replicas healthy"
+            + (f"; failing: {failing}" if failing else ""),
         )
     return StateDetail(
         code=StateDetailCode.ACTIVATING_DEPLOYMENT, message=f"switching traffic to version {number}"
@@ -136,6 +168,7 @@ def status(service: ContainerServiceObject, seen: Observed) -> ServiceStatus:
         private_domain_name=seen.private_domain,
         url=seen.url,
         public_domain_names=seen.networking(service).admitted_domains or None,
+        domain_validation_records=seen.networking(service).validation_records or None,
         guid=seen.guid,
         created_at=service.metadata.creation_timestamp,
         replicas=seen.rollout.replicas,
@@ -159,7 +192,6 @@ def _conditions(
     available = (
         plan.active is not None and rollout.desired > 0 and rollout.available >= rollout.desired
     )
-    note = health_check_note(plan.candidate or plan.active)
     message = detail.message or state.value
     if newest_failed and plan.newest is not None:
         reason = plan.states[plan.newest.name][1]
@@ -197,14 +229,8 @@ def _conditions(
             gen,
             now,
         ),
-        conditions.condition(
-            "HealthCheckExact",
-            note is None,
-            "SuccessCodesApproximated" if note else "Exact",
-            note or "the readiness probe checks exactly the health check's success codes",
-            gen,
-            now,
-        ),
+        *exactness(seen.probes_approximate, plan.candidate or plan.active, gen, now),
+        _scheduled(rollout, gen, now),
         _applied(seen.refused, gen, now),
         *network_status.conditions(seen.networking(service), gen, now),
     ]
@@ -221,6 +247,18 @@ def _stall(
     return network_stall(seen.networking(service), service.status.conditions, seen.now, deadline)
 
 
+def _scheduled(rollout: Rollout, generation: int, now: datetime) -> Condition:
+    """Whether every pod found a node: a full node is a capacity problem, said as such."""
+    if not rollout.unschedulable:
+        return conditions.condition(
+            "PodsScheduled", True, "Scheduled", "every pod has a node", generation, now
+        )
+    message = "; ".join(
+        f"version {number}: {rollout.waiting(number)}" for number in sorted(rollout.unschedulable)
+    )
+    return conditions.condition("PodsScheduled", False, "Unschedulable", message, generation, now)
+
+
 def _applied(refused: dict[str, str], generation: int, now: datetime) -> Condition:
     """Whether the API server took every object the service needs."""
     if not refused:
@@ -234,6 +272,7 @@ def _applied(refused: dict[str, str], generation: int, now: datetime) -> Conditi
 # Conditions whose turn to this status is a problem the user must hear about (a Warning event).
 WARN_WHEN = {
     "PowerResolved": "False",
+    "PodsScheduled": "False",
     "DomainsAdmitted": "False",
     "PrivateDomainAdmitted": "False",
     "ObjectsApplied": "False",

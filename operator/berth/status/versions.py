@@ -1,5 +1,6 @@
 """Version states: which version is ACTIVE, which activates, which failed or was superseded."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -33,8 +34,15 @@ class VersionPlan:
         return (version.status.state, version.status.message or "") != (state, message)
 
 
-def plan(versions: list[VersionObject], rollout: Rollout) -> VersionPlan:
-    """Decide every numbered version's state from the last states and the rollout."""
+def plan(
+    versions: list[VersionObject],
+    rollout: Rollout,
+    unresolvable: Mapping[str, str] | None = None,
+) -> VersionPlan:
+    """Decide every numbered version's state from the last states and the rollout.
+
+    `unresolvable` names the versions whose images cannot be pulled as written (a registered
+    image that does not exist), with why: such a candidate FAILS before any pod tries."""
     numbered = sorted((v for v in versions if v.number is not None), key=lambda v: v.number or 0)
     if not numbered:
         return VersionPlan()
@@ -52,6 +60,9 @@ def plan(versions: list[VersionObject], rollout: Rollout) -> VersionPlan:
     for version in numbered:
         if version is not candidate and version is not active and version.status.state in UNSETTLED:
             states[version.name] = (VersionState.INACTIVE, f"superseded by version {newest.number}")
+    if candidate is not None and candidate.name in (unresolvable or {}):
+        states[candidate.name] = (VersionState.FAILED, (unresolvable or {})[candidate.name])
+        candidate = None
     if candidate is not None and candidate.number == rollout.template_version is not None:
         failure = rollout.failure(rollout.template_version)
         if failure is None and rollout.complete():
@@ -65,6 +76,10 @@ def plan(versions: list[VersionObject], rollout: Rollout) -> VersionPlan:
         elif failure is not None:
             states[candidate.name] = (VersionState.FAILED, failure)
             candidate = None
+        else:
+            # Still activating: say what holds it back (no node fits, its health check fails).
+            waiting = rollout.waiting(rollout.template_version)
+            states[candidate.name] = (VersionState.ACTIVATING, waiting or "")
     serve = candidate or active or newest
     return VersionPlan(
         states=states,

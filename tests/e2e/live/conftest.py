@@ -19,7 +19,7 @@ from berth import settings
 from devcluster import Cluster, external_kubeconfig, stop_at_exit
 from devcluster.dataplane import DataPlane, missing_requirements
 from devcluster.node_sweep import leftovers
-from devcluster.operator_process import OperatorProcess
+from devcluster.operator_process import REAL_NODE_ENV, OperatorProcess
 from devcluster.run import install_api
 
 # Long enough for a real pod to start and pass its probe; short enough for a failing version.
@@ -45,7 +45,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             operator = OperatorProcess(
                 cluster.kubeconfig,
                 work / "operator.log",
-                env={"BERTH_PROGRESS_DEADLINE_SECONDS": str(PROGRESS_DEADLINE_SECONDS)},
+                env={
+                    "BERTH_PROGRESS_DEADLINE_SECONDS": str(PROGRESS_DEADLINE_SECONDS),
+                    **plane.operator_env(),
+                    "BERTH_DOMAIN_VERIFICATION_PENDING_SECONDS": "2",
+                    **REAL_NODE_ENV,
+                },
             ).start()
             assert plane.endpoints is not None
             print(

@@ -137,8 +137,10 @@ def test_a_custom_domain_is_served_and_a_refused_one_is_not_routed(
     try:
         domain = f"shop-{uuid.uuid4().hex[:6]}.example.test"
         live.apply(live_namespace, hello_service("shop", publicDomainNames={"shop-cert": [domain]}))
+        # Its owner proves it: the record the status shows, published in the test zone.
+        live.prove_domains(live_namespace, "shop")
         live.wait_running(live_namespace, "shop")
-        # Another tenant asks for the same domain later: the API refuses it to them.
+        # Another tenant asks for the same domain later: it cannot prove it, and is refused.
         live.apply(
             other, hello_service("thief", image=f"{HELLO}:v2", publicDomainNames={"c": [domain]})
         )

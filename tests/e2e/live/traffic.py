@@ -12,7 +12,7 @@ import urllib.parse
 from typing import Any
 
 import kubernetes
-from tests.e2e.support import Berth, apply
+from tests.e2e.support import Berth, apply, wait_for
 
 from devcluster import Cluster
 from devcluster.dataplane import DataPlane, Endpoints
@@ -32,6 +32,24 @@ class Live:
 
     def apply(self, namespace: str, *manifests: dict[str, Any]) -> None:
         apply(self.cluster, namespace, *manifests)
+
+    def prove_domains(self, namespace: str, service: str) -> None:
+        """Publish, in the data plane's test zone, the records `service` shows for its custom
+        domains, as their owner would at a DNS provider."""
+        wanted = len(self.berth(namespace).service(service)["spec"].get("publicDomainNames", {}))
+        records = wait_for(
+            lambda: (
+                (shown := self.berth(namespace).status(service).get("domainValidationRecords"))
+                and len(shown) >= wanted
+                and shown
+            ),
+            30,
+            f"{service}'s validation records",
+        )
+        assert self.plane.dns is not None and self.plane.dns.test_zone is not None
+        for record in records:
+            found = record["resourceRecord"]
+            self.plane.dns.test_zone.set(found["name"], found["value"])
 
     def wait_running(self, namespace: str, name: str) -> None:
         self.berth(namespace).wait_state(name, "RUNNING", timeout=120)
