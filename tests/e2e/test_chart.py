@@ -232,6 +232,8 @@ def test_default_render_is_the_operator_its_rbac_and_the_powers_and_nothing_opti
     container = operator_container(docs)
     assert container["image"] == "ghcr.io/berth-dev/berth:0.1.0"
     assert "command" not in container, "the image's entrypoint runs the operator"
+    # Services' link variables (BERTH_LIGHTSAIL_PORT=tcp://…) would be read as settings.
+    assert pod["enableServiceLinks"] is False
     assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
     for doc in docs:
         labels = doc["metadata"].get("labels") or {}
@@ -595,6 +597,7 @@ def test_the_lightsail_endpoint_runs_from_the_operator_image_with_only_what_it_n
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == operator_container(docs)["image"]
     assert container["command"] == ["python", "-m", "berth.lightsail"]
+    assert deployment["spec"]["template"]["spec"]["enableServiceLinks"] is False
     env = {e["name"]: e["value"] for e in container["env"]}
     assert env["BERTH_NAMESPACE"] == "berth-system" and env["BERTH_LIGHTSAIL_PORT"] == "8443"
     assert "BERTH_PROMETHEUS_URL" not in env
