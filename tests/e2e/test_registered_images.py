@@ -2,7 +2,7 @@
 reuses a number (also when pushes race), records owned by their service, and resolution of
 `:<service>.<label>.<number>` into what the pods pull, or a FAILED version saying why.
 
-No registry here (kwok's pods pull nothing): tests/e2e/live/test_registered_images.py pushes
+No registry here (kwok's pods pull nothing): tests/e2e/live/test_live_registered_images.py pushes
 to a real one and runs the image on the real node.
 """
 

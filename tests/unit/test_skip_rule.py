@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import pathlib
+
 import pytest
 from tests.machine import in_ci, skip_or_fail
 
@@ -54,6 +57,11 @@ def test_the_needs_mark_acts_before_any_fixture_runs(
         """
     )
     pytester.makeconftest("from tests.conftest import pytest_runtest_setup  # noqa: F401")
+    # The inner pytest runs in a folder of its own: it finds `tests` through the repository.
+    repository = str(pathlib.Path(__file__).resolve().parents[2])
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [repository, os.environ.get("PYTHONPATH")]))
+    )
     monkeypatch.setenv("CI", "false")
     laptop = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rs")
     laptop.assert_outcomes(passed=1, skipped=1)
