@@ -161,9 +161,10 @@ def test_aws_cli_json_files_create_a_service_and_a_deployment_in_lightsails_shap
 
 
 def test_create_with_public_domain_names_serves_them(
-    cli: Cli, kube_api: kubernetes.client.ApiClient
+    cli: Cli, kube_api: kubernetes.client.ApiClient, allow_domains: Callable[..., str]
 ) -> None:
     domains = {"site": [f"www.{cli.namespace}.example.com", f"{cli.namespace}.example.com"]}
+    allow_domains(cli.namespace, *domains["site"])  # granted: no proof of ownership to wait for
     created = cli.json(
         "create-container-service --service-name site --power nano --scale 1 "
         f"--public-domain-names '{json.dumps(domains)}' --deployment file://deployment.json {WAIT}"
@@ -172,10 +173,14 @@ def test_create_with_public_domain_names_serves_them(
 
     shown = cli.service("site")
     assert shown["publicDomainNames"] == domains
-    found = kubernetes.client.NetworkingV1Api(kube_api).read_namespaced_ingress(
-        "site", cli.namespace
+    networking = kubernetes.client.NetworkingV1Api(kube_api)
+    wait_for(
+        lambda: (
+            {r.host for r in networking.read_namespaced_ingress("site", cli.namespace).spec.rules}
+            >= set(domains["site"])
+        ),
+        what="the domains in the Ingress",
     )
-    assert {rule.host for rule in found.spec.rules} >= set(domains["site"])
 
 
 def test_an_inline_deployment_runs_and_ls_and_yaml_show_it(cli: Cli) -> None:

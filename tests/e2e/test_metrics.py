@@ -153,10 +153,16 @@ def gauge(operator: OperatorProcess) -> dict[str, float]:
 
 def gauge_matches_the_cluster(berth: Berth, operator: OperatorProcess, what: str) -> None:
     """Other tests' services count too, and may be moving: wait for one scrape that agrees."""
-    wait_for(
-        lambda: gauge(operator) == states_in_the_cluster(berth),
-        what=f"berth_services to match the cluster's services ({what})",
-    )
+    seen: list[tuple[dict[str, float], dict[str, float]]] = []
+
+    def agree() -> bool:
+        seen[:] = [(gauge(operator), states_in_the_cluster(berth))]
+        return seen[0][0] == seen[0][1]
+
+    try:
+        wait_for(agree, what=f"berth_services to match the cluster's services ({what})")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; gauge {seen[0][0]} != cluster {seen[0][1]}") from None
 
 
 def test_services_gauge_counts_services_by_state(

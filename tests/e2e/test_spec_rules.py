@@ -6,6 +6,7 @@ import json
 import re
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -289,10 +290,14 @@ def test_transitions_are_normal_events_errors_warnings_and_none_is_repeated(
 
 
 def test_claims_are_released_when_the_operator_was_down_during_the_deletion(
-    cluster: KubeCluster, berth: Berth, operator: OperatorProcess
+    cluster: KubeCluster,
+    berth: Berth,
+    operator: OperatorProcess,
+    allow_domains: Callable[..., str],
 ) -> None:
     name = unique("gone")
     domain = f"{name}.example.com"
+    allow_domains(berth.namespace, domain)  # granted by an administrator: no proof to wait for
     running(cluster, berth, name, publicDomainNames={"c": [domain]})
     api = berth.core.api_client
     wait_for(lambda: claims(api, domain) and claims(api, f"{name}.service.local"), what="claims")

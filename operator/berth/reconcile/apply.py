@@ -119,4 +119,11 @@ async def set_finalizer(ctx: Context, write: SetFinalizer) -> None:
         live = await ctx.kube.patch(write.resource, write.key[0] or None, write.key[1], patch)
     except NotFound:
         return
+    meta = live.get("metadata") or {}
+    if meta.get("deletionTimestamp") and not meta.get("finalizers"):
+        # The last finalizer of an object being deleted: the API server deletes it now, and its
+        # DELETED event may have come already; keeping this answer would leave a ghost in the
+        # store (berth_services counted a service DELETING for good).
+        ctx.store.remove(write.resource, live)
+        return
     ctx.store.put(write.resource, live)
