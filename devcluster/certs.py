@@ -155,6 +155,22 @@ def issue_serving_pair(
     _write(key, _key_pem(leaf_key))
 
 
+def issue_client_pair(
+    ca: CertPaths, cert: pathlib.Path, key: pathlib.Path, user: str
+) -> None:
+    """A client certificate for `user` (no group) from the cluster's CA: an identity that RBAC
+    grants only what a component of the dev cluster needs (Prometheus reading the kubelet)."""
+    ca_cert = x509.load_pem_x509_certificate(ca.ca_cert.read_bytes())
+    ca_key = serialization.load_pem_private_key(ca.ca_key.read_bytes(), password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey)
+    leaf_key = _ec_key()
+    now = datetime.datetime.now(datetime.UTC)
+    leaf = _leaf(_name(user), leaf_key, ca_cert, ca_key, now, ExtendedKeyUsageOID.CLIENT_AUTH)
+    cert.parent.mkdir(parents=True, exist_ok=True)
+    _write(cert, _cert_pem(leaf.sign(ca_key, hashes.SHA256())))
+    _write(key, _key_pem(leaf_key))
+
+
 def _new_ca(
     common_name: str, now: datetime.datetime
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:

@@ -22,8 +22,11 @@ class EndpointProcess:
         region: str,
         tls: tuple[pathlib.Path, pathlib.Path] | None = None,
         ca_bundle: pathlib.Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.kubeconfig, self.keys_namespace, self.log = kubeconfig, keys_namespace, log
+        self.extra_env = env or {}
+        """More settings (BERTH_PROMETHEUS_URL, ...)."""
         self.region, self.tls = region, tls
         self.ca_bundle = ca_bundle
         """The CA that signed `tls`, for clients."""
@@ -37,6 +40,7 @@ class EndpointProcess:
             "BERTH_NAMESPACE": self.keys_namespace,
             "BERTH_REGION": self.region,
             "BERTH_LIGHTSAIL_PORT": "0",
+            **self.extra_env,
         }
         if self.tls is not None:
             env["BERTH_LIGHTSAIL_TLS_CERT"], env["BERTH_LIGHTSAIL_TLS_KEY"] = map(str, self.tls)

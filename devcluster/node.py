@@ -160,6 +160,10 @@ class RealNode:
                 f"--node-ip={BRIDGE_IP}",
                 f"--root-dir={paths.kubelet_dir}",
                 f"--cert-dir={paths.data_dir / 'kubelet-pki'}",
+                # cAdvisor in the kubelet asks containerd which pod and container a cgroup is;
+                # its default socket is /run/containerd's. Without it /metrics/cadvisor has no
+                # pod, namespace or container labels (Prometheus's history needs them).
+                f"--containerd={paths.containerd_socket}",
                 "--v=1",
             ],
         )

@@ -8,13 +8,11 @@ import pathlib
 import shlex
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any
 
 import kubernetes
 import pytest
-import yaml
 from tests import lightsail_model
 from tests.e2e.support import wait_for
 
@@ -359,96 +357,7 @@ def test_metric_data_says_that_metrics_k8s_io_is_not_served(
 
     assert result.returncode == 1
     assert "metrics.k8s.io is not served by this cluster" in result.stderr
-
-
-# metrics-server cannot measure kwok's pods; a CRD in its group serves the same PodMetrics shape.
-# On the real node the real metrics-server answers (tests/e2e/live/test_metric_data.py).
-STAND_IN_METRICS_API = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {
-        "name": "pods.metrics.k8s.io",
-        "annotations": {"api-approved.kubernetes.io": "unapproved, a test stand-in"},
-    },
-    "spec": {
-        "group": "metrics.k8s.io",
-        "scope": "Namespaced",
-        "names": {"plural": "pods", "singular": "podmetrics", "kind": "PodMetrics"},
-        "versions": [
-            {
-                "name": "v1beta1",
-                "served": True,
-                "storage": True,
-                "schema": {
-                    "openAPIV3Schema": {
-                        "type": "object",
-                        "x-kubernetes-preserve-unknown-fields": True,
-                    }
-                },
-            }
-        ],
-    },
-}
-
-
-@pytest.fixture
-def stand_in_metrics_api(
-    cluster: KubeCluster, kube_api: kubernetes.client.ApiClient
-) -> Iterator[None]:
-    if metrics_served(kube_api):
-        pytest.skip("this cluster serves metrics.k8s.io already")
-    manifest = yaml.safe_dump(STAND_IN_METRICS_API)
-    cluster.kubectl("apply", "-f", "-", input=manifest)
-    cluster.kubectl("wait", "--for=condition=Established", "crd/pods.metrics.k8s.io")
-    wait_for(lambda: metrics_served(kube_api), 30, "metrics.k8s.io in discovery")
-    yield
-    cluster.kubectl("delete", "crd", "pods.metrics.k8s.io")
-    wait_for(lambda: not metrics_served(kube_api), 30, "metrics.k8s.io gone from discovery")
-
-
-def pod_metrics(name: str, service: str, cpu: str, memory: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "metrics.k8s.io/v1beta1",
-        "kind": "PodMetrics",
-        "metadata": {"name": name, "labels": {"berth.dev/service": service}},
-        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "window": "30s",
-        "containers": [{"name": "blog", "usage": {"cpu": cpu, "memory": memory}}],
-    }
-
-
-def test_metric_data_is_pod_usage_in_percent_of_the_power_where_metrics_are_served(
-    cli: Cli, cluster: KubeCluster, stand_in_metrics_api: None
-) -> None:
-    cli("create-container-service --service-name cpu --power nano --scale 2")
-    samples = [
-        pod_metrics("cpu-a", "cpu", "125m", "128Mi"),
-        pod_metrics("cpu-b", "cpu", "25m", "64Mi"),
-    ]
-    cluster.kubectl("apply", "-n", cli.namespace, "-f", "-", input=yaml.safe_dump_all(samples))
-
-    everything = "--statistics Average Maximum Minimum SampleCount Sum"
-    cpu = cli(
-        f"get-container-service-metric-data --service-name cpu --metric-name CPUUtilization {everything} -o json"
-    )
-    memory = cli.json(
-        "get-container-service-metric-data --service-name cpu --metric-name MemoryUtilization"
-    )
-
-    data = json.loads(cpu.stdout)
-    assert data["metricName"] == "CPUUtilization"
-    (point,) = data["metricData"]
-    assert {k: v for k, v in point.items() if k != "timestamp"} == {
-        "average": 30.0,
-        "maximum": 50.0,
-        "minimum": 10.0,
-        "sampleCount": 2.0,
-        "sum": 60.0,
-        "unit": "Percent",
-    }
-    assert "at most one data point" in cpu.stderr
-    (memory_point,) = memory["metricData"]
-    assert (memory_point["average"], memory_point["maximum"]) == (18.75, 25.0)
+    # Where it is served (metrics-server on the real node): tests/e2e/live/test_metric_data.py.
 
 
 def test_delete_removes_the_service_and_mistakes_are_clear_errors(cli: Cli) -> None:
