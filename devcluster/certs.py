@@ -155,9 +155,7 @@ def issue_serving_pair(
     _write(key, _key_pem(leaf_key))
 
 
-def issue_client_pair(
-    ca: CertPaths, cert: pathlib.Path, key: pathlib.Path, user: str
-) -> None:
+def issue_client_pair(ca: CertPaths, cert: pathlib.Path, key: pathlib.Path, user: str) -> None:
     """A client certificate for `user` (no group) from the cluster's CA: an identity that RBAC
     grants only what a component of the dev cluster needs (Prometheus reading the kubelet)."""
     ca_cert = x509.load_pem_x509_certificate(ca.ca_cert.read_bytes())
