@@ -4,7 +4,8 @@ A real node (devcluster.node) runs the pods; CoreDNS on the node's bridge is the
 (`cluster.local` and the private zone); the bridge also relays them to the API server
 (devcluster.api_bridge); cert-manager issues every public endpoint's certificate from a local CA;
 Traefik serves the Ingresses on loopback ports; metrics-server serves metrics.k8s.io from the
-node's kubelet (devcluster.metrics_server). `endpoints.json` tells a terminal how to reach it all:
+node's kubelet (devcluster.metrics_server); Prometheus keeps the kubelet's cAdvisor metrics as
+history (devcluster.prometheus). `endpoints.json` tells a terminal how to reach it all:
 
     curl --cacert <ca> --resolve <host>:<https>:127.0.0.1 https://<host>:<https>/
 """
@@ -39,6 +40,8 @@ from devcluster.node import (
     missing_requirements,
     require_node,
 )
+from devcluster.node_config import NODE_NAME
+from devcluster.prometheus import Prometheus, ensure_prometheus
 from devcluster.registry import RegistryServer, ensure_registry
 from devcluster.settings import DevSettings
 from devcluster.txt_zone import TEST_ZONE
@@ -63,6 +66,7 @@ class Endpoints:
     https_port: int
     ca_file: str
     dns: str
+    prometheus: str = ""  # for --prometheus-url: the pods' CPU and memory history
 
     def curl(self, host: str) -> str:
         return (
@@ -89,6 +93,7 @@ class DataPlane:
         self.ingress: IngressController | None = None
         self.metrics_server: MetricsServer | None = None
         self.registry: RegistryServer | None = None
+        self.prometheus: Prometheus | None = None
         self.endpoints: Endpoints | None = None
         self.timings: dict[str, float] = {}
         self._api: kubernetes.client.ApiClient | None = None
@@ -112,6 +117,7 @@ class DataPlane:
         traefik_bin = ensure_traefik()
         metrics_bin = ensure_metrics_server()
         registry_bin = ensure_registry()
+        prometheus_bin = ensure_prometheus()
         mark("binaries")
         self.work_dir.mkdir(parents=True, exist_ok=True)
         ctr = shutil.which("ctr") or "ctr"
@@ -140,6 +146,15 @@ class DataPlane:
             self.cluster, metrics_bin, pki, self.work_dir / "metrics-server"
         ).start()
         mark("metrics_server")
+        self.prometheus = Prometheus(
+            self.cluster,
+            prometheus_bin,
+            pki,
+            self.work_dir / "prometheus",
+            kubelet=f"{BRIDGE_IP}:{self.node.ports.kubelet}",
+            node=NODE_NAME,
+        ).start()
+        mark("prometheus")
 
         suffix = self.settings.private_domain_suffix
         self.dns = CoreDNS(
@@ -193,6 +208,7 @@ class DataPlane:
             https_port=https_port,
             ca_file=str(ca_cert),
             dns=f"{BRIDGE_IP}:{DNS_PORT}",
+            prometheus=self.prometheus.url,
         )
 
     def _store_registry_login(self, registry: RegistryServer) -> None:
@@ -219,7 +235,7 @@ class DataPlane:
     def check(self) -> None:
         """Raises ChildFailed when a process of the data plane has exited."""
         parts = (self.node, self.dns, self.cert_manager, self.ingress, self.metrics_server)
-        for part in (*parts, self.registry):
+        for part in (*parts, self.registry, self.prometheus):
             if part is not None:
                 part.check()
 
@@ -228,6 +244,9 @@ class DataPlane:
         if self.mirror is not None:
             self.mirror.stop()
             self.mirror = None
+        if self.prometheus is not None:
+            self.prometheus.stop()
+            self.prometheus = None
         for part in (self.registry, self.metrics_server, self.ingress, self.cert_manager, self.dns):
             if part is not None:
                 part.stop()

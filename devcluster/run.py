@@ -63,7 +63,8 @@ def serve(cluster: KubeCluster, kubectl: str, plane: DataPlane | None = None) ->
         state = wait_running(cluster, "hello")
         print(cluster.kubectl("get", "csvc,csd,deployments,services,pods").stdout, flush=True)
         print(f"hello is {state}.", flush=True)
-        lightsail = start_lightsail(cluster)
+        history = plane.prometheus.url if plane is not None and plane.prometheus else None
+        lightsail = start_lightsail(cluster, history)
         record: dict[str, object] = {
             "lightsail": lightsail.url,
             "lightsail_ca_file": str(lightsail.ca_bundle or ""),
@@ -85,6 +86,12 @@ def serve(cluster: KubeCluster, kubectl: str, plane: DataPlane | None = None) ->
             "Ctrl-C stops everything.",
             flush=True,
         )
+        if history:
+            print(
+                "Metric history: berth get-container-service-metric-data ... "
+                f"--prometheus-url {history}",
+                flush=True,
+            )
         while True:
             time.sleep(1.0)
             operator.check()
@@ -109,9 +116,10 @@ def aws_command(endpoint: EndpointProcess) -> str:
     return line + " aws"
 
 
-def start_lightsail(cluster: KubeCluster) -> EndpointProcess:
+def start_lightsail(cluster: KubeCluster, prometheus_url: str | None = None) -> EndpointProcess:
     """The Lightsail API on loopback (HTTPS from the cluster's CA where Berth made the cluster),
-    and an AWS CLI profile with a key for the example's namespace."""
+    and an AWS CLI profile with a key for the example's namespace. With the data plane's
+    Prometheus, metric data has history."""
     config = settings.load()
     tls, ca_bundle = None, None
     if isinstance(cluster, Cluster):
@@ -120,8 +128,9 @@ def start_lightsail(cluster: KubeCluster) -> EndpointProcess:
         write_serving_pair(pki, *tls)
         ca_bundle = pki.ca_cert
     log = STATE_DIR / "lightsail.log"
+    env = {"BERTH_PROMETHEUS_URL": prometheus_url} if prometheus_url else None
     endpoint = EndpointProcess(
-        cluster.kubeconfig, config.namespace, log, config.region, tls, ca_bundle
+        cluster.kubeconfig, config.namespace, log, config.region, tls, ca_bundle, env=env
     ).start()
     key = create_access_key(cluster.kubeconfig, "default")
     write_aws_profile(AWS_DIR, url=endpoint.url, region=config.region, key=key, ca_bundle=ca_bundle)

@@ -11,7 +11,6 @@ import itertools
 import pathlib
 import subprocess
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,10 +20,8 @@ from tests.e2e.live.traffic import Live
 from tests.e2e.support import wait_for
 
 from berth.render import names
-from devcluster.addresses import BRIDGE_IP
-from devcluster.certs import CertPaths
 from devcluster.node_config import NODE_NAME
-from devcluster.prometheus import JOB, Prometheus, ensure_prometheus
+from devcluster.prometheus import JOB, Prometheus
 
 pytestmark = pytest.mark.e2e
 
@@ -36,19 +33,10 @@ API_PERIOD = 60
 
 
 @pytest.fixture(scope="module")
-def prometheus(live: Live, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometheus]:
-    """The real Prometheus, built on demand (minutes the first time), scraping the real node."""
-    assert live.plane.node is not None
-    server = Prometheus(
-        live.cluster,
-        ensure_prometheus(),
-        CertPaths.in_dir(live.cluster.data_dir / "pki"),
-        tmp_path_factory.mktemp("prometheus"),
-        kubelet=f"{BRIDGE_IP}:{live.plane.node.ports.kubelet}",
-        node=NODE_NAME,
-    ).start()
-    yield server
-    server.stop()
+def prometheus(live: Live) -> Prometheus:
+    """The data plane's: the real Prometheus scraping the real node's kubelet."""
+    assert live.plane.prometheus is not None
+    return live.plane.prometheus
 
 
 def pod_of(live: Live, namespace: str, service: str) -> str:
