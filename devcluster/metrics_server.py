@@ -9,7 +9,8 @@ process runs on this host, as Traefik and CoreDNS do). The API server sends requ
 that endpoint (--enable-aggregator-routing) as front-proxy-client.
 
 It keeps no history: one sample per pod. Lightsail's two weeks of data points come from
-Prometheus where a cluster has one (docs/metrics.md); the dev cluster has none.
+Prometheus where a cluster has one (docs/metrics.md); the dev cluster runs one
+(devcluster.prometheus).
 """
 
 from __future__ import annotations
