@@ -24,6 +24,7 @@ binaries:
 	@devcluster/ingress/build.sh >/dev/null
 	@devcluster/kstatus/build.sh >/dev/null
 	@devcluster/metrics-server/build.sh >/dev/null
+	@devcluster/prometheus/build.sh >/dev/null
 	@devcluster/registry/build.sh >/dev/null
 
 run: $(STAMP)
