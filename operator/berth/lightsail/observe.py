@@ -4,9 +4,11 @@ metrics.k8s.io, as the key's ServiceAccount."""
 from datetime import UTC, datetime
 from typing import Any
 
+from berth.api.objects import ContainerServiceObject
+from berth.api.power import PowerSpec
 from berth.cli import history, usage
 from berth.cli.commands_logs import collect, paged
-from berth.cli.commands_metrics import NOT_SERVED, power_of
+from berth.cli.commands_metrics import NOT_SERVED
 from berth.cli.filters import parse_filter
 from berth.lightsail.calls import Call, as_aws_errors
 from berth.lightsail.protocol import AwsError, invalid_input
@@ -60,10 +62,7 @@ def get_container_service_metric_data(call: Call, params: dict[str, Any]) -> dic
         service = call.client.service(params["serviceName"])
         if not call.client.metrics_served():
             raise AwsError("OperationFailureException", NOT_SERVED)
-        powers = {p.metadata.name: p.spec for p in call.powers()}
-        power = powers.get(service.status.power or service.spec.power)
-        if power is None:
-            raise invalid_input(f"power {service.spec.power!r} of {service.name} is not installed")
+        power = _power(call, service)
         pods = call.client.pod_metrics(service.name)
         points = usage.metric_data(pods, metric, power, params["statistics"], start, end)
     return {"metricName": metric, "metricData": points}
@@ -74,7 +73,7 @@ def _history(call: Call, params: dict[str, Any], start: datetime, end: datetime)
     with as_aws_errors():
         # Read as the key: a service the key may not see is not found, as everywhere else.
         service = call.client.service(params["serviceName"])
-        power = power_of(call.client, service)
+        power = _power(call, service)
     try:
         return history.metric_data(
             call.prometheus_url,
@@ -89,3 +88,13 @@ def _history(call: Call, params: dict[str, Any], start: datetime, end: datetime)
         )
     except history.HistoryUnavailable as error:
         raise AwsError("ServiceException", str(error), 500) from error
+
+
+def _power(call: Call, service: ContainerServiceObject) -> PowerSpec:
+    """The service's power, read as the endpoint: powers are cluster-wide, and a key's
+    ServiceAccount may read its namespace only."""
+    powers = {p.metadata.name: p.spec for p in call.powers()}
+    power = powers.get(service.status.power or service.spec.power)
+    if power is None:
+        raise invalid_input(f"power {service.spec.power!r} of {service.name} is not installed")
+    return power
