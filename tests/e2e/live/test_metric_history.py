@@ -1,7 +1,7 @@
 """On the real node: metric history from the real Prometheus scraping the kubelet's cAdvisor, read
 by the berth CLI (--prometheus-url) and the Lightsail endpoint (BERTH_PROMETHEUS_URL).
 
-A pod that burns CPU and holds 64 MiB beside an idle one: the history must tell them apart, with
+A pod that burns CPU and holds 48 MiB beside an idle one: the history must tell them apart, with
 several data points a period apart, in botocore's shape."""
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ pytestmark = pytest.mark.e2e
 
 # Long enough for a full Lightsail period (60 s, its least) of burning and then some.
 BURN_SECONDS = 240
-HELD_MIB = 64
+# In the pod's /dev/shm (a tmpfs of 64 MiB, charged to the container that writes it).
+HELD_MIB = 48
 # cAdvisor measures every 10-15 s (its housekeeping) and stamps its samples with that time, so
 # a 5 s scrape often finds no new sample; a rate needs two within the period.
 CLI_PERIOD = 30
@@ -141,7 +142,7 @@ def test_history_tells_a_busy_pod_from_an_idle_one_through_the_cli_and_lightsail
         live,
         live_namespace,
         busy_pod,
-        f"x=$(head -c {HELD_MIB * 1024 * 1024} /dev/zero | tr '\\0' x); sleep {BURN_SECONDS}",
+        f"head -c {HELD_MIB * 1024 * 1024} /dev/zero > /dev/shm/held; sleep {BURN_SECONDS}",
     )
     began = now()
     try:
@@ -207,15 +208,15 @@ def test_history_tells_a_busy_pod_from_an_idle_one_through_the_cli_and_lightsail
     # The nano power is 0.25 vCPU (its limit): a pod spinning uses it all, an idle one nothing.
     assert all(p["sampleCount"] == 1 for p in busy_cpu), busy_cpu
     assert idle_cpu and all(p["average"] < 10 for p in idle_cpu), idle_cpu
-    # 64 MiB of the nano power's 512 MiB is 12.5 points more than the idle pod's few MiB.
-    assert busy_memory[-1]["maximum"] > max(p["maximum"] for p in idle_memory) + 8
+    # 48 MiB of the nano power's 512 MiB is 9.4 points more than the idle pod's few MiB.
+    assert busy_memory[-1]["maximum"] > max(p["maximum"] for p in idle_memory) + 5
     assert problems == []
     latest = {key: points[-1] for key, points in api.items()}
     assert latest["busy", "CPUUtilization"]["average"] > 50
     assert latest["idle", "CPUUtilization"]["average"] < 10
     assert (
         latest["busy", "MemoryUtilization"]["maximum"]
-        > latest["idle", "MemoryUtilization"]["maximum"] + 8
+        > latest["idle", "MemoryUtilization"]["maximum"] + 5
     )
     for points in api.values():
         assert all(p["unit"] == "Percent" and p["sampleCount"] == 1 for p in points), points
