@@ -25,6 +25,7 @@ binaries:
 	@devcluster/kstatus/build.sh >/dev/null
 	@devcluster/metrics-server/build.sh >/dev/null
 	@devcluster/registry/build.sh >/dev/null
+	@devcluster/hello-tls/build.sh >/dev/null
 
 run: $(STAMP)
 	$(PY) -m devcluster.run

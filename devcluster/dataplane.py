@@ -30,7 +30,7 @@ from devcluster.api_bridge import ApiBridge
 from devcluster.certs import CertPaths, write_ca
 from devcluster.cluster import Cluster
 from devcluster.components import LOOPBACK, free_tcp_ports
-from devcluster.images import import_images, standard_images
+from devcluster.images import ensure_hello_tls, import_images, standard_images
 from devcluster.ingress import IngressController, ensure_traefik, ingress_class_for
 from devcluster.metrics_server import MetricsServer, ensure_metrics_server
 from devcluster.node import (
@@ -112,12 +112,13 @@ class DataPlane:
         traefik_bin = ensure_traefik()
         metrics_bin = ensure_metrics_server()
         registry_bin = ensure_registry()
+        hello_tls = ensure_hello_tls()
         mark("binaries")
         self.work_dir.mkdir(parents=True, exist_ok=True)
         ctr = shutil.which("ctr") or "ctr"
 
         def prepare_images(socket: pathlib.Path) -> None:
-            import_images(ctr, socket, standard_images(), image_cache_dir())
+            import_images(ctr, socket, standard_images(hello_tls=hello_tls), image_cache_dir())
 
         self.node = RealNode(
             bin_dir=self.cluster.bin_dir,
