@@ -53,6 +53,7 @@ CERTIFICATE = Resource(
     f"{foreign.CERT_MANAGER_GROUP}/{foreign.CERT_MANAGER_VERSION}",
     foreign.CERTIFICATES,
 )
+RESOURCE_QUOTA = Resource("ResourceQuota", "v1", "resourcequotas")
 # Leader election's lease: the operator's own bookkeeping, neither fenced nor counted as a write.
 LEASE = Resource("Lease", "coordination.k8s.io/v1", "leases")
 CRD = Resource(
@@ -77,6 +78,7 @@ BY_KIND = {
         DOMAIN_ALLOW_LIST,
         SECRET,
         CERTIFICATE,
+        RESOURCE_QUOTA,
         CRD,
         LEASE,
     )

@@ -27,7 +27,7 @@ from berth.settings import HealthChecks, Settings
 from berth.status import rollout as rollout_status
 from berth.status import service as service_status
 from berth.status import versions as version_status
-from berth.status.network import Network, certificate_readiness
+from berth.status.network import CertificateQuota, Network, certificate_readiness
 from berth.status.rollout import Rollout
 
 Body = dict[str, Any]
@@ -54,6 +54,8 @@ class Snapshot:
     network: Network | None = None
     certificates: dict[str, Body] = field(default_factory=dict)  # by name = tls secret name
     certificates_served: bool = False
+    # A full quota of Certificates in the namespace, looked up while one of ours is missing.
+    certificate_quota: CertificateQuota | None = None
     # Owned objects the API server refused to take: kind/name → its answer.
     refused: dict[str, str] = field(default_factory=dict)
     # UIDs of ACTIVE versions whose deletion was already announced.
@@ -245,7 +247,9 @@ def network_seen(snap: Snapshot, serving: VersionObject | None) -> Network:
     seen = snap.network or Network.all_admitted(snap.service.spec, private)
     secrets = ingress.tls_secret_names(desired_ingress(snap, serving))
     found = {name: body for name in secrets if (body := snap.certificates.get(name)) is not None}
-    readiness = certificate_readiness(secrets, found, snap.certificates_served)
+    readiness = certificate_readiness(
+        secrets, found, snap.certificates_served, snap.certificate_quota
+    )
     return dataclasses.replace(seen, certificate=readiness)
 
 

@@ -32,7 +32,7 @@ from berth.render import events, ingress, names
 from berth.status import service as service_status
 from berth.status import stall
 from berth.status import versions as version_status
-from berth.status.network import Network
+from berth.status.network import CertificateQuota, Network
 
 logger = logging.getLogger(__name__)
 Body = dict[str, Any]
@@ -167,6 +167,7 @@ def snapshot(
     ledger: VersionLedger,
     names_held: Network | None,
     refused: dict[str, str] | None = None,
+    certificate_quota: CertificateQuota | None = None,
 ) -> plan.Snapshot:
     """What the store holds for `service` now, as a plan reads it."""
     key = (service.namespace, service.name)
@@ -192,6 +193,7 @@ def snapshot(
         network=names_held,
         certificates=certificates,
         certificates_served=ctx.certificates_served,
+        certificate_quota=certificate_quota,
         refused=refused or {},
         warned=frozenset(ctx.warned_deletions),
         images=_images(ctx, key),
@@ -204,14 +206,15 @@ def snapshot(
 async def _converge(ctx: Context, service: ContainerServiceObject) -> float | None:
     service, versions, ledger = await _numbered(ctx, service)
     names_held = await network.hold_names(ctx, service)
-    before = snapshot(ctx, service, versions, ledger, names_held)
+    quota = await network.full_certificate_quota(ctx, service)
+    before = snapshot(ctx, service, versions, ledger, names_held, certificate_quota=quota)
     versions_plan = before.versions_plan()
     # Before the objects: applying them rolls a failed version back and its pods go.
     await failure_logs.keep(ctx, before, versions_plan)
     sent = await apply.send(ctx, plan.objects(before, versions_plan))
     network.sync_zone_soon(ctx, service.name)
     # Same service, guid and clock; the objects just applied are in the store now.
-    after = snapshot(ctx, service, versions, ledger, names_held, sent.refused)
+    after = snapshot(ctx, service, versions, ledger, names_held, sent.refused, quota)
     after = dataclasses.replace(after, guid=before.guid, now=before.now)
     writes = plan.statuses(after, versions_plan)
     await apply.send(ctx, writes)
