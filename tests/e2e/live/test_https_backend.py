@@ -13,11 +13,14 @@ import pytest
 from tests.e2e.live.traffic import Live, first_success, https_get
 
 from berth.render import names
-from devcluster.images import HELLO_HTTPS, HELLO_HTTPS_PORT
+from devcluster.images import HELLO_HTTPS
 
 pytestmark = pytest.mark.e2e
 
 SERVICE = "secure"
+# Not 443: Traefik takes a Service port 443 (or one named https*) for TLS by itself, so only
+# another number shows that what Berth renders is what makes it speak TLS.
+PORT = 8443
 
 
 def https_service(name: str) -> dict[str, Any]:
@@ -31,11 +34,15 @@ def https_service(name: str) -> dict[str, Any]:
             "scale": 1,
             "deployment": {
                 "containers": {
-                    "web": {"image": HELLO_HTTPS, "ports": {str(HELLO_HTTPS_PORT): "HTTPS"}}
+                    "web": {
+                        "image": HELLO_HTTPS,
+                        "environment": {"HTTPS_PORT": str(PORT)},
+                        "ports": {str(PORT): "HTTPS"},
+                    }
                 },
                 "publicEndpoint": {
                     "containerName": "web",
-                    "containerPort": HELLO_HTTPS_PORT,
+                    "containerPort": PORT,
                     "healthCheck": {"path": "/healthz", "intervalSeconds": 5},
                 },
             },
@@ -66,9 +73,9 @@ def test_an_https_container_port_serves_the_public_endpoint_through_the_ingress(
         if c["type"] == names.HEALTH_GATE and c["status"] == "True"
     ]
     assert gates, f"no pod passed Berth's health check: {pods}"
-    assert f"GET /healthz on port {HELLO_HTTPS_PORT} answered 200" in gates[0]["message"]
+    assert f"GET /healthz on port {PORT} answered 200" in gates[0]["message"]
 
-    # A 200 through the ingress: Traefik spoke TLS to port 443 (plain HTTP there gets a 400 from
+    # A 200 through the ingress: Traefik spoke TLS to the port (plain HTTP there gets a 400 from
     # the pod's TLS server) and took the pod's self-signed certificate (verified, it is a 500).
     host = live.default_host(live_namespace, SERVICE)
     first = first_success(live.endpoints, host)
@@ -79,5 +86,5 @@ def test_an_https_container_port_serves_the_public_endpoint_through_the_ingress(
 
     kube_service = live.berth(live_namespace).kube_service(SERVICE)
     port = kube_service.spec.ports[0]
-    assert (port.port, port.app_protocol) == (HELLO_HTTPS_PORT, "https")
+    assert (port.port, port.app_protocol) == (PORT, "https")
     print(f"HTTPS backend: apply -> RUNNING {running:.1f}s, -> first HTTPS 200 {served:.1f}s")
