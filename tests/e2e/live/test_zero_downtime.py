@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.e2e.live.test_public_endpoint import HELLO, hello_service
+from tests.e2e.live.manifests import HELLO, hello_service
 from tests.e2e.live.traffic import Live, TrafficSampler, first_success
 from tests.e2e.support import wait_for
 
