@@ -8,8 +8,6 @@ import dataclasses
 import json
 import os
 import pathlib
-import subprocess
-import sys
 import time
 import uuid
 from typing import Any
@@ -42,17 +40,6 @@ def pushed_archive(tmp_path: pathlib.Path, version: str, pad: int = 0) -> pathli
     return path
 
 
-def berth_cli(live: Live, namespace: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "berth.cli.main", "-n", namespace, *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "KUBECONFIG": str(live.cluster.kubeconfig)},
-        timeout=300,
-        check=False,
-    )
-
-
 def service(name: str, image: str | None) -> dict[str, Any]:
     """A nano service; with `image`, deployed inline (each change is a new version)."""
     spec: dict[str, Any] = {"power": "nano", "scale": 1}
@@ -81,8 +68,7 @@ def test_a_pushed_image_runs_as_service_label_number_and_a_missing_one_fails_cle
     namespace, name = live_namespace, f"img-{uuid.uuid4().hex[:5]}"
     live.apply(namespace, service(name, None))
 
-    first = berth_cli(
-        live, namespace, "push-container-image", "--service-name", name, "--label", LABEL,
+    first = live.cli(namespace, "push-container-image", "--service-name", name, "--label", LABEL,
         "--image", f"oci-archive:{pushed_archive(tmp_path, 'pushed-1')}",
     )  # fmt: skip
 
@@ -97,14 +83,13 @@ def test_a_pushed_image_runs_as_service_label_number_and_a_missing_one_fails_cle
     first_success(live.endpoints, host)
     assert "hello from berth pushed-1" in https_get(live.endpoints, host).body
 
-    second = berth_cli(
-        live, namespace, "push-container-image", "--service-name", name, "--label", LABEL,
+    second = live.cli(namespace, "push-container-image", "--service-name", name, "--label", LABEL,
         "--image", f"oci-archive:{pushed_archive(tmp_path, 'pushed-2', pad=PAD)}",
     )  # fmt: skip
     assert second.returncode == 0, second.stderr
     assert f'Image ":{name}.{LABEL}.2" registered.' in second.stdout
 
-    listed = berth_cli(live, namespace, "get-container-images", "--service-name", name)
+    listed = live.cli(namespace, "get-container-images", "--service-name", name)
     digest_1 = next(
         i["digest"]
         for i in json.loads(listed.stdout)["containerImages"]
@@ -112,8 +97,7 @@ def test_a_pushed_image_runs_as_service_label_number_and_a_missing_one_fails_cle
     )
     assert live.plane.registry is not None
     source = f"docker://{live.plane.registry.host}/{namespace}/{name}/{LABEL}@{digest_1}"
-    copied = berth_cli(
-        live, namespace, "push-container-image", "--service-name", name, "--label", "copy",
+    copied = live.cli(namespace, "push-container-image", "--service-name", name, "--label", "copy",
         "--image", source,
     )  # fmt: skip
     assert copied.returncode == 0, copied.stderr
@@ -132,25 +116,19 @@ def test_a_pushed_image_runs_as_service_label_number_and_a_missing_one_fails_cle
     assert f"':{name}.{LABEL}.9' is not a registered image of service '{name}'" in message
     assert "hello from berth pushed-1" in https_get(live.endpoints, host).body
 
-    refused = berth_cli(
-        live, namespace, "delete-container-image", "--service-name", name,
+    refused = live.cli(namespace, "delete-container-image", "--service-name", name,
         "--image", f":{name}.{LABEL}.1",
     )  # fmt: skip
     assert refused.returncode != 0
     assert "in use by the current deployment" in refused.stderr
 
-    listed = json.loads(
-        berth_cli(live, namespace, "get-container-images", "--service-name", name).stdout
-    )
+    listed = json.loads(live.cli(namespace, "get-container-images", "--service-name", name).stdout)
     digest_2 = next(i["digest"] for i in listed["containerImages"] if i["image"].endswith(".2"))
-    deleted = berth_cli(
-        live, namespace, "delete-container-image", "--service-name", name,
+    deleted = live.cli(namespace, "delete-container-image", "--service-name", name,
         "--image", f":{name}.{LABEL}.2",
     )  # fmt: skip
     assert deleted.returncode == 0, deleted.stderr
-    after = json.loads(
-        berth_cli(live, namespace, "get-container-images", "--service-name", name).stdout
-    )
+    after = json.loads(live.cli(namespace, "get-container-images", "--service-name", name).stdout)
     assert [i["image"] for i in after["containerImages"]] == [
         f":{name}.copy.1",
         f":{name}.{LABEL}.1",

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from typing import Any
 
 import kubernetes
 import pytest
+from tests.e2e.live.manifests import hello_service
 from tests.e2e.live.traffic import Live
 from tests.e2e.support import wait_for
 
@@ -18,44 +16,18 @@ from devcluster.metrics_server import API_SERVICE
 pytestmark = pytest.mark.e2e
 
 
-def service(name: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "berth.dev/v1alpha1",
-        "kind": "ContainerService",
-        "metadata": {"name": name},
-        "spec": {
-            "power": "nano",
-            "scale": 1,
-            "deployment": {
-                "containers": {"web": {"image": "berth.local/hello:v1", "ports": {"80": "HTTP"}}},
-                "publicEndpoint": {"containerName": "web", "containerPort": 80},
-            },
-        },
-    }
-
-
 def metric_data(live: Live, namespace: str, name: str, metric: str) -> dict[str, Any] | None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "berth.cli.main",
-            "-n",
-            namespace,
-            "get-container-service-metric-data",
-            "--service-name",
-            name,
-            "--metric-name",
-            metric,
-            "--statistics",
-            "Average",
-            "Maximum",
-            "SampleCount",
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "KUBECONFIG": str(live.cluster.kubeconfig)},
-        check=False,
+    result = live.cli(
+        namespace,
+        "get-container-service-metric-data",
+        "--service-name",
+        name,
+        "--metric-name",
+        metric,
+        "--statistics",
+        "Average",
+        "Maximum",
+        "SampleCount",
     )
     assert result.returncode == 0, result.stderr
     data: dict[str, Any] = json.loads(result.stdout)
@@ -72,7 +44,7 @@ def test_metrics_k8s_io_is_served_by_metrics_server_not_by_a_stand_in(live: Live
 def test_a_running_pods_cpu_and_memory_come_from_metrics_server(
     live: Live, live_namespace: str
 ) -> None:
-    live.apply(live_namespace, service("measured"))
+    live.apply(live_namespace, hello_service("measured"))
     live.wait_running(live_namespace, "measured")
 
     # metrics-server scrapes every 15 s and needs two scrapes for a CPU rate.
