@@ -41,8 +41,8 @@ class Endpoint:
     def powers(self) -> list[Any]:
         return BerthClient(self.api, self.settings.namespace).powers()
 
-    def registry_login(self) -> RegistryLogin:
-        return registry_login(BerthClient(self.api, self.settings.namespace))
+    def registry_login(self, namespace: str) -> RegistryLogin:
+        return registry_login(BerthClient(self.api, self.settings.namespace), None, namespace)
 
     def answer(self, request: sigv4.Request) -> tuple[int, dict[str, Any]]:
         name: str | None = None
