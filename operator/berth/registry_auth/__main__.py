@@ -1,9 +1,11 @@
 """`python -m berth.registry_auth`: the registry's token service, configured by BERTH_* variables;
-`python -m berth.registry_auth jwks` prints the JWKS of the key (the registry's `auth.token.jwks`)."""
+`python -m berth.registry_auth jwks [FILE]` writes the JWKS of the key (the registry's
+`auth.token.jwks`)."""
 
 import http.server
 import json
 import logging
+import pathlib
 import ssl
 import sys
 import time
@@ -91,8 +93,12 @@ def main(argv: list[str]) -> int:
     except ValueError as error:
         print(f"berth-registry-auth: {error}", file=sys.stderr)
         return 1
-    if argv[1:] == ["jwks"]:
-        print(json.dumps(service.signer.jwks()))
+    if argv[1:2] == ["jwks"]:
+        jwks = json.dumps(service.signer.jwks())
+        if len(argv) > 2:  # a file, for an init container without a shell to redirect
+            pathlib.Path(argv[2]).write_text(jwks)
+        else:
+            print(jwks)
         return 0
     server = serve(settings, service)
     scheme = "https" if settings.registry_token_tls_cert else "http"
