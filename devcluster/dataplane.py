@@ -169,7 +169,7 @@ class DataPlane:
             self.work_dir / "registry",
             (ca_cert, ca_key),
             BRIDGE_IP,
-            free_tcp_ports(1)[0],
+            *free_tcp_ports(2),
         ).start()
         self.registry.write_hosts(self.node.paths.registry_hosts)
         self._store_registry_login(self.registry)
@@ -197,17 +197,17 @@ class DataPlane:
         )
 
     def _store_registry_login(self, registry: RegistryServer) -> None:
-        """The push login in Berth's namespace, where `berth push-container-image` reads it, and
-        the pull credentials the chart's operator reads (registry.pullSecret)."""
+        """The registry's address, CA and token key in Berth's namespace, where `berth
+        push-container-image` and the chart's operator (registry.tokenSecret) read them."""
         core = kubernetes.client.CoreV1Api(self._api)
         namespace = self.settings.namespace
         with contextlib.suppress(kubernetes.client.ApiException):
             core.create_namespace({"metadata": {"name": namespace}})
-        for secret in (registry.login_secret(namespace), registry.pull_secret(namespace)):
-            name = secret["metadata"]["name"]  # type: ignore[index]
-            with contextlib.suppress(kubernetes.client.ApiException):
-                core.delete_namespaced_secret(name, namespace)
-            core.create_namespaced_secret(namespace, secret)
+        secret = registry.login_secret(namespace)
+        name = secret["metadata"]["name"]  # type: ignore[index]
+        with contextlib.suppress(kubernetes.client.ApiException):
+            core.delete_namespaced_secret(name, namespace)
+        core.create_namespaced_secret(namespace, secret)
 
     def operator_env(self) -> dict[str, str]:
         """The settings an operator beside this data plane needs: its registry, and its CoreDNS

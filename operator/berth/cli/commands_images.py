@@ -3,17 +3,18 @@
 import argparse
 import re
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from berth.api import limits
 from berth.api.image import IMAGE_LABEL_PATTERN
 from berth.api.objects import ImageObject
-from berth.cli import image_records
+from berth.cli import image_manifests, image_records
 from berth.cli.arguments import Subcommands, command
 from berth.cli.client import BerthClient
 from berth.cli.errors import CliError
 from berth.cli.output import Output, table
-from berth.cli.registry_login import RegistryLogin, registry_login
+from berth.cli.registry_login import registry_login
 from berth.oci.distribution import RegistryError
 from berth.oci.image import ImageError
 from berth.oci.transports import TRANSPORTS, open_source, parse_source
@@ -176,26 +177,23 @@ def delete_image(args: argparse.Namespace, client: BerthClient) -> Output:
 def _forget_manifest(client: BerthClient, record: ImageObject, where: str | None) -> None:
     """The manifest leaves the registry unless another number of the label names it too; its
     blobs are reclaimed by the registry's garbage collection."""
-    spec = record.spec
-    others = image_records.images(client, spec.service_name)
-    if any(o.spec.label == spec.label and o.spec.digest == spec.digest for o in others):
-        return
-    try:
-        login: RegistryLogin = registry_login(client, where)
-        with login.registry() as registry:
-            registry.delete_manifest(repository(client, spec.service_name, spec.label), spec.digest)
-    except (CliError, RegistryError) as error:
-        print(f"berth: warning: the record is gone, the registry kept it: {error}", file=sys.stderr)
+    others = image_records.images(client, record.spec.service_name)
+    problems = image_manifests.delete_manifests(
+        lambda: registry_login(client, where), client.namespace, [record], others
+    )
+    for problem in problems:
+        print(
+            f"berth: warning: the record is gone, the registry kept it: {problem}", file=sys.stderr
+        )
 
 
 def create_login(args: argparse.Namespace, client: BerthClient) -> Output:
     login = registry_login(client, args.registry_secret)
-    return Output(
-        {
-            "registryLogin": {
-                "username": login.username,
-                "password": login.password,
-                "registry": login.server,
-            }
-        }
-    )
+    shape: dict[str, Any] = {
+        "username": login.username,
+        "password": login.password,
+        "registry": login.server,
+    }
+    if login.expires is not None:
+        shape["expiresAt"] = rfc3339(datetime.fromtimestamp(login.expires, UTC))
+    return Output({"registryLogin": shape})

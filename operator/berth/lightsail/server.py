@@ -15,6 +15,7 @@ from berth.cli.registry_login import RegistryLogin, registry_login
 from berth.lightsail import keys, model, operations, protocol, sigv4
 from berth.lightsail.calls import Call
 from berth.lightsail.protocol import AwsError
+from berth.render import names
 from berth.settings import Settings
 
 log = logging.getLogger("berth.lightsail")
@@ -41,8 +42,11 @@ class Endpoint:
     def powers(self) -> list[Any]:
         return BerthClient(self.api, self.settings.namespace).powers()
 
-    def registry_login(self) -> RegistryLogin:
-        return registry_login(BerthClient(self.api, self.settings.namespace))
+    def registry_login(self, namespace: str) -> RegistryLogin:
+        """A login of `namespace`, minted with the Secret in the endpoint's own namespace (the
+        release's, where its Role may read Secrets)."""
+        where = f"{self.settings.namespace}/{names.REGISTRY_LOGIN_SECRET}"
+        return registry_login(BerthClient(self.api, self.settings.namespace), where, namespace)
 
     def answer(self, request: sigv4.Request) -> tuple[int, dict[str, Any]]:
         name: str | None = None
