@@ -160,7 +160,7 @@ def test_a_pushed_image_runs_as_service_label_number_and_a_missing_one_fails_cle
     with pytest.raises(RegistryError, match=": 401 "):
         own.delete_manifest(f"{namespace}/{name}/{LABEL}", digest_1)
 
-    deleted = berth_cli(live, namespace, "delete-container-service", "--service-name", name)
+    deleted = live.cli(namespace, "delete-container-service", "--service-name", name)
     assert deleted.returncode == 0, deleted.stderr
     wait_for(lambda: records(live, namespace) == [], 60, "the service's images to go with it")
     for label in (LABEL, "copy"):
@@ -178,13 +178,13 @@ def test_another_namespace_can_neither_pull_nor_push_a_namespace_s_images(
     try:
         live.apply(namespace, service(name, None))
         live.apply(other, service(name, None))
-        pushed = berth_cli(
-            live, namespace, "push-container-image", "--service-name", name, "--label", LABEL,
+        pushed = live.cli(
+            namespace, "push-container-image", "--service-name", name, "--label", LABEL,
             "--image", f"oci-archive:{pushed_archive(tmp_path, 'tenant-a')}",
         )  # fmt: skip
         assert pushed.returncode == 0, pushed.stderr
         [record] = json.loads(
-            berth_cli(live, namespace, "get-container-images", "--service-name", name).stdout
+            live.cli(namespace, "get-container-images", "--service-name", name).stdout
         )["containerImages"]
         registry = live.plane.registry
         assert registry is not None
@@ -212,7 +212,7 @@ def test_another_namespace_can_neither_pull_nor_push_a_namespace_s_images(
 
 def cli_login(live: Live, namespace: str) -> Credentials:
     """`berth -n NAMESPACE create-container-service-registry-login`, as Lightsail's shape."""
-    made = berth_cli(live, namespace, "create-container-service-registry-login")
+    made = live.cli(namespace, "create-container-service-registry-login")
     assert made.returncode == 0, made.stderr
     login = json.loads(made.stdout)["registryLogin"]
     assert login["expiresAt"]
