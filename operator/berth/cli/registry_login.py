@@ -12,13 +12,15 @@ import pathlib
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-from kubernetes.client.rest import ApiException
+from typing import TYPE_CHECKING
 
 from berth.cli.client import BerthClient, api_message
 from berth.cli.errors import CliError
-from berth.oci.distribution import Credentials, Registry
+from berth.cli.rest import ApiError, core_path
 from berth.render import names
+
+if TYPE_CHECKING:
+    from berth.oci.distribution import Registry
 
 DEFAULT_NAMESPACE = "berth-system"
 
@@ -31,8 +33,10 @@ class RegistryLogin:
     ca_pem: str | None = None
 
     @contextlib.contextmanager
-    def registry(self) -> Iterator[Registry]:
+    def registry(self) -> Iterator["Registry"]:
         """A registry client; the CA (if any) in a temporary file for the TLS context."""
+        from berth.oci.distribution import Credentials, Registry  # only commands that push
+
         credentials = Credentials(self.username, self.password)
         if not self.ca_pem:
             yield Registry(self.server, credentials)
@@ -49,8 +53,8 @@ def registry_login(client: BerthClient, where: str | None = None) -> RegistryLog
         "/"
     )
     try:
-        secret = client.core.read_namespaced_secret(name, namespace)
-    except ApiException as error:
+        secret = client.rest.request("GET", core_path(namespace, "secrets", name))
+    except ApiError as error:
         if error.status == 404:
             raise CliError(
                 f"this cluster has no registry for registered images (no Secret {name!r} in "
@@ -58,7 +62,7 @@ def registry_login(client: BerthClient, where: str | None = None) -> RegistryLog
                 404,
             ) from error
         raise CliError(f"registry login: {api_message(error)}", error.status) from error
-    data = {k: base64.b64decode(v).decode() for k, v in (secret.data or {}).items()}
+    data = {k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()}
     missing = [k for k in ("server", "username", "password") if not data.get(k)]
     if missing:
         raise CliError(f"Secret {namespace}/{name} lacks {', '.join(missing)}")
