@@ -33,7 +33,8 @@ def connect(kubeconfig_flag: str | None, context: str | None, namespace: str | N
     """A connection and the namespace: `-n`, else the context's namespace, else `default`."""
     if in_cluster(kubeconfig_flag):
         server = kubeconfig.in_cluster(os.environ)
-        return Target(HttpRest(server), namespace or server.namespace or "default")
+        rest = _http(server, "the pod's ServiceAccount")
+        return Target(rest, namespace or server.namespace or "default")
     path = kubeconfig_path(kubeconfig_flag)
     existing = [p for p in path.split(os.pathsep) if p and pathlib.Path(p).expanduser().exists()]
     if not existing:
@@ -46,8 +47,11 @@ def connect(kubeconfig_flag: str | None, context: str | None, namespace: str | N
 
         api, from_context = kube_rest.connect(path, context)
         return Target(kube_rest.KubeRest(api), namespace or from_context or "default")
+    return Target(_http(server, f"kubeconfig {path}"), namespace or server.namespace or "default")
+
+
+def _http(server: kubeconfig.Server, what: str) -> HttpRest:
     try:
-        rest = HttpRest(server)
-    except (ValueError, OSError) as error:  # a bad URL, an unreadable CA or key
-        raise CliError(f"cannot use kubeconfig {path}: {error}") from error
-    return Target(rest, namespace or server.namespace or "default")
+        return HttpRest(server)
+    except (ValueError, OSError) as error:  # a bad URL, an unreadable CA, certificate or key
+        raise CliError(f"cannot use {what}: {error}") from error

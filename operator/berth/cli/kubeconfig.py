@@ -144,8 +144,9 @@ def _pem(data: str | None) -> str | None:
         raise CliError(f"cannot use kubeconfig: a *-data field is not base64: {error}") from error
 
 
-def in_cluster(environ: Mapping[str, str], secrets: pathlib.Path = IN_CLUSTER_DIR) -> Server:
+def in_cluster(environ: Mapping[str, str], secrets: pathlib.Path | None = None) -> Server:
     """The pod's own ServiceAccount: the API server's Service, its CA, its rotated token."""
+    secrets = secrets or IN_CLUSTER_DIR
     host, port = environ["KUBERNETES_SERVICE_HOST"], environ.get("KUBERNETES_SERVICE_PORT", "443")
     if ":" in host:  # IPv6
         host = f"[{host}]"
