@@ -1,0 +1,132 @@
+"""How long each `berth` command takes, start to exit, against a real API server.
+
+Starts an embedded control plane with Berth's API installed (no operator: these commands read
+and write objects, they do not wait for reconciles), makes one service and one deployment,
+then runs every command --runs times as a user would (a new process each time) and prints the
+median and 90th percentile of the wall time, beside `kubectl get csvc` for scale.
+
+    python -m bench.cli_start --runs 10
+    python -m bench.cli_start --pythonpath /tmp/old/operator   # another checkout's CLI
+    python -m bench.cli_start --importtime                      # the slowest imports too
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+from bench.stage import staged
+from devcluster.cluster import Cluster
+
+NAMESPACE = "cli-bench"
+SERVICE = "web"
+COMMANDS = {
+    "--help": ["--help"],
+    "ls": ["ls"],
+    "get-container-services": ["get-container-services", "--service-name", SERVICE],
+    "get-container-service-deployments": [
+        "get-container-service-deployments",
+        "--service-name",
+        SERVICE,
+    ],
+    "get-container-log": ["get-container-log", "--service-name", SERVICE, "--container-name", "c"],
+    "get-container-service-powers": ["get-container-service-powers"],
+    "list-access-keys": ["list-access-keys"],
+    "create-access-key": ["create-access-key"],
+}
+CONTENT = {"containers": {"c": {"image": "nginx:1.27", "ports": {"80": "HTTP"}}}}
+# The entry point `berth` (berth.cli.main:main), with the interpreter of this process.
+ENTRY = "import sys; from berth.cli.main import main; sys.exit(main())"
+
+
+def objects() -> str:
+    service = {
+        "apiVersion": "berth.dev/v1alpha1",
+        "kind": "ContainerService",
+        "metadata": {"name": SERVICE},
+        "spec": {"power": "nano", "scale": 1},
+    }
+    version = {
+        "apiVersion": "berth.dev/v1alpha1",
+        "kind": "ContainerServiceDeployment",
+        "metadata": {"name": f"{SERVICE}-v1"},
+        "spec": {"serviceName": SERVICE, **CONTENT},
+    }
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": [service, version]})
+
+
+def timed(argv: Sequence[str], env: dict[str, str]) -> float:
+    began = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    took = time.perf_counter() - began
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr}")
+    return took
+
+
+def summary(times: list[float]) -> dict[str, float]:
+    ordered = sorted(times)
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+    return {"median": round(statistics.median(ordered), 3), "p90": round(p90, 3)}
+
+
+def slowest_imports(argv: Sequence[str], env: dict[str, str], top: int) -> list[str]:
+    """`python -X importtime`'s top entries by cumulative time (microseconds)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", *argv[1:]], env=env, capture_output=True, text=True
+    )
+    rows = []
+    for line in done.stderr.splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
+        if match:
+            rows.append((int(match[2]), len(match[3]) // 2, match[4]))
+    rows.sort(reverse=True)
+    return [
+        f"{cumulative / 1000:7.1f} ms  {'  ' * depth}{name}"
+        for cumulative, depth, name in rows[:top]
+    ]
+
+
+def measure(cluster: Cluster, runs: int, pythonpath: str | None, importtime: bool) -> None:
+    env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    base = [sys.executable, "-c", ENTRY]
+    kubectl = [str(cluster.bin_dir / "kubectl"), "--kubeconfig", str(cluster.kubeconfig)]
+    rows = {"kubectl get csvc": [*kubectl, "get", "csvc", "-n", NAMESPACE]}
+    rows.update({name: [*base, "-n", NAMESPACE, *args] for name, args in COMMANDS.items()})
+    results = {}
+    for name, argv in rows.items():
+        timed(argv, env)  # one untimed run: the file cache, like any second run of a command
+        results[name] = summary([timed(argv, env) for _ in range(runs)])
+        print(
+            f"{name:36} median {results[name]['median']:.3f} s   p90 {results[name]['p90']:.3f} s",
+            flush=True,
+        )
+    print(json.dumps({"runs": runs, "pythonpath": pythonpath, "seconds": results}))
+    if importtime:
+        for name in ("--help", "ls"):
+            print(f"\nslowest imports of `berth {name}` (cumulative):")
+            print("\n".join(slowest_imports(rows[name], env, 15)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--pythonpath", help="PYTHONPATH for the CLI (another checkout)")
+    parser.add_argument("--importtime", action="store_true", help="also list the slowest imports")
+    args = parser.parse_args()
+    with staged(NAMESPACE) as (cluster, _):
+        cluster.kubectl("apply", "-n", NAMESPACE, "-f", "-", input=objects())
+        measure(cluster, args.runs, args.pythonpath, args.importtime)
+
+
+if __name__ == "__main__":
+    main()
