@@ -9,6 +9,7 @@ import json
 import pathlib
 import ssl
 import tempfile
+import time
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -18,11 +19,16 @@ from berth.cli.rest import ACCEPT, JSON, ApiError, Query, Unreachable
 TIMEOUT_SECONDS = 60.0
 USER_AGENT = "berth-cli"
 # A request on a kept-alive connection the server has since closed fails before it is read;
-# these are sent again once on a new connection. A POST is not: it might have been read.
+# these are sent again once on a new connection. A POST is not: it might have been read. So
+# that a POST rarely meets a closed connection, one idle this long is not reused.
 _RESENDABLE = {"GET", "HEAD", "PUT", "PATCH", "DELETE"}
+IDLE_SECONDS = 5.0
 
 
 class HttpRest:
+    """One connection at a time, for one thread: a CLI process. (The Lightsail endpoint, which
+    serves requests on many threads, uses kube_rest's pooled client.)"""
+
     def __init__(self, server: Server, timeout: float = TIMEOUT_SECONDS) -> None:
         url = urlsplit(server.url)
         if url.scheme not in ("http", "https") or not url.hostname:
@@ -35,6 +41,7 @@ class HttpRest:
         self._timeout = timeout
         self._tls = tls_context(server) if self._https else None
         self._connection: http.client.HTTPConnection | None = None
+        self._used = 0.0
 
     def request(
         self,
@@ -77,6 +84,8 @@ class HttpRest:
     def _exchange(
         self, method: str, target: str, payload: bytes | None, headers: dict[str, str]
     ) -> tuple[int, str, str, str]:
+        if time.monotonic() - self._used > IDLE_SECONDS:
+            self.close()
         for attempt in range(2):
             reused = self._connection is not None
             connection = self._connection or self._connect()
@@ -93,6 +102,7 @@ class HttpRest:
             except (OSError, http.client.HTTPException) as error:  # ssl.SSLError is an OSError
                 self.close()
                 raise Unreachable(_describe(error)) from error
+            self._used = time.monotonic()
             if response.will_close:
                 self.close()
             kind = response.getheader("Content-Type") or ""
