@@ -3,10 +3,11 @@
 Starts an embedded control plane with Berth's API installed (no operator: these commands read
 and write objects, they do not wait for reconciles), makes one service and one deployment,
 then runs every command --runs times as a user would (a new process each time) and prints the
-median and 90th percentile of the wall time, beside `kubectl get csvc` for scale.
+median and 90th percentile of the wall time, and the median CPU time (user + system, which
+the load of a shared machine changes far less), beside `kubectl get csvc` for scale.
 
     python -m bench.cli_start --runs 10
-    python -m bench.cli_start --pythonpath /tmp/old/operator   # another checkout's CLI
+    python -m bench.cli_start --compare /tmp/old/operator   # and another checkout's, in turns
     python -m bench.cli_start --importtime                      # the slowest imports too
 """
 
@@ -16,11 +17,13 @@ import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bench.stage import staged
 from devcluster.cluster import Cluster
@@ -62,13 +65,22 @@ def objects() -> str:
     return json.dumps({"apiVersion": "v1", "kind": "List", "items": [service, version]})
 
 
-def timed(argv: Sequence[str], env: dict[str, str]) -> float:
+@dataclass(frozen=True)
+class Run:
+    wall: float  # seconds from start to exit, what a user waits
+    cpu: float  # user + system seconds of the process: what the load of the machine changes least
+
+
+def timed(argv: Sequence[str], env: dict[str, str]) -> Run:
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-    took = time.perf_counter() - began
+    wall = time.perf_counter() - began
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} exited {done.returncode}: {done.stderr}")
-    return took
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    return Run(wall, cpu)
 
 
 def summary(times: list[float]) -> dict[str, float]:
@@ -94,38 +106,62 @@ def slowest_imports(argv: Sequence[str], env: dict[str, str], top: int) -> list[
     ]
 
 
-def measure(cluster: Cluster, runs: int, pythonpath: str | None, importtime: bool) -> None:
-    env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
-    if pythonpath:
-        env["PYTHONPATH"] = pythonpath
+def measure(cluster: Cluster, runs: int, variants: dict[str, str | None], importtime: bool) -> None:
+    """Each command of each variant (a name and the PYTHONPATH of its checkout) `runs` times,
+    the variants taking turns so that a change in the machine's load falls on all of them."""
+    envs = {}
+    for variant, pythonpath in variants.items():
+        envs[variant] = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
+        if pythonpath:
+            envs[variant]["PYTHONPATH"] = pythonpath
     base = [sys.executable, "-c", ENTRY]
     kubectl = [str(cluster.bin_dir / "kubectl"), "--kubeconfig", str(cluster.kubeconfig)]
     rows = {"kubectl get csvc": [*kubectl, "get", "csvc", "-n", NAMESPACE]}
     rows.update({name: [*base, "-n", NAMESPACE, *args] for name, args in COMMANDS.items()})
-    results = {}
+    results: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
     for name, argv in rows.items():
-        timed(argv, env)  # one untimed run: the file cache, like any second run of a command
-        results[name] = summary([timed(argv, env) for _ in range(runs)])
-        print(
-            f"{name:36} median {results[name]['median']:.3f} s   p90 {results[name]['p90']:.3f} s",
-            flush=True,
-        )
-    print(json.dumps({"runs": runs, "pythonpath": pythonpath, "seconds": results}))
+        # kubectl is the same whichever checkout: timed once, as the first variant's.
+        turns = list(variants)[:1] if name.startswith("kubectl") else list(variants)
+        measured: dict[str, list[Run]] = {v: [] for v in turns}
+        for variant in turns:
+            timed(argv, envs[variant])  # one untimed run: the file cache, as for any second run
+        for _ in range(runs):
+            for variant in turns:
+                measured[variant].append(timed(argv, envs[variant]))
+        results[name] = {}
+        for variant, found in measured.items():
+            wall = summary([r.wall for r in found])
+            cpu = summary([r.cpu for r in found])
+            results[name][variant] = {"wall": wall, "cpu": cpu}
+            print(
+                f"{name:34} {variant:8} wall median {wall['median']:.3f} s p90 {wall['p90']:.3f} s"
+                f"   cpu median {cpu['median']:.3f} s",
+                flush=True,
+            )
+    print(json.dumps({"runs": runs, "variants": variants, "seconds": results}))
     if importtime:
         for name in ("--help", "ls"):
-            print(f"\nslowest imports of `berth {name}` (cumulative):")
-            print("\n".join(slowest_imports(rows[name], env, 15)))
+            for variant in variants:
+                print(f"\nslowest imports of `berth {name}` ({variant}, cumulative):")
+                print("\n".join(slowest_imports(rows[name], envs[variant], 15)))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--pythonpath", help="PYTHONPATH for the CLI (another checkout)")
+    parser.add_argument(
+        "--compare",
+        metavar="PYTHONPATH",
+        help="also time the CLI of another checkout (its operator/ directory), taking turns",
+    )
     parser.add_argument("--importtime", action="store_true", help="also list the slowest imports")
     args = parser.parse_args()
     with staged(NAMESPACE) as (cluster, _):
         cluster.kubectl("apply", "-n", NAMESPACE, "-f", "-", input=objects())
-        measure(cluster, args.runs, args.pythonpath, args.importtime)
+        variants: dict[str, str | None] = {"this": None}
+        if args.compare:
+            variants["compared"] = args.compare
+        measure(cluster, args.runs, variants, args.importtime)
 
 
 if __name__ == "__main__":
