@@ -12,7 +12,7 @@ import yaml
 
 from berth.cli import kubeconfig
 from berth.cli.errors import CliError
-from berth.cli.http_rest import HttpRest, tls_context
+from berth.cli.http_rest import HttpRest, retry_delay, tls_context
 from berth.cli.kubeconfig import NeedsKubernetes, Server
 from devcluster.certs import write_certs
 
@@ -186,3 +186,23 @@ def test_an_unreadable_client_key_fails_before_any_request(tmp_path: pathlib.Pat
 def test_insecure_skip_tls_verify_verifies_nothing() -> None:
     context = tls_context(Server(url="https://h:1", insecure=True))
     assert context.verify_mode == ssl.CERT_NONE and not context.check_hostname
+
+
+@pytest.mark.parametrize(
+    ("method", "status", "retry_after", "attempt", "delay"),
+    [
+        ("GET", 429, "1", 1, 1.0),  # "storage is (re)initializing", max-in-flight
+        ("POST", 429, "2", 3, 2.0),  # a 429 was not served: a write may go again
+        ("GET", 503, "1", 1, 1.0),
+        ("POST", 503, "1", 1, None),  # a write that failed later may have been done
+        ("GET", 429, None, 1, None),  # no Retry-After: the server did not say "later"
+        ("GET", 429, "soon", 1, None),
+        ("GET", 429, "600", 1, 10.0),
+        ("GET", 429, "1", 10, None),  # the tenth try was the last
+        ("GET", 404, "1", 1, None),
+    ],
+)
+def test_a_refusal_with_retry_after_is_tried_again_as_client_go_does(
+    method: str, status: int, retry_after: str | None, attempt: int, delay: float | None
+) -> None:
+    assert retry_delay(method, status, retry_after, attempt) == delay

@@ -23,6 +23,11 @@ USER_AGENT = "berth-cli"
 # that a POST rarely meets a closed connection, one idle this long is not reused.
 _RESENDABLE = {"GET", "HEAD", "PUT", "PATCH", "DELETE"}
 IDLE_SECONDS = 5.0
+# client-go's answer to a server that says "later" (Retry-After): that many seconds, up to ten
+# tries. A 429 was not served, so any request may be sent again; a 5xx only a read.
+RETRY_ATTEMPTS = 10
+MAX_RETRY_AFTER_SECONDS = 10.0
+_READS = {"GET", "HEAD"}
 
 
 class HttpRest:
@@ -60,10 +65,18 @@ class HttpRest:
             payload = json.dumps(body).encode()
             headers["Content-Type"] = content_type
         target = self._base + path + (f"?{urlencode(list(query))}" if query else "")
-        status, reason, kind, text = self._exchange(method, target, payload, headers)
-        if not 200 <= status < 300:
-            raise ApiError(status, reason, text)
-        if "json" in kind and text:
+        attempt = 1
+        while True:
+            status, reason, answer, said = self._exchange(method, target, payload, headers)
+            text = answer.decode(errors="replace")
+            if 200 <= status < 300:
+                break
+            delay = retry_delay(method, status, said.get("retry-after"), attempt)
+            if delay is None:
+                raise ApiError(status, reason, text)
+            time.sleep(delay)
+            attempt += 1
+        if "json" in said.get("content-type", "") and text:
             return json.loads(text)
         return text
 
@@ -83,7 +96,8 @@ class HttpRest:
 
     def _exchange(
         self, method: str, target: str, payload: bytes | None, headers: dict[str, str]
-    ) -> tuple[int, str, str, str]:
+    ) -> tuple[int, str, bytes, dict[str, str]]:
+        """Status, reason, body and headers (names in lower case) of one request."""
         if time.monotonic() - self._used > IDLE_SECONDS:
             self.close()
         for attempt in range(2):
@@ -93,7 +107,7 @@ class HttpRest:
             try:
                 connection.request(method, target, body=payload, headers=headers)
                 response = connection.getresponse()
-                data = response.read()
+                body = response.read()
             except (ConnectionResetError, BrokenPipeError, http.client.BadStatusLine) as error:
                 self.close()
                 if reused and attempt == 0 and method in _RESENDABLE:
@@ -105,8 +119,8 @@ class HttpRest:
             self._used = time.monotonic()
             if response.will_close:
                 self.close()
-            kind = response.getheader("Content-Type") or ""
-            return response.status, response.reason, kind, data.decode(errors="replace")
+            said = {name.lower(): value for name, value in response.getheaders()}
+            return response.status, response.reason, body, said
         raise AssertionError("unreachable: the loop returns or raises")
 
     def _connect(self) -> http.client.HTTPConnection:
@@ -115,6 +129,15 @@ class HttpRest:
                 self._host, self._port, timeout=self._timeout, context=self._tls
             )
         return http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+
+
+def retry_delay(method: str, status: int, retry_after: str | None, attempt: int) -> float | None:
+    """Seconds to wait before sending a refused request again, or None to give up."""
+    if attempt >= RETRY_ATTEMPTS or retry_after is None or not retry_after.strip().isdigit():
+        return None
+    if status != 429 and not (status >= 500 and method in _READS):
+        return None
+    return min(float(retry_after), MAX_RETRY_AFTER_SECONDS)
 
 
 def tls_context(server: Server) -> ssl.SSLContext:
