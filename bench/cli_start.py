@@ -21,6 +21,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,12 +107,24 @@ def slowest_imports(argv: Sequence[str], env: dict[str, str], top: int) -> list[
     ]
 
 
-def measure(cluster: Cluster, runs: int, variants: dict[str, str | None], importtime: bool) -> None:
+def measure(
+    cluster: Cluster,
+    runs: int,
+    variants: dict[str, str | None],
+    importtime: bool,
+    pycache: str | None,
+) -> None:
     """Each command of each variant (a name and the PYTHONPATH of its checkout) `runs` times,
     the variants taking turns so that a change in the machine's load falls on all of them."""
+    common = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
+    if pycache:
+        # Compiled modules kept, as an installed CLI has them, in a directory of this run's:
+        # neither the checkout nor the virtualenv gets a __pycache__.
+        common.pop("PYTHONDONTWRITEBYTECODE", None)
+        common["PYTHONPYCACHEPREFIX"] = pycache
     envs = {}
     for variant, pythonpath in variants.items():
-        envs[variant] = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
+        envs[variant] = dict(common)
         if pythonpath:
             envs[variant]["PYTHONPATH"] = pythonpath
     base = [sys.executable, "-c", ENTRY]
@@ -138,7 +151,10 @@ def measure(cluster: Cluster, runs: int, variants: dict[str, str | None], import
                 f"   cpu median {cpu['median']:.3f} s",
                 flush=True,
             )
-    print(json.dumps({"runs": runs, "variants": variants, "seconds": results}))
+    compiled = "kept" if pycache else "as the environment says"
+    print(
+        json.dumps({"runs": runs, "variants": variants, "bytecode": compiled, "seconds": results})
+    )
     if importtime:
         for name in ("--help", "ls"):
             for variant in variants:
@@ -155,13 +171,21 @@ def main() -> None:
         help="also time the CLI of another checkout (its operator/ directory), taking turns",
     )
     parser.add_argument("--importtime", action="store_true", help="also list the slowest imports")
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="compile as the environment says (PYTHONDONTWRITEBYTECODE=1: every run compiles "
+        "every module it imports), not with compiled modules kept as an installed CLI has them",
+    )
     args = parser.parse_args()
     with staged(NAMESPACE) as (cluster, _):
         cluster.kubectl("apply", "-n", NAMESPACE, "-f", "-", input=objects())
         variants: dict[str, str | None] = {"this": None}
         if args.compare:
             variants["compared"] = args.compare
-        measure(cluster, args.runs, variants, args.importtime)
+        with tempfile.TemporaryDirectory(prefix="berth-cli-bench-pycache-") as pycache:
+            chosen = None if args.no_bytecode_cache else pycache
+            measure(cluster, args.runs, variants, args.importtime, chosen)
 
 
 if __name__ == "__main__":
