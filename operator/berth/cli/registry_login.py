@@ -16,14 +16,16 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-from kubernetes.client.rest import ApiException
+from typing import TYPE_CHECKING
 
 from berth.cli.client import BerthClient, api_message
 from berth.cli.errors import CliError
-from berth.oci.distribution import Credentials, Registry
+from berth.cli.rest import ApiError, core_path
 from berth.registry_auth import logins
 from berth.render import names
+
+if TYPE_CHECKING:
+    from berth.oci.distribution import Registry
 
 DEFAULT_NAMESPACE = "berth-system"
 TOKEN_KEY = "token.key"
@@ -40,8 +42,10 @@ class RegistryLogin:
     expires: int | None = None  # Unix seconds; None: the shared login, which does not expire
 
     @contextlib.contextmanager
-    def registry(self) -> Iterator[Registry]:
+    def registry(self) -> Iterator["Registry"]:
         """A registry client; the CA (if any) in a temporary file for the TLS context."""
+        from berth.oci.distribution import Credentials, Registry  # only commands that push
+
         credentials = Credentials(self.username, self.password)
         if not self.ca_pem:
             yield Registry(self.server, credentials)
@@ -61,8 +65,8 @@ def registry_login(
         where or f"{DEFAULT_NAMESPACE}/{names.REGISTRY_LOGIN_SECRET}"
     ).partition("/")
     try:
-        secret = client.core.read_namespaced_secret(name, secret_namespace)
-    except ApiException as error:
+        secret = client.rest.request("GET", core_path(secret_namespace, "secrets", name))
+    except ApiError as error:
         if error.status == 404:
             raise CliError(
                 f"this cluster has no registry for registered images (no Secret {name!r} in "
@@ -70,7 +74,7 @@ def registry_login(
                 404,
             ) from error
         raise CliError(f"registry login: {api_message(error)}", error.status) from error
-    data = {k: base64.b64decode(v).decode() for k, v in (secret.data or {}).items()}
+    data = {k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()}
     if not data.get("server"):
         raise CliError(f"Secret {secret_namespace}/{name} lacks server")
     if data.get(TOKEN_KEY):
