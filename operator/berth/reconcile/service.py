@@ -53,9 +53,10 @@ async def reconcile(ctx: Context, key: Key) -> float | None:
     Returns when to look again (seconds), or None. Errors other than an expected conflict
     go to the work queue, which logs them and retries with backoff.
     """
-    # First, and whether or not the service still exists: its deleted records wait for this.
-    manifests_retry = await image_manifests.reconcile(ctx, key)
     retry = await _reconcile_service(ctx, key)
+    # After the service (a slow registry holds back no rollout), and whether or not the service
+    # still exists: its deleted records wait for this.
+    manifests_retry = await image_manifests.reconcile(ctx, key)
     if manifests_retry is None:
         return retry
     return manifests_retry if retry is None else min(retry, manifests_retry)
@@ -160,8 +161,12 @@ async def _numbered(
 
 
 def _images(ctx: Context, key: Key) -> list[ImageObject]:
+    """The service's registered images; a deleted one waiting for its manifest to leave the
+    registry (reconcile.image_manifests) resolves no more, as if it were gone already."""
     parsed = []
     for body in lookups.images_of(ctx.store, key):
+        if body["metadata"].get("deletionTimestamp"):
+            continue
         try:
             parsed.append(parse_image(body))
         except ValidationError:
