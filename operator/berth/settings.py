@@ -157,6 +157,15 @@ class Settings(BaseSettings):
         default=None, description="PEM certificate chain; with the key, serve HTTPS."
     )
     registry_token_tls_key: str | None = Field(default=None, description="PEM private key.")
+    # Deleted records take their manifests out of the registry (docs/registered-images.md):
+    # with the token key the operator mints a login of the record's namespace, else it uses the
+    # pull credentials. False: the operator neither adds nor removes the records' finalizer.
+    registry_delete_manifests: bool = Field(
+        default=True, description="Delete a deleted ContainerImage's manifest from the registry."
+    )
+    registry_ca: str = Field(
+        default="", description="PEM of the CA the registry's certificate is checked against."
+    )
 
     leader_election: bool = Field(
         default=True,

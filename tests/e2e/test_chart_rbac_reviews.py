@@ -129,6 +129,8 @@ OPERATOR_NEEDS = [
     Ask("watch", "certificates", group="cert-manager.io"),
     # The private zone, one ConfigMap of the release namespace, by name.
     Ask("patch", "configmaps", name="berth-private-zone", namespace="release"),
+    # Registered images' finalizer: a deleted one's manifest leaves the registry first.
+    Ask("patch", "containerimages", group="berth.dev"),
 ]
 # Least privilege: what the operator never does, so the chart must not grant it.
 OPERATOR_NEVER = [

@@ -62,7 +62,8 @@ def test_an_existing_registry_with_the_token_key_needs_no_shared_pull_login(
     )  # fmt: skip
 
     assert env_refs(operator_container(keyed)) == {
-        "BERTH_REGISTRY_TOKEN_KEY": ("reg-key", "token.key")
+        "BERTH_REGISTRY_TOKEN_KEY": ("reg-key", "token.key"),
+        "BERTH_REGISTRY_CA": ("reg-key", "ca.crt"),
     }
     assert env_refs(operator_container(shared)) == {
         "BERTH_REGISTRY_PULL_USERNAME": ("reg-pull", "username"),

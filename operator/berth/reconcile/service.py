@@ -24,7 +24,7 @@ from berth.api.service import ServiceStatus, VersionLedger
 from berth.kube import resources
 from berth.kube.client import Conflict
 from berth.kube.resources import Key, key_of
-from berth.reconcile import apply, failure_logs, lookups, network, plan
+from berth.reconcile import apply, failure_logs, image_manifests, lookups, network, plan
 from berth.reconcile import versions as version_ops
 from berth.reconcile.context import Context, now
 from berth.reconcile.writes import Emit, Patch, SetFinalizer
@@ -53,6 +53,16 @@ async def reconcile(ctx: Context, key: Key) -> float | None:
     Returns when to look again (seconds), or None. Errors other than an expected conflict
     go to the work queue, which logs them and retries with backoff.
     """
+    retry = await _reconcile_service(ctx, key)
+    # After the service (a slow registry holds back no rollout), and whether or not the service
+    # still exists: its deleted records wait for this.
+    manifests_retry = await image_manifests.reconcile(ctx, key)
+    if manifests_retry is None:
+        return retry
+    return manifests_retry if retry is None else min(retry, manifests_retry)
+
+
+async def _reconcile_service(ctx: Context, key: Key) -> float | None:
     body = ctx.store.get(resources.SERVICE, key)
     if body is None:
         await _wait_for_service(ctx, key)
@@ -151,8 +161,12 @@ async def _numbered(
 
 
 def _images(ctx: Context, key: Key) -> list[ImageObject]:
+    """The service's registered images; a deleted one waiting for its manifest to leave the
+    registry (reconcile.image_manifests) resolves no more, as if it were gone already."""
     parsed = []
     for body in lookups.images_of(ctx.store, key):
+        if body["metadata"].get("deletionTimestamp"):
+            continue
         try:
             parsed.append(parse_image(body))
         except ValidationError:

@@ -6,6 +6,8 @@ from berth.api import domains, limits
 
 SERVICE_FINALIZER = f"{limits.GROUP}/cleanup"
 ACTIVE_VERSION_FINALIZER = f"{limits.GROUP}/active-version"
+# On ContainerImage records: the record goes once its manifest has left the registry.
+IMAGE_FINALIZER = f"{limits.GROUP}/registry-manifest"
 VERSION_LABEL = f"{limits.GROUP}/version"
 SERVICE_LABEL = f"{limits.GROUP}/service"
 INLINE_ANNOTATION = f"{limits.GROUP}/inline-hash"
