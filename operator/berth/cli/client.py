@@ -152,8 +152,15 @@ class BerthClient:
 
     def delete_service(self, name: str) -> None:
         try:
+            # Foreground: the service stays, DELETING, until what it owns is gone (Lightsail
+            # shows DELETING too); a background deletion would remove it at once.
             self.custom.delete_namespaced_custom_object(
-                limits.GROUP, limits.VERSION, self.namespace, SERVICES, name
+                limits.GROUP,
+                limits.VERSION,
+                self.namespace,
+                SERVICES,
+                name,
+                propagation_policy="Foreground",
             )
         except ApiException as error:
             raise self._fail(error, f"container service {name!r}") from error

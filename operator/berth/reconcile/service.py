@@ -24,7 +24,7 @@ from berth.api.service import ServiceStatus, VersionLedger
 from berth.kube import resources
 from berth.kube.client import Conflict
 from berth.kube.resources import Key, key_of
-from berth.reconcile import apply, failure_logs, lookups, network, plan
+from berth.reconcile import apply, failure_logs, lookups, network, orphans, plan
 from berth.reconcile import versions as version_ops
 from berth.reconcile.context import Context, now
 from berth.reconcile.writes import Emit, Patch, SetFinalizer
@@ -55,8 +55,9 @@ async def reconcile(ctx: Context, key: Key) -> float | None:
     """
     body = ctx.store.get(resources.SERVICE, key)
     if body is None:
+        await orphans.release(ctx, key)
         await _wait_for_service(ctx, key)
-        network.sync_zone_soon(ctx, key[1])  # a service gone without its finalizer
+        network.sync_zone_soon(ctx, key[1])  # a service gone: its private name leaves the zone
         return None
     with metrics.reconcile_outcome(resources.SERVICE.kind) as outcome:
         try:
@@ -86,8 +87,10 @@ async def _wait_for_service(ctx: Context, key: Key) -> None:
     for body in lookups.versions_of(ctx.store, key):
         status = body.get("status") or {}
         conditions = status.get("conditions") or []
-        if status.get("version") or any(
-            c.get("reason") == version_status.SERVICE_NOT_FOUND for c in conditions
+        if (
+            body["metadata"].get("deletionTimestamp")
+            or status.get("version")
+            or any(c.get("reason") == version_status.SERVICE_NOT_FOUND for c in conditions)
         ):
             continue
         generation = body["metadata"].get("generation", 1)
@@ -137,13 +140,9 @@ def _versions(ctx: Context, key: Key) -> list[VersionObject]:
 async def _numbered(
     ctx: Context, service: ContainerServiceObject
 ) -> tuple[ContainerServiceObject, list[VersionObject], VersionLedger]:
-    """The service with its finalizer, its versions adopted and numbered, the inline one made."""
+    """The service with its versions adopted and numbered, the inline one made. No finalizer:
+    what a deleted service held is let go level-based (orphans.py)."""
     key = (service.namespace, service.name)
-    if names.SERVICE_FINALIZER not in service.metadata.finalizers:
-        await apply.set_finalizer(
-            ctx, SetFinalizer(resources.SERVICE, key, names.SERVICE_FINALIZER, True)
-        )
-        service = parse_service(ctx.store.get(resources.SERVICE, key) or {})
     await version_ops.adopt(ctx, service, _versions(ctx, key))
     service, versions, ledger = await version_ops.number(ctx, service, _versions(ctx, key))
     versions, ledger = await version_ops.materialize_inline(ctx, service, versions, ledger)
@@ -238,8 +237,9 @@ def _count_transition(patch: Body) -> None:
 
 
 async def finalize(ctx: Context, service: ContainerServiceObject, body: Body) -> None:
-    """DELETING: release versions' finalizers, names and claims, then our own finalizer;
-    owner references do the rest."""
+    """DELETING (a deletion that waits: foreground, or a service an older Berth gave its
+    finalizer): release versions' finalizers, names and claims, then that finalizer if it is
+    there; owner references do the rest."""
     key = (service.namespace, service.name)
     versions = _versions(ctx, key)
     snap = snapshot(ctx, service, versions, service.status.versions or VersionLedger(), None)
