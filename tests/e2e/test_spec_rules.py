@@ -328,6 +328,8 @@ def test_claims_are_released_when_the_operator_was_down_during_the_deletion(
 
     wait_for(lambda: not claims(api, domain), 60, "the domain's claim released")
     wait_for(lambda: not claims(api, f"{name}.service.local"), 60, "the private name released")
+    # Its ACTIVE version, deleted by the garbage collector, was held by its finalizer only.
+    wait_for(lambda: not berth.versions(name), 60, "the version gone")
     wait_for(
         lambda: (
             berth.custom.list_namespaced_custom_object(

@@ -4,6 +4,7 @@ writes and no others. Pure: no API server, no clock."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from berth.kube import resources
 from berth.reconcile import plan
 from berth.reconcile.writes import Apply, Delete, Emit, Patch, SetFinalizer, Write
 from berth.render import names
+from berth.status import progress
 from berth.status.network import Network
 
 NANO = DEFAULT_POWERS["nano"]
@@ -282,6 +284,26 @@ def test_events_announce_a_version_active_and_running_and_nothing_status_alone_s
     writes = plan.statuses(disabled, disabled.versions_plan())
     assert ("status", "ContainerService", SERVICE, "DISABLED") in summary(writes)
     assert announced(writes) == []
+
+
+def test_a_rollouts_progress_waits_for_its_end_unless_it_takes_longer_than_the_hold() -> None:
+    v1 = with_finalizer(endpoint_version(1, "ACTIVATING"))
+    pods_up = served(snapshot(versions=[v1]), 1, ready=False)
+    assert pods_up.deployment is not None
+    # Taken up by its controller, no pod made yet.
+    applied = {**pods_up.deployment, "status": {"observedGeneration": 1}}
+    started = with_status_of(dataclasses.replace(pods_up, deployment=applied, pods=[]))
+    assert started.service.status.state == "DEPLOYING"
+    # The Deployment's pods came up, not healthy yet: the same state, another stateDetail.
+    progressed = dataclasses.replace(started, deployment=pods_up.deployment, pods=pods_up.pods)
+    assert plan.new_status(progressed, progressed.versions_plan()).state_detail != (
+        started.service.status.state_detail
+    )
+
+    assert reconciled(progressed) == []
+    later = dataclasses.replace(progressed, now=NOW + timedelta(seconds=progress.HOLD_SECONDS))
+    progress_only = ["conditions", "replicas", "stateDetail"]
+    assert reconciled(later) == [("status", "ContainerService", SERVICE, progress_only)]
 
 
 def test_deleting_says_so_once_and_releases_every_versions_finalizer() -> None:

@@ -24,6 +24,7 @@ from berth.reconcile.writes import Apply, Delete, Emit, Patch, SetFinalizer, Wri
 from berth.render import events, images, ingress, labels, names, network, workload
 from berth.render import versions as version_manifests
 from berth.settings import HealthChecks, Settings
+from berth.status import progress
 from berth.status import rollout as rollout_status
 from berth.status import service as service_status
 from berth.status import versions as version_status
@@ -276,7 +277,7 @@ def new_status(snap: Snapshot, plan: version_status.VersionPlan) -> ServiceStatu
 def _service_status(snap: Snapshot, plan: version_status.VersionPlan) -> list[Write]:
     old, new = snap.service.status, new_status(snap, plan)
     old_wire, new_wire = old.to_wire(), new.to_wire()
-    if old_wire == new_wire:
+    if old_wire == new_wire or progress.held_for(old, new, snap.now) is not None:
         return []
     writes: list[Write] = [
         Patch(resources.SERVICE, snap.key, {"status": merge_patch(old_wire, new_wire)})

@@ -29,8 +29,8 @@ from berth.reconcile import versions as version_ops
 from berth.reconcile.context import Context, now
 from berth.reconcile.writes import Emit, Patch, SetFinalizer
 from berth.render import events, ingress, names
+from berth.status import progress, stall
 from berth.status import service as service_status
-from berth.status import stall
 from berth.status import versions as version_status
 from berth.status.network import Network
 
@@ -224,7 +224,12 @@ async def _converge(ctx: Context, service: ContainerServiceObject) -> float | No
     stored = (ctx.store.get(resources.SERVICE, after.key) or after.body).get("status") or {}
     conditions = [Condition.model_validate(c) for c in stored.get("conditions") or []]
     deadline = timedelta(seconds=ctx.settings.certificate_deadline_seconds)
-    waits = (stall.recheck_in(conditions, after.now, deadline), names_held.recheck_dns_in)
+    waits = (
+        stall.recheck_in(conditions, after.now, deadline),
+        names_held.recheck_dns_in,
+        # A rollout's progress held back (status/progress.py) is written once the hold is over.
+        progress.recheck_in(conditions, after.now) if stored.get("state") == "DEPLOYING" else None,
+    )
     return min((w for w in waits if w is not None), default=None)
 
 
