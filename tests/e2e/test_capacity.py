@@ -239,10 +239,13 @@ def test_transitions_a_user_acts_on_are_events_and_the_rest_only_status(
 ) -> None:
     start(cluster, berth, "story")
 
-    reasons = wait_for(
-        lambda: (r := {e.reason for e in berth.events("story")}) >= {"StateRunning"} and r,
-        what="events",
-    )
+    def told() -> set[str]:
+        """Reasons of the events about the service itself (not its Deployment's)."""
+        return {
+            e.reason for e in berth.events("story") if e.involved_object.kind == "ContainerService"
+        }
+
+    reasons = wait_for(lambda: (r := told()) >= {"StateRunning"} and r, what="events")
     assert reasons == {"VersionActive", "StateRunning"}
 
 
