@@ -133,7 +133,13 @@ class BerthClient:
 
     def delete_service(self, name: str) -> None:
         try:
-            self.rest.request("DELETE", self.berth_path(SERVICES, name))
+            # Foreground: the service stays, DELETING, until what it owns is gone (Lightsail
+            # shows DELETING too); a background deletion would remove it at once.
+            self.rest.request(
+                "DELETE",
+                self.berth_path(SERVICES, name),
+                [("propagationPolicy", "Foreground")],
+            )
         except ApiError as error:
             raise self._fail(error, f"container service {name!r}") from error
 

@@ -24,13 +24,13 @@ from berth.api.service import ServiceStatus, VersionLedger
 from berth.kube import resources
 from berth.kube.client import Conflict
 from berth.kube.resources import Key, key_of
-from berth.reconcile import apply, failure_logs, image_manifests, lookups, network, plan
+from berth.reconcile import apply, failure_logs, image_manifests, lookups, network, orphans, plan
 from berth.reconcile import versions as version_ops
 from berth.reconcile.context import Context, now
 from berth.reconcile.writes import Emit, Patch, SetFinalizer
 from berth.render import events, ingress, names
+from berth.status import progress, stall
 from berth.status import service as service_status
-from berth.status import stall
 from berth.status import versions as version_status
 from berth.status.network import CertificateQuota, Network
 
@@ -65,8 +65,9 @@ async def reconcile(ctx: Context, key: Key) -> float | None:
 async def _reconcile_service(ctx: Context, key: Key) -> float | None:
     body = ctx.store.get(resources.SERVICE, key)
     if body is None:
+        await orphans.release(ctx, key)
         await _wait_for_service(ctx, key)
-        network.sync_zone_soon(ctx, key[1])  # a service gone without its finalizer
+        network.sync_zone_soon(ctx, key[1])  # a service gone: its private name leaves the zone
         return None
     with metrics.reconcile_outcome(resources.SERVICE.kind) as outcome:
         try:
@@ -96,8 +97,10 @@ async def _wait_for_service(ctx: Context, key: Key) -> None:
     for body in lookups.versions_of(ctx.store, key):
         status = body.get("status") or {}
         conditions = status.get("conditions") or []
-        if status.get("version") or any(
-            c.get("reason") == version_status.SERVICE_NOT_FOUND for c in conditions
+        if (
+            body["metadata"].get("deletionTimestamp")
+            or status.get("version")
+            or any(c.get("reason") == version_status.SERVICE_NOT_FOUND for c in conditions)
         ):
             continue
         generation = body["metadata"].get("generation", 1)
@@ -147,13 +150,9 @@ def _versions(ctx: Context, key: Key) -> list[VersionObject]:
 async def _numbered(
     ctx: Context, service: ContainerServiceObject
 ) -> tuple[ContainerServiceObject, list[VersionObject], VersionLedger]:
-    """The service with its finalizer, its versions adopted and numbered, the inline one made."""
+    """The service with its versions adopted and numbered, the inline one made. No finalizer:
+    what a deleted service held is let go level-based (orphans.py)."""
     key = (service.namespace, service.name)
-    if names.SERVICE_FINALIZER not in service.metadata.finalizers:
-        await apply.set_finalizer(
-            ctx, SetFinalizer(resources.SERVICE, key, names.SERVICE_FINALIZER, True)
-        )
-        service = parse_service(ctx.store.get(resources.SERVICE, key) or {})
     await version_ops.adopt(ctx, service, _versions(ctx, key))
     service, versions, ledger = await version_ops.number(ctx, service, _versions(ctx, key))
     versions, ledger = await version_ops.materialize_inline(ctx, service, versions, ledger)
@@ -242,7 +241,12 @@ async def _converge(ctx: Context, service: ContainerServiceObject) -> float | No
     stored = (ctx.store.get(resources.SERVICE, after.key) or after.body).get("status") or {}
     conditions = [Condition.model_validate(c) for c in stored.get("conditions") or []]
     deadline = timedelta(seconds=ctx.settings.certificate_deadline_seconds)
-    waits = (stall.recheck_in(conditions, after.now, deadline), names_held.recheck_dns_in)
+    waits = (
+        stall.recheck_in(conditions, after.now, deadline),
+        names_held.recheck_dns_in,
+        # A rollout's progress held back (status/progress.py) is written once the hold is over.
+        progress.recheck_in(conditions, after.now) if stored.get("state") == "DEPLOYING" else None,
+    )
     return min((w for w in waits if w is not None), default=None)
 
 
@@ -255,8 +259,9 @@ def _count_transition(patch: Body) -> None:
 
 
 async def finalize(ctx: Context, service: ContainerServiceObject, body: Body) -> None:
-    """DELETING: release versions' finalizers, names and claims, then our own finalizer;
-    owner references do the rest."""
+    """DELETING (a deletion that waits: foreground, or a service an older Berth gave its
+    finalizer): release versions' finalizers, names and claims, then that finalizer if it is
+    there; owner references do the rest."""
     key = (service.namespace, service.name)
     versions = _versions(ctx, key)
     snap = snapshot(ctx, service, versions, service.status.versions or VersionLedger(), None)

@@ -4,6 +4,7 @@ import hashlib
 
 from berth.api import domains, limits
 
+# Put on services by earlier builds, removed when they are deleted; no service gets it now.
 SERVICE_FINALIZER = f"{limits.GROUP}/cleanup"
 ACTIVE_VERSION_FINALIZER = f"{limits.GROUP}/active-version"
 # On ContainerImage records: the record goes once its manifest has left the registry.
