@@ -6,6 +6,7 @@ UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
 
 .PHONY: run test unit e2e lint crds image bench write-costs chaos fuzz binaries clean
+.PHONY: cli-bench
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -26,6 +27,7 @@ binaries:
 	@devcluster/metrics-server/build.sh >/dev/null
 	@devcluster/prometheus/build.sh >/dev/null
 	@devcluster/registry/build.sh >/dev/null
+	@devcluster/hello-tls/build.sh >/dev/null
 
 run: $(STAMP)
 	$(PY) -m devcluster.run
@@ -63,6 +65,10 @@ chaos: $(STAMP) binaries
 
 fuzz: $(STAMP) binaries
 	$(PY) -m bench.fuzz
+
+# Start-to-exit time of each `berth` command (median, p90), and the slowest imports.
+cli-bench: $(STAMP) binaries
+	$(PY) -m bench.cli_start --importtime $(if $(BENCH_N),--runs $(BENCH_N),)
 
 clean:
 	rm -rf $(VENV) .berth

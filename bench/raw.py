@@ -134,7 +134,7 @@ def bound(api: kubernetes.client.ApiClient, bodies: list[dict[str, Any]]) -> flo
 
 class ServiceWrites:
     """The writes Berth makes on services and their versions in `namespace`, sent by the plain
-    client: the finalizer, status patches, Events (the operator's own Event manifest)."""
+    client: status patches, Events (the operator's own Event manifest)."""
 
     def __init__(self, api: kubernetes.client.ApiClient, namespace: str) -> None:
         self.custom = kubernetes.client.CustomObjectsApi(api)
@@ -147,12 +147,6 @@ class ServiceWrites:
             self.group, self.version, self.namespace, resources.SERVICE.plural, body
         )
         return created
-
-    def finalizer(self, service: str) -> None:
-        patch = {"metadata": {"finalizers": [names.SERVICE_FINALIZER]}}
-        self.custom.patch_namespaced_custom_object(
-            self.group, self.version, self.namespace, resources.SERVICE.plural, service, patch
-        )
 
     def status(self, resource: resources.Resource, name: str, status: dict[str, Any]) -> None:
         self.custom.patch_namespaced_custom_object_status(
@@ -167,9 +161,9 @@ class ServiceWrites:
 def same_writes(api: kubernetes.client.ApiClient, bodies: list[dict[str, Any]]) -> float:
     """Berth's writes without Berth: each service's own write sequence, sent by the plain client.
 
-    Per service, in order: the service, its finalizer, its version, the version's number, the
-    owned objects (server-side applied) and claims, two status writes (the first with the
-    ledger), the version's ACTIVE, three events. The status bodies are smaller than Berth's.
+    Per service, in order: the service, its version, the version's number, the owned objects
+    (server-side applied) and claims, two status writes (the first with the ledger), the
+    version's ACTIVE, two events (ACTIVE and RUNNING). The status bodies are smaller than Berth's.
     What is left between this and Berth's time is mostly the operator itself: watching,
     deciding, waiting.
     """
@@ -181,14 +175,12 @@ def same_writes(api: kubernetes.client.ApiClient, bodies: list[dict[str, Any]]) 
     def one(body: dict[str, Any]) -> None:
         name = body["metadata"]["name"]
         created = writes.create_service(body)
-        writes.finalizer(name)
         csd, *owned = owned_objects(body)
         create(csd)
         writes.status(version, csd["metadata"]["name"], {"version": 1, "state": "ACTIVATING"})
         for obj in owned:
             (apply if obj["kind"] in APPLIED_KINDS else create)(obj)
         writes.status(service, name, {"state": "DEPLOYING", "versions": {"lastVersion": 1}})
-        writes.event(created, "StateDeploying", "new → DEPLOYING")
         writes.status(version, csd["metadata"]["name"], {"state": "ACTIVE"})
         writes.event(created, "VersionActive", "version 1 is ACTIVE")
         writes.status(service, name, {"state": "RUNNING"})

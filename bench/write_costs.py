@@ -126,7 +126,6 @@ def steps(api: kubernetes.client.ApiClient, n: int) -> list[Step]:
     indexes = list(range(n))
     return [
         ("ContainerService create", indexes, create_service),
-        ("ContainerService finalizer patch", indexes, lambda i: writes.finalizer(name(i))),
         ("ContainerService status patch (first, whole)", indexes, service_status),
         ("ContainerService status patch (one field)", indexes, service_state),
         ("ContainerServiceDeployment create", of_kind("ContainerServiceDeployment"), create),

@@ -31,7 +31,7 @@ from devcluster.api_bridge import ApiBridge
 from devcluster.certs import CertPaths, write_ca
 from devcluster.cluster import Cluster
 from devcluster.components import LOOPBACK, free_tcp_ports
-from devcluster.images import import_images, standard_images
+from devcluster.images import ensure_hello_tls, import_images, standard_images
 from devcluster.ingress import IngressController, ensure_traefik, ingress_class_for
 from devcluster.metrics_server import MetricsServer, ensure_metrics_server
 from devcluster.node import (
@@ -118,12 +118,13 @@ class DataPlane:
         metrics_bin = ensure_metrics_server()
         registry_bin = ensure_registry()
         prometheus_bin = ensure_prometheus()
+        hello_tls = ensure_hello_tls()
         mark("binaries")
         self.work_dir.mkdir(parents=True, exist_ok=True)
         ctr = shutil.which("ctr") or "ctr"
 
         def prepare_images(socket: pathlib.Path) -> None:
-            import_images(ctr, socket, standard_images(), image_cache_dir())
+            import_images(ctr, socket, standard_images(hello_tls=hello_tls), image_cache_dir())
 
         self.node = RealNode(
             bin_dir=self.cluster.bin_dir,
@@ -183,7 +184,7 @@ class DataPlane:
             self.work_dir / "registry",
             (ca_cert, ca_key),
             BRIDGE_IP,
-            free_tcp_ports(1)[0],
+            *free_tcp_ports(2),
         ).start()
         self.registry.write_hosts(self.node.paths.registry_hosts)
         self._store_registry_login(self.registry)
@@ -212,17 +213,17 @@ class DataPlane:
         )
 
     def _store_registry_login(self, registry: RegistryServer) -> None:
-        """The push login in Berth's namespace, where `berth push-container-image` reads it, and
-        the pull credentials the chart's operator reads (registry.pullSecret)."""
+        """The registry's address, CA and token key in Berth's namespace, where `berth
+        push-container-image` and the chart's operator (registry.tokenSecret) read them."""
         core = kubernetes.client.CoreV1Api(self._api)
         namespace = self.settings.namespace
         with contextlib.suppress(kubernetes.client.ApiException):
             core.create_namespace({"metadata": {"name": namespace}})
-        for secret in (registry.login_secret(namespace), registry.pull_secret(namespace)):
-            name = secret["metadata"]["name"]  # type: ignore[index]
-            with contextlib.suppress(kubernetes.client.ApiException):
-                core.delete_namespaced_secret(name, namespace)
-            core.create_namespaced_secret(namespace, secret)
+        secret = registry.login_secret(namespace)
+        name = secret["metadata"]["name"]  # type: ignore[index]
+        with contextlib.suppress(kubernetes.client.ApiException):
+            core.delete_namespaced_secret(name, namespace)
+        core.create_namespaced_secret(namespace, secret)
 
     def operator_env(self) -> dict[str, str]:
         """The settings an operator beside this data plane needs: its registry, and its CoreDNS

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable
 from importlib import resources
 
+from devcluster.binaries import devcluster_dir
 from devcluster.oci import (
     PATH,
     BuiltImage,
@@ -31,6 +32,9 @@ PAUSE = "berth.local/pause:1"
 TOOLBOX = "berth.local/toolbox:1"
 HELLO_REPOSITORY = "berth.local/hello"
 HELLO_TAGS = ("v1", "v2", "unhealthy")
+HELLO_HTTPS = f"{HELLO_REPOSITORY}:https"
+"""The hello app behind its own TLS on port 443 (devcluster/hello-tls), plain HTTP on 80 inside."""
+HELLO_HTTPS_PORT = 443
 
 
 # Applets linked into every image; enough for the scripts here and for poking around a pod.
@@ -90,11 +94,36 @@ def hello_image(busybox: bytes, tag: str) -> ImageSpec:
     return ImageSpec(f"{HELLO_REPOSITORY}:{tag}", files, config)
 
 
-def standard_images(busybox: pathlib.Path = BUSYBOX) -> list[ImageSpec]:
-    """Pause, toolbox and every hello tag, all from one static busybox binary."""
+def hello_https_image(busybox: bytes, hello_tls: bytes) -> ImageSpec:
+    """The hello app whose port 443 speaks TLS itself, with a certificate made at start: hello.sh
+    starts the front when HTTPS_PORT is set."""
+    plain = hello_image(busybox, "https")
+    files = {**plain.files, "/bin/hello-tls": Regular(hello_tls, 0o755)}
+    env = {**plain.config.env, "HTTPS_PORT": str(HELLO_HTTPS_PORT)}
+    config = dataclasses.replace(plain.config, env=env, exposed_ports=(80, HELLO_HTTPS_PORT))
+    return ImageSpec(HELLO_HTTPS, files, config)
+
+
+def standard_images(
+    busybox: pathlib.Path = BUSYBOX, hello_tls: pathlib.Path | None = None
+) -> list[ImageSpec]:
+    """Pause, toolbox and every hello tag, all from one static busybox binary; with the
+    `hello-tls` binary (devcluster/hello-tls/build.sh) the `https` tag too."""
     binary = busybox.read_bytes()
     hellos = [hello_image(binary, tag) for tag in HELLO_TAGS]
+    if hello_tls is not None:
+        hellos.append(hello_https_image(binary, hello_tls.read_bytes()))
     return [pause_image(binary), toolbox_image(binary), *hellos]
+
+
+def ensure_hello_tls(devcluster: pathlib.Path | None = None) -> pathlib.Path:
+    """Runs devcluster/hello-tls/build.sh (instant once built). Returns the `hello-tls` binary."""
+    script = (devcluster or devcluster_dir()) / "hello-tls" / "build.sh"
+    result = subprocess.run(["bash", str(script)], check=True, stdout=subprocess.PIPE, text=True)
+    binary = pathlib.Path(result.stdout.strip().splitlines()[-1]) / "hello-tls"
+    if not binary.is_file():
+        raise FileNotFoundError(f"{script} did not produce {binary}")
+    return binary
 
 
 @dataclasses.dataclass(frozen=True)

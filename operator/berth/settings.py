@@ -140,6 +140,32 @@ class Settings(BaseSettings):
     registry_pull_password: SecretStr = Field(
         default=SecretStr(""), description="Its password; never logged."
     )
+    # Per-tenant registry access (docs/registered-images.md): with this Ed25519 key (PEM), pull
+    # secrets hold a login for one service's repositories, and `python -m berth.registry_auth`
+    # turns logins into the tokens the registry's `auth.token` verifies (its JWKS from this key).
+    registry_token_key: SecretStr = Field(
+        default=SecretStr(""), description="Ed25519 private key, PKCS#8 PEM; never logged."
+    )
+    registry_token_issuer: str = Field(default="berth", description="`iss` of the tokens.")
+    registry_token_service: str = Field(
+        default="berth-registry", description="`aud` of the tokens: the registry's `service`."
+    )
+    registry_token_seconds: int = Field(default=300, ge=30, description="Lifetime of a token.")
+    registry_token_host: str = Field(default="127.0.0.1", description="Token service address.")
+    registry_token_port: int = Field(default=5001, ge=0, description="Its port; 0: any.")
+    registry_token_tls_cert: str | None = Field(
+        default=None, description="PEM certificate chain; with the key, serve HTTPS."
+    )
+    registry_token_tls_key: str | None = Field(default=None, description="PEM private key.")
+    # Deleted records take their manifests out of the registry (docs/registered-images.md):
+    # with the token key the operator mints a login of the record's namespace, else it uses the
+    # pull credentials. False: the operator neither adds nor removes the records' finalizer.
+    registry_delete_manifests: bool = Field(
+        default=True, description="Delete a deleted ContainerImage's manifest from the registry."
+    )
+    registry_ca: str = Field(
+        default="", description="PEM of the CA the registry's certificate is checked against."
+    )
 
     leader_election: bool = Field(
         default=True,

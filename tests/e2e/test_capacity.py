@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
+import kubernetes
 import pytest
 from tests.e2e.support import (
     AvailabilitySampler,
@@ -29,6 +31,47 @@ def start(cluster: KubeCluster, berth: Berth, name: str, scale: int = 2, **spec:
         service_manifest(name, scale=scale, deployment=web_content(), **spec),
     )
     berth.wait_state(name, "RUNNING")
+
+
+class StateRecorder:
+    """Every `status.state` a service is written with, from a watch: a state that lasts less
+    than a poll is seen too (only RUNNING and errors are told as Events)."""
+
+    def __init__(self, berth: Berth, name: str) -> None:
+        self.berth, self.name = berth, name
+        self.states: list[str] = []
+        self.deleted = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._version = berth.service(name)["metadata"]["resourceVersion"]
+
+    def _run(self) -> None:
+        while not self._stop.is_set() and not self.deleted.is_set():
+            stream = kubernetes.watch.Watch().stream(
+                self.berth.custom.list_namespaced_custom_object,
+                "berth.dev",
+                "v1alpha1",
+                self.berth.namespace,
+                "containerservices",
+                field_selector=f"metadata.name={self.name}",
+                resource_version=self._version,
+                timeout_seconds=2,
+            )
+            for event in stream:
+                body = event["object"]
+                self._version = body["metadata"]["resourceVersion"]
+                self.states.append((body.get("status") or {}).get("state", ""))
+                if event["type"] == "DELETED":
+                    self.deleted.set()
+                    return
+
+    def __enter__(self) -> StateRecorder:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
 
 
 def patch(cluster: KubeCluster, berth: Berth, name: str, spec: dict[str, object]) -> None:
@@ -72,19 +115,11 @@ def test_power_change_is_updating_then_running_with_no_drop_in_available_replica
     cluster: KubeCluster, berth: Berth
 ) -> None:
     start(cluster, berth, "power", scale=3)
-    states: set[str] = set()
 
-    with AvailabilitySampler(berth, "power") as sampler:
+    with AvailabilitySampler(berth, "power") as sampler, StateRecorder(berth, "power") as seen:
         patch(cluster, berth, "power", {"power": "medium"})
-        # A short UPDATING can fall between two polls; the transition event records it too.
-        wait_for(
-            lambda: (
-                states.add(berth.status("power").get("state", ""))
-                or "UPDATING" in states
-                or any(e.reason == "StateUpdating" for e in berth.events("power"))
-            ),
-            what="UPDATING",
-        )
+        # A short UPDATING can fall between two polls; the watch sees every status written.
+        wait_for(lambda: "UPDATING" in seen.states, what="UPDATING")
         wait_for(
             lambda: (s := berth.status("power"))["state"] == "RUNNING" and s["power"] == "medium",
             what="RUNNING on medium",
@@ -171,20 +206,47 @@ def test_deleting_a_service_removes_everything_it_owns(cluster: KubeCluster, ber
     apply(cluster, berth.namespace, version_manifest("bye-hand", "bye", web_content(V="2")))
     wait_for(lambda: berth.version_states("bye").get(2) == "ACTIVE", what="v2")
 
+    # kubectl's default, a background deletion: the service goes at once, with no finalizer of
+    # Berth's; its ACTIVE version's finalizer is let go once the service is gone.
     cluster.kubectl("delete", "-n", berth.namespace, "csvc", "bye", "--wait=false")
 
     wait_for(lambda: not berth.versions("bye"), what="versions gone")
     wait_for(lambda: berth.deployment("bye") is None, what="deployment gone")
     wait_for(lambda: berth.kube_service("bye") is None, what="service gone")
-    reasons = {e.reason for e in berth.events("bye")}
-    assert "StateDeleting" in reasons
+    assert "StateDeleting" not in {e.reason for e in berth.events("bye")}
 
 
-def test_transitions_are_recorded_as_events(cluster: KubeCluster, berth: Berth) -> None:
+def test_a_deletion_that_waits_for_what_the_service_owns_says_deleting(
+    cluster: KubeCluster, berth: Berth
+) -> None:
+    start(cluster, berth, "fore")
+
+    # A foreground deletion (the CLI's and the Lightsail API's) keeps the service until its
+    # owned objects are gone; the ACTIVE version's finalizer holds it until Berth lets go.
+    with StateRecorder(berth, "fore") as seen:
+        cluster.kubectl(
+            "delete", "-n", berth.namespace, "csvc", "fore", "--cascade=foreground", "--wait=false"
+        )
+        wait_for(seen.deleted.is_set, what="the service gone")
+
+    assert "DELETING" in seen.states
+    assert not berth.versions("fore")
+    assert berth.deployment("fore") is None
+
+
+def test_transitions_a_user_acts_on_are_events_and_the_rest_only_status(
+    cluster: KubeCluster, berth: Berth
+) -> None:
     start(cluster, berth, "story")
 
-    reasons = wait_for(lambda: {e.reason for e in berth.events("story")} or None, what="events")
-    assert {"StateDeploying", "VersionActive", "StateRunning"} <= reasons
+    def told() -> set[str]:
+        """Reasons of the events about the service itself (not its Deployment's)."""
+        return {
+            e.reason for e in berth.events("story") if e.involved_object.kind == "ContainerService"
+        }
+
+    reasons = wait_for(lambda: (r := told()) >= {"StateRunning"} and r, what="events")
+    assert reasons == {"VersionActive", "StateRunning"}
 
 
 def test_operator_killed_mid_rollout_converges_without_duplicate_or_skipped_numbers(

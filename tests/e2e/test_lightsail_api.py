@@ -27,6 +27,7 @@ from tests.e2e.support import Berth, wait_for
 
 from berth.cli import image_records
 from berth.cli.client import BerthClient
+from berth.cli.kube_rest import KubeRest
 from berth.cli.logevents import PAGE_SIZE
 from berth.lightsail import model
 from berth.render import names
@@ -348,7 +349,7 @@ def test_boto3_lists_and_deletes_registered_images_and_says_when_there_is_no_reg
     client.create_container_service(serviceName="imgs", power="nano", scale=1)
     digest = "sha256:" + "c0" * 32
     # Registered as `berth push-container-image` would after its push (no registry here).
-    image_records.register(BerthClient(kube_api, namespace), "imgs", "site", digest)
+    image_records.register(BerthClient(KubeRest(kube_api), namespace), "imgs", "site", digest)
 
     listed = client.get_container_images(serviceName="imgs")["containerImages"]
     client.delete_container_image(serviceName="imgs", image=":imgs.site.1")

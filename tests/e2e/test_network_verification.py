@@ -61,6 +61,18 @@ def hosts(api: kubernetes.client.ApiClient, tenant: Berth, name: str) -> list[st
     return ingress_hosts(ingress(api, tenant.namespace, name))
 
 
+def prove(
+    api: kubernetes.client.ApiClient, dns: TxtZone, tenant: Berth, name: str, wanted: str
+) -> dict[str, Any]:
+    """Publish the record `name`'s status asks for and wait until `wanted` is routed to it."""
+    record: dict[str, Any] = wait_for(
+        lambda: shown_record(tenant, name, wanted), what=f"record for {name}"
+    )
+    dns.set(record["resourceRecord"]["name"], record["resourceRecord"]["value"])
+    wait_for(lambda: wanted in hosts(api, tenant, name), what=f"{wanted} routed to {name}")
+    return record
+
+
 def certificate(tenant: Berth, name: str) -> dict[str, Any] | None:
     try:
         found: dict[str, Any] = tenant.custom.get_namespaced_custom_object(
@@ -139,9 +151,7 @@ def test_another_tenant_cannot_use_the_record_that_proves_a_domain_for_its_owner
 ) -> None:
     shop = domain("shop")
     start(cluster, tenant_a, "shop", {"c": [shop]})
-    record = wait_for(lambda: shown_record(tenant_a, "shop", shop), what="owner's record")
-    owner_dns.set(record["resourceRecord"]["name"], record["resourceRecord"]["value"])
-    wait_for(lambda: shop in hosts(kube_api, tenant_a, "shop"), what="owner served")
+    record = prove(kube_api, owner_dns, tenant_a, "shop", shop)
 
     # The same service name in another namespace: another record, which the owner never made.
     start(cluster, tenant_b, "shop", {"c": [shop.upper()]})
@@ -176,10 +186,7 @@ def test_an_older_service_without_proof_does_not_hold_the_domain_back_from_its_o
     time.sleep(1.1)  # creation times are whole seconds: the squatter is strictly older
 
     start(cluster, tenant_a, "shop", {"c": [shop]})
-    record = wait_for(lambda: shown_record(tenant_a, "shop", shop), what="owner's record")
-    owner_dns.set(record["resourceRecord"]["name"], record["resourceRecord"]["value"])
-
-    wait_for(lambda: shop in hosts(kube_api, tenant_a, "shop"), what="owner served")
+    prove(kube_api, owner_dns, tenant_a, "shop", shop)
     [claim] = claims(kube_api, shop)
     assert claim["spec"]["owner"]["namespace"] == tenant_a.namespace
     assert shop not in hosts(kube_api, tenant_b, "squat")

@@ -16,13 +16,14 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import kubernetes
 import pytest
 from tests.e2e.conftest import E2E_REGISTRY
 from tests.e2e.support import Berth, apply, service_manifest, wait_for
 
+from berth.api.objects import ImageObject
 from berth.cli import image_records
 from berth.cli.client import BerthClient
+from berth.cli.connection import connect
 from berth.cli.errors import CliError
 from devcluster import KubeCluster
 
@@ -31,8 +32,9 @@ pytestmark = pytest.mark.e2e
 DIGESTS = ["sha256:" + f"{n:02x}" * 32 for n in range(1, 12)]
 
 
-def client(kube_api: kubernetes.client.ApiClient, namespace: str) -> BerthClient:
-    return BerthClient(kube_api, namespace)
+def client(cluster: KubeCluster, namespace: str) -> BerthClient:
+    """The CLI's own connection, as `berth` makes it from the kubeconfig."""
+    return BerthClient(connect(str(cluster.kubeconfig), None, namespace).rest, namespace)
 
 
 def images_of(cli: BerthClient, service: str) -> list[str]:
@@ -47,10 +49,10 @@ def served_content(image: str) -> dict[str, Any]:
 
 
 def test_images_are_numbered_per_label_and_a_number_never_comes_back(
-    cluster: KubeCluster, berth_api: KubeCluster, kube_api: Any, namespace: str
+    cluster: KubeCluster, berth_api: KubeCluster, namespace: str
 ) -> None:
     apply(cluster, namespace, service_manifest("shop", scale=1))
-    cli = client(kube_api, namespace)
+    cli = client(cluster, namespace)
 
     first = image_records.register(cli, "shop", "site", DIGESTS[0])
     second = image_records.register(cli, "shop", "site", DIGESTS[1])
@@ -68,13 +70,16 @@ def test_images_are_numbered_per_label_and_a_number_never_comes_back(
 
 
 def test_pushes_racing_for_one_label_each_get_their_own_number(
-    cluster: KubeCluster, berth_api: KubeCluster, kube_api: Any, namespace: str
+    cluster: KubeCluster, berth_api: KubeCluster, namespace: str
 ) -> None:
     apply(cluster, namespace, service_manifest("race", scale=1))
-    cli = client(kube_api, namespace)
+
+    # One connection per push, as five `berth push-container-image` processes would have.
+    def push(digest: str) -> ImageObject:
+        return image_records.register(client(cluster, namespace), "race", "app", digest)
 
     with ThreadPoolExecutor(max_workers=5) as pool:
-        made = list(pool.map(lambda d: image_records.register(cli, "race", "app", d), DIGESTS[:5]))
+        made = list(pool.map(push, DIGESTS[:5]))
 
     assert sorted(i.spec.number for i in made) == [1, 2, 3, 4, 5]
     assert {i.spec.digest for i in made} == set(DIGESTS[:5])
@@ -97,10 +102,10 @@ def test_a_record_whose_name_does_not_say_its_number_is_refused(
 
 
 def test_a_registered_image_is_pulled_by_digest_with_the_pull_secret_and_kept_while_used(
-    cluster: KubeCluster, kube_api: Any, berth: Berth, namespace: str
+    cluster: KubeCluster, berth: Berth, namespace: str
 ) -> None:
     apply(cluster, namespace, service_manifest("blog", scale=1))
-    cli = client(kube_api, namespace)
+    cli = client(cluster, namespace)
     image = image_records.register(cli, "blog", "site", DIGESTS[4])
     apply(
         cluster,
@@ -147,10 +152,10 @@ def test_a_missing_registered_image_fails_the_version_saying_so(
 
 
 def test_deleting_a_service_deletes_its_images(
-    cluster: KubeCluster, kube_api: Any, berth: Berth, namespace: str
+    cluster: KubeCluster, berth: Berth, namespace: str
 ) -> None:
     apply(cluster, namespace, service_manifest("brief", scale=1))
-    cli = client(kube_api, namespace)
+    cli = client(cluster, namespace)
     image_records.register(cli, "brief", "site", DIGESTS[5])
 
     cluster.kubectl("delete", "containerservice", "brief", "-n", namespace)
@@ -159,10 +164,10 @@ def test_deleting_a_service_deletes_its_images(
 
 
 def test_get_container_images_lists_newest_first_in_lightsails_shape(
-    cluster: KubeCluster, berth_api: KubeCluster, kube_api: Any, namespace: str
+    cluster: KubeCluster, berth_api: KubeCluster, namespace: str
 ) -> None:
     apply(cluster, namespace, service_manifest("list", scale=1))
-    cli = client(kube_api, namespace)
+    cli = client(cluster, namespace)
     image_records.register(cli, "list", "site", DIGESTS[6])
     image_records.register(cli, "list", "site", DIGESTS[7])
 

@@ -289,6 +289,24 @@ def test_transitions_are_normal_events_errors_warnings_and_none_is_repeated(
 # --- claims ----------------------------------------------------------------------------------
 
 
+def test_a_deleted_service_releases_its_claims_with_no_finalizer_of_berths(
+    cluster: KubeCluster, berth: Berth, allow_domains: Callable[..., str]
+) -> None:
+    name = unique("quit")
+    domain = f"{name}.example.com"
+    allow_domains(berth.namespace, domain)
+    running(cluster, berth, name, publicDomainNames={"c": [domain]})
+    api = berth.core.api_client
+    wait_for(lambda: claims(api, domain) and claims(api, f"{name}.service.local"), what="claims")
+    # Claims are released level-based (SPEC allows it), which saves a write per service.
+    assert berth.service(name)["metadata"].get("finalizers") is None
+
+    cluster.kubectl("delete", "-n", berth.namespace, "csvc", name, "--wait=false")
+
+    wait_for(lambda: not claims(api, domain), 60, "the domain's claim released")
+    wait_for(lambda: not claims(api, f"{name}.service.local"), 60, "the private name released")
+
+
 def test_claims_are_released_when_the_operator_was_down_during_the_deletion(
     cluster: KubeCluster,
     berth: Berth,
@@ -310,6 +328,8 @@ def test_claims_are_released_when_the_operator_was_down_during_the_deletion(
 
     wait_for(lambda: not claims(api, domain), 60, "the domain's claim released")
     wait_for(lambda: not claims(api, f"{name}.service.local"), 60, "the private name released")
+    # Its ACTIVE version, deleted by the garbage collector, was held by its finalizer only.
+    wait_for(lambda: not berth.versions(name), 60, "the version gone")
     wait_for(
         lambda: (
             berth.custom.list_namespaced_custom_object(

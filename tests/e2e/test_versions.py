@@ -94,7 +94,7 @@ def test_reconcile_with_nothing_to_change_makes_no_writes(
     cluster: KubeCluster, berth: Berth, operator: OperatorProcess
 ) -> None:
     running_service(cluster, berth, "quiet")
-    # Earlier tests' namespaces are still being deleted; their services' finalizers are real work.
+    # Earlier tests' namespaces are still being deleted; their versions' finalizers are real work.
     wait_for(
         lambda: "Terminating" not in berth.core.list_namespace().to_str(), 120, "namespaces gone"
     )

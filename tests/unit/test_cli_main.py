@@ -148,3 +148,10 @@ def test_the_cli_imports_neither_kopf_nor_the_operators_handlers() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert found.strip() == "[]"
+
+
+def test_the_push_help_names_every_image_transport_berth_reads() -> None:
+    from berth.cli.commands_images import IMAGE_HELP
+    from berth.oci.transports import TRANSPORTS
+
+    assert f"one of {', '.join(TRANSPORTS)}, or NAME" == IMAGE_HELP

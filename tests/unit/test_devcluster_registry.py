@@ -31,17 +31,25 @@ def test_containerd_pulls_from_the_registry_over_https_with_the_local_ca() -> No
     }
 
 
-def test_the_registry_serves_tls_with_htpasswd_and_allows_deletes() -> None:
+def test_the_registry_serves_tls_takes_berth_s_eddsa_tokens_only_and_allows_deletes() -> None:
     config = registry_config(
         "10.89.0.1",
         5443,
         pathlib.Path("/plane/registry/storage"),
-        pathlib.Path("/plane/registry/htpasswd"),
+        ("https://10.89.0.1:5444/token", pathlib.Path("/plane/registry/jwks.json")),
         ("/t.crt", "/t.key"),
     )
 
     assert config["http"]["addr"] == "10.89.0.1:5443"  # type: ignore[index]
     assert config["http"]["tls"] == {"certificate": "/t.crt", "key": "/t.key"}  # type: ignore[index]
-    assert config["auth"] == {"htpasswd": {"realm": "berth", "path": "/plane/registry/htpasswd"}}
+    assert config["auth"] == {
+        "token": {
+            "realm": "https://10.89.0.1:5444/token",
+            "service": "berth-registry",
+            "issuer": "berth",
+            "jwks": "/plane/registry/jwks.json",
+            "signingalgorithms": ["EdDSA"],
+        }
+    }
     assert config["storage"]["delete"] == {"enabled": True}  # type: ignore[index]
     assert config["storage"]["filesystem"]["rootdirectory"] == "/plane/registry/storage"  # type: ignore[index]

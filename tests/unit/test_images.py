@@ -280,3 +280,19 @@ def test_failed_ctr_call_raises_with_its_error_output(tmp_path: pathlib.Path) ->
     ctr.chmod(0o755)
     with pytest.raises(images.ImageImportError, match="connection refused"):
         images.import_images(ctr, "/nowhere.sock", [], tmp_path / "cache")
+
+
+def test_the_https_tag_carries_the_tls_front_and_names_its_port(tmp_path: pathlib.Path) -> None:
+    busybox, front = tmp_path / "busybox", tmp_path / "hello-tls"
+    busybox.write_bytes(FAKE_BUSYBOX)
+    front.write_bytes(b"\x7fELF not really hello-tls\n")
+    specs = {spec.reference: spec for spec in images.standard_images(busybox, hello_tls=front)}
+    image = build(specs[images.HELLO_HTTPS])
+    layer = layer_of(image)
+    assert layer["bin/hello-tls"][1] == front.read_bytes()
+    assert stat.S_IMODE(layer["bin/hello-tls"][0].mode) == 0o755
+    runtime = config_of(image)["config"]
+    assert runtime["Entrypoint"] == ["/bin/hello"]  # hello.sh starts the front beside the app
+    assert runtime["ExposedPorts"] == {"80/tcp": {}, "443/tcp": {}}
+    assert "HTTPS_PORT=443" in runtime["Env"]
+    assert images.HELLO_HTTPS not in {s.reference for s in images.standard_images(busybox)}

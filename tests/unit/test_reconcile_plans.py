@@ -4,6 +4,7 @@ writes and no others. Pure: no API server, no clock."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from berth.kube import resources
 from berth.reconcile import plan
 from berth.reconcile.writes import Apply, Delete, Emit, Patch, SetFinalizer, Write
 from berth.render import names
+from berth.status import progress
 from berth.status.network import Network
 
 NANO = DEFAULT_POWERS["nano"]
@@ -148,7 +150,7 @@ def with_version_2(steady: plan.Snapshot) -> plan.Snapshot:
     return dataclasses.replace(steady, versions=[*steady.versions, v2], ledger=builders.ledger(2))
 
 
-def test_creating_a_service_applies_its_objects_then_says_deploying() -> None:
+def test_creating_a_service_applies_its_objects_then_says_deploying_in_status_alone() -> None:
     v1 = with_finalizer(endpoint_version(1, "ACTIVATING"))
     snap = snapshot(versions=[v1])
     after = served(snap, 1, ready=False)
@@ -158,7 +160,6 @@ def test_creating_a_service_applies_its_objects_then_says_deploying() -> None:
         ("apply", "Service", SERVICE),
         ("apply", "Ingress", SERVICE),
         ("status", "ContainerService", SERVICE, "DEPLOYING"),
-        ("event", "Normal", "StateDeploying"),
     ]
 
 
@@ -182,9 +183,8 @@ def test_a_finished_rollout_retires_the_old_version_before_activating_the_new() 
 
     writes = summary(plan.statuses(done, done.versions_plan()))
 
-    assert writes[:5] == [
+    assert writes[:4] == [
         ("status", "ContainerServiceDeployment", "web-v1", "INACTIVE"),
-        ("event", "Normal", "VersionInactive"),
         ("finalizer", "ContainerServiceDeployment", "web-v1", False),
         ("status", "ContainerServiceDeployment", "web-v2", "ACTIVE"),
         ("event", "Normal", "VersionActive"),
@@ -248,6 +248,64 @@ def test_disabling_scales_to_zero_and_removes_the_ingress() -> None:
     assert writes[0].manifest["spec"]["replicas"] == 0
 
 
+def announced(writes: list[Write]) -> list[str]:
+    return [w[2] for w in summary(writes) if w[0] == "event"]
+
+
+def with_status_of(snap: plan.Snapshot) -> plan.Snapshot:
+    """`snap` once the status it plans was written."""
+    status = plan.new_status(snap, snap.versions_plan())
+    return dataclasses.replace(snap, service=snap.service.model_copy(update={"status": status}))
+
+
+def test_events_announce_a_version_active_and_running_and_nothing_status_alone_says() -> None:
+    v1 = with_finalizer(endpoint_version(1, "ACTIVATING"))
+    deploying = with_status_of(served(snapshot(versions=[v1]), 1, ready=False))
+    assert deploying.service.status.state == "DEPLOYING"
+    done = served(deploying, 1)
+    assert announced(plan.statuses(done, done.versions_plan())) == ["VersionActive", "StateRunning"]
+
+    # A second version: ACTIVATING, then the first INACTIVE, in status alone.
+    rolling = with_status_of(served(with_version_2(running()), 2, ready=False))
+    assert announced(plan.statuses(rolling, rolling.versions_plan())) == []
+    finished = served(rolling, 2)
+    assert announced(plan.statuses(finished, finished.versions_plan())) == [
+        "VersionActive",
+        "StateRunning",
+    ]
+
+    steady = running()
+    disabled = dataclasses.replace(
+        steady,
+        service=steady.service.model_copy(
+            update={"spec": steady.service.spec.model_copy(update={"is_disabled": True})}
+        ),
+    )
+    writes = plan.statuses(disabled, disabled.versions_plan())
+    assert ("status", "ContainerService", SERVICE, "DISABLED") in summary(writes)
+    assert announced(writes) == []
+
+
+def test_a_rollouts_progress_waits_for_its_end_unless_it_takes_longer_than_the_hold() -> None:
+    v1 = with_finalizer(endpoint_version(1, "ACTIVATING"))
+    pods_up = served(snapshot(versions=[v1]), 1, ready=False)
+    assert pods_up.deployment is not None
+    # Taken up by its controller, no pod made yet.
+    applied = {**pods_up.deployment, "status": {"observedGeneration": 1}}
+    started = with_status_of(dataclasses.replace(pods_up, deployment=applied, pods=[]))
+    assert started.service.status.state == "DEPLOYING"
+    # The Deployment's pods came up, not healthy yet: the same state, another stateDetail.
+    progressed = dataclasses.replace(started, deployment=pods_up.deployment, pods=pods_up.pods)
+    assert plan.new_status(progressed, progressed.versions_plan()).state_detail != (
+        started.service.status.state_detail
+    )
+
+    assert reconciled(progressed) == []
+    later = dataclasses.replace(progressed, now=NOW + timedelta(seconds=progress.HOLD_SECONDS))
+    progress_only = ["conditions", "replicas", "stateDetail"]
+    assert reconciled(later) == [("status", "ContainerService", SERVICE, progress_only)]
+
+
 def test_deleting_says_so_once_and_releases_every_versions_finalizer() -> None:
     service = builders.service(deleting=True)
     v1 = with_finalizer(endpoint_version(1, "ACTIVE"))
@@ -256,7 +314,6 @@ def test_deleting_says_so_once_and_releases_every_versions_finalizer() -> None:
 
     assert summary(plan.deletion(snap)) == [
         ("status", "ContainerService", SERVICE, "DELETING"),
-        ("event", "Normal", "StateDeleting"),
         ("finalizer", "ContainerServiceDeployment", "web-v1", False),
     ]
     already = dataclasses.replace(

@@ -101,6 +101,29 @@ REDIRECTS = {
 }
 
 
+HTTPS_BACKEND = {
+    "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",  # ingress-nginx
+    "haproxy.org/server-ssl": "true",  # HAProxy Ingress (haproxytech)
+}
+
+
+def test_an_https_public_port_asks_nginx_and_haproxy_for_tls_to_the_pods() -> None:
+    containers = {"app": {"image": "a", "ports": {"8443": "HTTPS"}}}
+    content = builders.content(containers, {"containerName": "app", "containerPort": 8443})
+    manifest = ingress.ingress(builders.service(), content, DEFAULT, {}, builders.settings())
+    assert manifest is not None
+    annotations = manifest["metadata"]["annotations"]
+    assert {key: annotations.get(key) for key in HTTPS_BACKEND} == HTTPS_BACKEND
+    backend = manifest["spec"]["rules"][0]["http"]["paths"][0]["backend"]
+    assert backend["service"]["port"] == {"number": 8443}
+
+
+def test_an_http_public_port_sets_no_backend_protocol() -> None:
+    manifest = render()
+    assert manifest is not None
+    assert not set(HTTPS_BACKEND) & set(manifest["metadata"]["annotations"])
+
+
 def test_chart_annotations_may_override_the_redirect_but_not_the_issuer() -> None:
     extra = {
         "nginx.ingress.kubernetes.io/ssl-redirect": "false",

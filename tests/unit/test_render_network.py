@@ -31,6 +31,51 @@ def test_service_port_protocol_is_tcp_except_for_udp(protocol: str, kube_protoco
     assert manifest["spec"]["ports"][0]["protocol"] == kube_protocol
 
 
+HTTPS_CONTAINERS = {
+    "app": {"image": "a", "ports": {"8443": "HTTPS", "8080": "HTTP"}},
+    "admin": {"image": "b", "ports": {"9443": "HTTPS"}},
+}
+
+
+def test_https_ports_carry_app_protocol_https_and_others_none() -> None:
+    content = builders.content(HTTPS_CONTAINERS)
+    manifest = network.kube_service(builders.service(), content)
+    assert manifest is not None
+    by_port = {p["port"]: p.get("appProtocol") for p in manifest["spec"]["ports"]}
+    assert by_port == {8080: None, 8443: "https", 9443: "https"}
+
+
+def test_an_https_public_port_tells_traefik_and_contour_to_speak_tls_to_the_pods() -> None:
+    endpoint = {"containerName": "app", "containerPort": 8443}
+    manifest = network.kube_service(
+        builders.service(), builders.content(HTTPS_CONTAINERS, endpoint)
+    )
+    assert manifest is not None
+    annotations = manifest["metadata"]["annotations"]
+    assert annotations["traefik.ingress.kubernetes.io/service.serversscheme"] == "https"
+    assert annotations["projectcontour.io/upstream-protocol.tls"] == "8443,9443"
+
+
+def test_an_http_public_port_leaves_traefik_on_http_whatever_other_ports_speak() -> None:
+    # Traefik's scheme is for the whole Service; only the public port's protocol may decide it.
+    endpoint = {"containerName": "app", "containerPort": 8080}
+    manifest = network.kube_service(
+        builders.service(), builders.content(HTTPS_CONTAINERS, endpoint)
+    )
+    assert manifest is not None
+    annotations = manifest["metadata"].get("annotations", {})
+    assert "traefik.ingress.kubernetes.io/service.serversscheme" not in annotations
+    assert annotations["projectcontour.io/upstream-protocol.tls"] == "8443,9443"
+
+
+def test_no_https_port_no_backend_tls_annotation() -> None:
+    manifest = network.kube_service(
+        builders.service(), builders.content(endpoint=builders.WEB_ENDPOINT)
+    )
+    assert manifest is not None
+    assert "annotations" not in manifest["metadata"]
+
+
 def test_no_open_port_means_no_service() -> None:
     content = builders.content({"worker": {"image": "w"}, "cron": {"image": "c", "ports": {}}})
     assert network.kube_service(builders.service(), content) is None

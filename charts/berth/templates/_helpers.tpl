@@ -56,3 +56,15 @@ app.kubernetes.io/part-of: berth
 {{- define "berth.dnsName" -}}
 {{- printf "%s-dns" (include "berth.fullname" .) | trunc 63 | trimSuffix "-" }}
 {{- end }}
+
+{{/*
+The Secret holding the registry token service's key (token.key): registry.tokenSecret, or the
+one the chart makes for its bundled registry; empty without per-tenant access.
+*/}}
+{{- define "berth.registryTokenSecret" -}}
+{{- if .Values.registry.tokenSecret -}}
+{{ .Values.registry.tokenSecret }}
+{{- else if .Values.registry.bundled.enabled -}}
+berth-registry
+{{- end -}}
+{{- end }}

@@ -7,6 +7,8 @@ CERTIFICATE_KIND = "Certificate"
 CERTIFICATES = "certificates"
 CERTIFICATE_CRD = f"{CERTIFICATES}.{CERT_MANAGER_GROUP}"
 CLUSTER_ISSUER_ANNOTATION = f"{CERT_MANAGER_GROUP}/cluster-issuer"
+# A ResourceQuota's object count of Certificates: a namespace's "certificates per account" limit.
+CERTIFICATE_QUOTA = f"count/{CERTIFICATES}.{CERT_MANAGER_GROUP}"
 
 # The label every tool reads to tell who manages an object.
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"

@@ -1,12 +1,9 @@
 """Every call the CLI makes to the API server: Berth's custom resources, pods, their logs."""
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from kubernetes import client as k8s
-from kubernetes.client.rest import ApiException
 from pydantic import ValidationError
 
 from berth.api import limits
@@ -19,6 +16,7 @@ from berth.api.objects import (
     parse_version,
 )
 from berth.cli.errors import CliError, describe_validation
+from berth.cli.rest import JSON_PATCH, ApiError, Rest, apis_path, core_path
 from berth.render import failure_logs, labels, names
 
 SERVICES = "containerservices"
@@ -48,15 +46,9 @@ class LogUnavailable(Exception):
     """The API server could not hand over a container's log."""
 
 
-def api_message(error: ApiException) -> str:
+def api_message(error: ApiError) -> str:
     """The Status message the API server sent, else the HTTP reason."""
-    try:
-        status = json.loads(error.body or "")
-    except (TypeError, ValueError):
-        status = None
-    if isinstance(status, dict) and status.get("message"):
-        return str(status["message"])
-    return f"{error.status} {error.reason}"
+    return error.message
 
 
 T = TypeVar("T")
@@ -75,35 +67,32 @@ def parsed(parse: Callable[[dict[str, Any]], T], body: dict[str, Any]) -> T:
 
 
 class BerthClient:
-    def __init__(self, api: Any, namespace: str) -> None:
+    def __init__(self, rest: Rest, namespace: str) -> None:
         self.namespace = namespace
-        self.api = api
-        self.custom = k8s.CustomObjectsApi(api)
-        self.core = k8s.CoreV1Api(api)
-        self.apis = k8s.ApisApi(api)
+        self.rest = rest
 
-    def _fail(self, error: ApiException, what: str) -> CliError:
+    def _fail(self, error: ApiError, what: str) -> CliError:
         if error.status == 404:
             return CliError(f"{what} not found in namespace {self.namespace!r}", 404)
         return CliError(f"{what}: {api_message(error)}", error.status)
+
+    def berth_path(self, plural: str, name: str | None = None) -> str:
+        """The path of Berth's namespaced kind `plural` (or of one object of it)."""
+        return apis_path(limits.GROUP, limits.VERSION, self.namespace, plural, name)
 
     # -- services ----------------------------------------------------------------------------
 
     def services(self) -> list[ContainerServiceObject]:
         try:
-            listed = self.custom.list_namespaced_custom_object(
-                limits.GROUP, limits.VERSION, self.namespace, SERVICES
-            )
-        except ApiException as error:
+            listed = self.rest.request("GET", self.berth_path(SERVICES))
+        except ApiError as error:
             raise self._fail(error, "container services") from error
         return sorted((parsed(parse_service, i) for i in listed["items"]), key=lambda s: s.name)
 
     def find_service(self, name: str) -> ContainerServiceObject | None:
         try:
-            found = self.custom.get_namespaced_custom_object(
-                limits.GROUP, limits.VERSION, self.namespace, SERVICES, name
-            )
-        except ApiException as error:
+            found = self.rest.request("GET", self.berth_path(SERVICES, name))
+        except ApiError as error:
             if error.status == 404:
                 return None
             raise self._fail(error, f"container service {name!r}") from error
@@ -125,10 +114,8 @@ class BerthClient:
             "spec": spec,
         }
         try:
-            created = self.custom.create_namespaced_custom_object(
-                limits.GROUP, limits.VERSION, self.namespace, SERVICES, body
-            )
-        except ApiException as error:
+            created = self.rest.request("POST", self.berth_path(SERVICES), body=body)
+        except ApiError as error:
             if error.status == 409:
                 raise CliError(f"container service {name!r} already exists", 409) from error
             raise self._fail(error, f"container service {name!r}") from error
@@ -137,25 +124,23 @@ class BerthClient:
     def patch_service(self, name: str, operations: list[dict[str, Any]]) -> ContainerServiceObject:
         """A JSON patch: replaces whole maps, where a merge patch would merge them."""
         try:
-            patched = self.custom.patch_namespaced_custom_object(
-                limits.GROUP,
-                limits.VERSION,
-                self.namespace,
-                SERVICES,
-                name,
-                operations,
-                _content_type="application/json-patch+json",
+            patched = self.rest.request(
+                "PATCH", self.berth_path(SERVICES, name), body=operations, content_type=JSON_PATCH
             )
-        except ApiException as error:
+        except ApiError as error:
             raise self._fail(error, f"container service {name!r}") from error
         return parsed(parse_service, patched)
 
     def delete_service(self, name: str) -> None:
         try:
-            self.custom.delete_namespaced_custom_object(
-                limits.GROUP, limits.VERSION, self.namespace, SERVICES, name
+            # Foreground: the service stays, DELETING, until what it owns is gone (Lightsail
+            # shows DELETING too); a background deletion would remove it at once.
+            self.rest.request(
+                "DELETE",
+                self.berth_path(SERVICES, name),
+                [("propagationPolicy", "Foreground")],
             )
-        except ApiException as error:
+        except ApiError as error:
             raise self._fail(error, f"container service {name!r}") from error
 
     # -- versions ----------------------------------------------------------------------------
@@ -163,20 +148,16 @@ class BerthClient:
     def versions(self, service: str) -> list[VersionObject]:
         """The service's CSDs, numbered or not, by spec.serviceName (hand-made ones too)."""
         try:
-            listed = self.custom.list_namespaced_custom_object(
-                limits.GROUP, limits.VERSION, self.namespace, VERSIONS
-            )
-        except ApiException as error:
+            listed = self.rest.request("GET", self.berth_path(VERSIONS))
+        except ApiError as error:
             raise self._fail(error, "container service deployments") from error
         found = (parsed(parse_version, i) for i in listed["items"])
         return [v for v in found if v.spec.service_name == service]
 
     def version(self, name: str) -> VersionObject:
         try:
-            found = self.custom.get_namespaced_custom_object(
-                limits.GROUP, limits.VERSION, self.namespace, VERSIONS, name
-            )
-        except ApiException as error:
+            found = self.rest.request("GET", self.berth_path(VERSIONS, name))
+        except ApiError as error:
             raise self._fail(error, f"container service deployment {name!r}") from error
         return parsed(parse_version, found)
 
@@ -192,10 +173,8 @@ class BerthClient:
             "spec": {"serviceName": service, **content},
         }
         try:
-            created = self.custom.create_namespaced_custom_object(
-                limits.GROUP, limits.VERSION, self.namespace, VERSIONS, body
-            )
-        except ApiException as error:
+            created = self.rest.request("POST", self.berth_path(VERSIONS), body=body)
+        except ApiError as error:
             raise self._fail(error, f"deployment of {service!r}") from error
         return parsed(parse_version, created)
 
@@ -203,8 +182,8 @@ class BerthClient:
 
     def powers(self) -> list[PowerObject]:
         try:
-            listed = self.custom.list_cluster_custom_object(limits.GROUP, limits.VERSION, POWERS)
-        except ApiException as error:
+            listed = self.rest.request("GET", apis_path(limits.GROUP, limits.VERSION, None, POWERS))
+        except ApiError as error:
             raise self._fail(error, "container service powers") from error
         found = [parsed(parse_power, i) for i in listed["items"]]
         return sorted(found, key=lambda p: (p.spec.price, p.spec.cpu_count, p.metadata.name))
@@ -214,39 +193,44 @@ class BerthClient:
     def pods(self, service: str) -> list[Pod]:
         selector = labels.service_selector(service)
         try:
-            listed = self.core.list_namespaced_pod(self.namespace, label_selector=selector)
-        except ApiException as error:
+            listed = self.rest.request(
+                "GET", core_path(self.namespace, "pods"), [("labelSelector", selector)]
+            )
+        except ApiError as error:
             raise self._fail(error, f"pods of {service!r}") from error
         pods = [
-            Pod(p.metadata.name, tuple(c.name for c in p.spec.containers)) for p in listed.items
+            Pod(
+                p["metadata"]["name"],
+                tuple(c["name"] for c in (p.get("spec") or {}).get("containers") or []),
+            )
+            for p in listed["items"]
         ]
         return sorted(pods, key=lambda p: p.name)
 
     def pod_log(self, pod: str, container: str, since_seconds: int | None) -> str:
+        query = [("container", container), ("timestamps", "true")]
+        if since_seconds is not None:
+            query.append(("sinceSeconds", str(since_seconds)))
         try:
-            text: str = self.core.read_namespaced_pod_log(
-                pod,
-                self.namespace,
-                container=container,
-                timestamps=True,
-                since_seconds=since_seconds,
-            )
-        except ApiException as error:
+            text = self.rest.request("GET", core_path(self.namespace, "pods", pod, "log"), query)
+        except ApiError as error:
             raise LogUnavailable(api_message(error)) from error
-        return text
+        return text if isinstance(text, str) else ""
 
     def kept_logs(self, service: str) -> list[KeptLog]:
         """What the operator kept of the logs of the service's failed versions."""
         try:
-            listed = self.core.list_namespaced_config_map(
-                self.namespace, label_selector=failure_logs.selector(service)
+            listed = self.rest.request(
+                "GET",
+                core_path(self.namespace, "configmaps"),
+                [("labelSelector", failure_logs.selector(service))],
             )
-        except ApiException as error:
+        except ApiError as error:
             raise LogUnavailable(api_message(error)) from error
         kept = []
-        for item in listed.items:
-            version = (item.metadata.labels or {}).get(names.FAILURE_LOGS_LABEL, "")
-            for key, text in sorted((item.data or {}).items()):
+        for item in listed["items"]:
+            version = (item["metadata"].get("labels") or {}).get(names.FAILURE_LOGS_LABEL, "")
+            for key, text in sorted((item.get("data") or {}).items()):
                 source = failure_logs.parse_key(key)
                 if source is not None:
                     kept.append(KeptLog(version, source, text))
@@ -254,22 +238,21 @@ class BerthClient:
 
     def metrics_served(self) -> bool:
         try:
-            groups = self.apis.get_api_versions().groups or []
-        except ApiException as error:
+            groups = self.rest.request("GET", "/apis").get("groups") or []
+        except ApiError as error:
             raise CliError(f"API discovery failed: {api_message(error)}") from error
         return any(
-            group.name == METRICS_GROUP
-            and any(v.version == METRICS_VERSION for v in group.versions or [])
+            group.get("name") == METRICS_GROUP
+            and any(v.get("version") == METRICS_VERSION for v in group.get("versions") or [])
             for group in groups
         )
 
     def pod_metrics(self, service: str) -> list[dict[str, Any]]:
         selector = labels.service_selector(service)
+        path = apis_path(METRICS_GROUP, METRICS_VERSION, self.namespace, "pods")
         try:
-            listed = self.custom.list_namespaced_custom_object(
-                METRICS_GROUP, METRICS_VERSION, self.namespace, "pods", label_selector=selector
-            )
-        except ApiException as error:
+            listed = self.rest.request("GET", path, [("labelSelector", selector)])
+        except ApiError as error:
             raise CliError(f"metrics.k8s.io: {api_message(error)}") from error
         items: list[dict[str, Any]] = listed.get("items") or []
         return items

@@ -3,6 +3,7 @@
 import argparse
 import re
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from berth.api import limits
@@ -13,12 +14,13 @@ from berth.cli.arguments import Subcommands, command
 from berth.cli.client import BerthClient
 from berth.cli.errors import CliError
 from berth.cli.output import Output, table
-from berth.cli.registry_login import RegistryLogin, registry_login
-from berth.oci.distribution import RegistryError
-from berth.oci.image import ImageError
-from berth.oci.transports import TRANSPORTS, open_source, parse_source
+from berth.cli.registry_login import registry_login
 from berth.render import names
 from berth.render.timestamps import rfc3339
+
+# berth.oci's own list (transports.TRANSPORTS), written out so that building the parser does
+# not load the image code; a unit test keeps the two the same.
+IMAGE_HELP = "one of oci-archive:PATH, oci:DIR, docker-archive:PATH, docker://REF, or NAME"
 
 
 def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:
@@ -31,7 +33,7 @@ def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:
     )
     push.add_argument("--service-name", required=True)
     push.add_argument("--label", required=True, help="lowercase letters, digits and '-'")
-    push.add_argument("--image", required=True, help=f"one of {', '.join(TRANSPORTS)}, or NAME")
+    push.add_argument("--image", required=True, help=IMAGE_HELP)
     _registry_secret(push)
 
     registration = command(
@@ -108,6 +110,10 @@ def repository(client: BerthClient, service: str, label: str) -> str:
 
 
 def push_image(args: argparse.Namespace, client: BerthClient) -> Output:
+    from berth.oci.distribution import RegistryError  # the image code, only where it is used
+    from berth.oci.image import ImageError
+    from berth.oci.transports import open_source, parse_source
+
     check_label(args.label)
     client.service(args.service_name)  # before any upload: the service must exist
     login = registry_login(client, args.registry_secret)
@@ -139,6 +145,8 @@ def _registered(record: ImageObject) -> Output:
 
 
 def register_image(args: argparse.Namespace, client: BerthClient) -> Output:
+    from berth.oci.distribution import RegistryError
+
     check_label(args.label)
     client.service(args.service_name)
     login = registry_login(client, args.registry_secret)
@@ -176,26 +184,25 @@ def delete_image(args: argparse.Namespace, client: BerthClient) -> Output:
 def _forget_manifest(client: BerthClient, record: ImageObject, where: str | None) -> None:
     """The manifest leaves the registry unless another number of the label names it too; its
     blobs are reclaimed by the registry's garbage collection."""
-    spec = record.spec
-    others = image_records.images(client, spec.service_name)
-    if any(o.spec.label == spec.label and o.spec.digest == spec.digest for o in others):
-        return
-    try:
-        login: RegistryLogin = registry_login(client, where)
-        with login.registry() as registry:
-            registry.delete_manifest(repository(client, spec.service_name, spec.label), spec.digest)
-    except (CliError, RegistryError) as error:
-        print(f"berth: warning: the record is gone, the registry kept it: {error}", file=sys.stderr)
+    from berth.cli import image_manifests  # the registry code, only where it is used
+
+    others = image_records.images(client, record.spec.service_name)
+    problems = image_manifests.delete_manifests(
+        lambda: registry_login(client, where), client.namespace, [record], others
+    )
+    for problem in problems:
+        print(
+            f"berth: warning: the record is gone, the registry kept it: {problem}", file=sys.stderr
+        )
 
 
 def create_login(args: argparse.Namespace, client: BerthClient) -> Output:
     login = registry_login(client, args.registry_secret)
-    return Output(
-        {
-            "registryLogin": {
-                "username": login.username,
-                "password": login.password,
-                "registry": login.server,
-            }
-        }
-    )
+    shape: dict[str, Any] = {
+        "username": login.username,
+        "password": login.password,
+        "registry": login.server,
+    }
+    if login.expires is not None:
+        shape["expiresAt"] = rfc3339(datetime.fromtimestamp(login.expires, UTC))
+    return Output({"registryLogin": shape})

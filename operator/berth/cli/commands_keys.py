@@ -3,12 +3,11 @@
 
 import argparse
 
-from kubernetes.client.rest import ApiException
-
 from berth.cli.arguments import Subcommands, command
 from berth.cli.client import BerthClient, api_message
 from berth.cli.errors import CliError
 from berth.cli.output import Output
+from berth.cli.rest import ApiError
 
 
 def register(commands: Subcommands, common: argparse.ArgumentParser) -> None:
@@ -54,8 +53,8 @@ def create_key(args: argparse.Namespace, client: BerthClient) -> Output:
 
     account = args.service_account or keys.DEFAULT_SERVICE_ACCOUNT
     try:
-        key = keys.create(client.api, _where(args), client.namespace, account)
-    except ApiException as error:
+        key = keys.create(client.rest, _where(args), client.namespace, account)
+    except ApiError as error:
         raise CliError(f"cannot create the key: {api_message(error)}", error.status) from error
     return Output({"AccessKey": keys.iam_shape(key, with_secret=True)})
 
@@ -64,8 +63,8 @@ def list_keys(args: argparse.Namespace, client: BerthClient) -> Output:
     from berth.lightsail import keys
 
     try:
-        found = keys.listed(client.api, _where(args), client.namespace)
-    except ApiException as error:
+        found = keys.listed(client.rest, _where(args), client.namespace)
+    except ApiError as error:
         raise CliError(f"cannot list keys: {api_message(error)}", error.status) from error
     return Output({"AccessKeyMetadata": [keys.iam_shape(k, with_secret=False) for k in found]})
 
@@ -74,8 +73,8 @@ def delete_key(args: argparse.Namespace, client: BerthClient) -> Output:
     from berth.lightsail import keys
 
     try:
-        deleted = keys.delete(client.api, _where(args), args.access_key_id)
-    except ApiException as error:
+        deleted = keys.delete(client.rest, _where(args), args.access_key_id)
+    except ApiError as error:
         raise CliError(f"cannot delete the key: {api_message(error)}", error.status) from error
     if not deleted:
         raise CliError(f"no access key {args.access_key_id}", 404)

@@ -2,6 +2,7 @@
 
 import argparse
 import re
+import sys
 from typing import Any
 
 from pydantic import ValidationError
@@ -9,12 +10,13 @@ from pydantic import ValidationError
 from berth.api import limits
 from berth.api.objects import ContainerServiceObject
 from berth.api.service import ServiceSpec
-from berth.cli import waiting
+from berth.cli import image_manifests, image_records, waiting
 from berth.cli.arguments import Subcommands, add_wait, command
 from berth.cli.client import BerthClient
 from berth.cli.errors import CliError, describe_validation
 from berth.cli.inputs import json_list, json_object
 from berth.cli.output import Output
+from berth.cli.registry_login import registry_login
 from berth.cli.shapes import service_shape
 from berth.cli.tables import services_table
 
@@ -143,7 +145,15 @@ def update_patch(current: ContainerServiceObject, wanted: dict[str, Any]) -> lis
 
 
 def delete_service(args: argparse.Namespace, client: BerthClient) -> Output:
+    registered = image_records.images(client, args.service_name)
     client.delete_service(args.service_name)
+    # Its records go with it (owner references); its manifests leave the registry here.
+    for problem in image_manifests.delete_manifests(
+        lambda: registry_login(client), client.namespace, registered, []
+    ):
+        print(
+            f"berth: warning: the registry kept an image of the service: {problem}", file=sys.stderr
+        )
     if not args.wait:
         return Output(None, f"container service {args.service_name} is being deleted")
     waiting.wait_gone(client, args.service_name, args.timeout, waiting.Progress())

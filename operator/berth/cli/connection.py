@@ -3,20 +3,18 @@
 import os
 import pathlib
 from dataclasses import dataclass
-from typing import Any
 
-from kubernetes import client as k8s
-from kubernetes import config as k8s_config
-
+from berth.cli import kubeconfig
 from berth.cli.errors import CliError
+from berth.cli.http_rest import HttpRest
+from berth.cli.rest import Rest
 
 DEFAULT_KUBECONFIG = "~/.kube/config"
-SERVICE_ACCOUNT_NAMESPACE = pathlib.Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
 
 @dataclass(frozen=True)
 class Target:
-    api: Any  # kubernetes.client.ApiClient
+    rest: Rest
     namespace: str
 
 
@@ -25,38 +23,35 @@ def kubeconfig_path(flag: str | None) -> str:
     return flag or os.environ.get("KUBECONFIG") or DEFAULT_KUBECONFIG
 
 
-def _in_cluster(flag: str | None) -> bool:
+def in_cluster(flag: str | None) -> bool:
     configured = flag or os.environ.get("KUBECONFIG")
     home_config = pathlib.Path(DEFAULT_KUBECONFIG).expanduser().exists()
     return not configured and not home_config and "KUBERNETES_SERVICE_HOST" in os.environ
 
 
-def connect(kubeconfig: str | None, context: str | None, namespace: str | None) -> Target:
-    """An API client and the namespace: `-n`, else the context's namespace, else `default`."""
-    if _in_cluster(kubeconfig):
-        configuration = k8s.Configuration()
-        k8s_config.load_incluster_config(client_configuration=configuration)
-        own = (
-            SERVICE_ACCOUNT_NAMESPACE.read_text().strip()
-            if SERVICE_ACCOUNT_NAMESPACE.exists()
-            else ""
-        )
-        return Target(k8s.ApiClient(configuration), namespace or own or "default")
-    path = kubeconfig_path(kubeconfig)
-    paths = [p for p in path.split(os.pathsep) if p]
-    if not any(pathlib.Path(p).expanduser().exists() for p in paths):
+def connect(kubeconfig_flag: str | None, context: str | None, namespace: str | None) -> Target:
+    """A connection and the namespace: `-n`, else the context's namespace, else `default`."""
+    if in_cluster(kubeconfig_flag):
+        server = kubeconfig.in_cluster(os.environ)
+        rest = _http(server, "the pod's ServiceAccount")
+        return Target(rest, namespace or server.namespace or "default")
+    path = kubeconfig_path(kubeconfig_flag)
+    existing = [p for p in path.split(os.pathsep) if p and pathlib.Path(p).expanduser().exists()]
+    if not existing:
         raise CliError(f"no kubeconfig at {path}; pass --kubeconfig or set KUBECONFIG")
     try:
-        contexts, active = k8s_config.list_kube_config_contexts(config_file=path)
-        chosen = active
-        if context is not None:
-            chosen = next((c for c in contexts if c["name"] == context), None)
-            if chosen is None:
-                raise CliError(f"context {context!r} not found in {path}")
-        api = k8s_config.new_client_from_config(
-            config_file=path, context=context, persist_config=False
-        )
-    except k8s_config.ConfigException as error:
-        raise CliError(f"cannot use kubeconfig {path}: {error}") from error
-    from_context = (chosen or {}).get("context", {}).get("namespace")
-    return Target(api, namespace or from_context or "default")
+        server = kubeconfig.load(existing, context)
+    except kubeconfig.NeedsKubernetes:
+        # Exec plugins (EKS, GKE) and auth providers: the kubernetes package runs them.
+        from berth.cli import kube_rest
+
+        api, from_context = kube_rest.connect(path, context)
+        return Target(kube_rest.KubeRest(api), namespace or from_context or "default")
+    return Target(_http(server, f"kubeconfig {path}"), namespace or server.namespace or "default")
+
+
+def _http(server: kubeconfig.Server, what: str) -> HttpRest:
+    try:
+        return HttpRest(server)
+    except (ValueError, OSError) as error:  # a bad URL, an unreadable CA, certificate or key
+        raise CliError(f"cannot use {what}: {error}") from error

@@ -8,17 +8,15 @@ even after its image is deleted; a crash between the two writes only skips one.
 """
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
-
-from kubernetes.client.rest import ApiException
 
 from berth.api import limits
 from berth.api.image import RegisteredName, registered_name
 from berth.api.objects import ContainerServiceObject, ImageObject, parse_image
 from berth.cli.client import BerthClient, api_message, parsed
 from berth.cli.errors import CliError
+from berth.cli.rest import JSON, MERGE_PATCH, ApiError
 from berth.render import names
 
 IMAGES = "containerimages"
@@ -30,14 +28,12 @@ ATTEMPTS = 10
 def images(client: BerthClient, service: str) -> list[ImageObject]:
     """The service's registered images, newest first (Lightsail's order)."""
     try:
-        listed = client.custom.list_namespaced_custom_object(
-            limits.GROUP,
-            limits.VERSION,
-            client.namespace,
-            IMAGES,
-            label_selector=f"{names.SERVICE_LABEL}={service}",
+        listed = client.rest.request(
+            "GET",
+            client.berth_path(IMAGES),
+            [("labelSelector", f"{names.SERVICE_LABEL}={service}")],
         )
-    except ApiException as error:
+    except ApiError as error:
         raise CliError(f"container images: {api_message(error)}", error.status) from error
     found = [parsed(parse_image, item) for item in listed["items"]]
     found = [image for image in found if image.spec.service_name == service]
@@ -169,32 +165,17 @@ def delete(client: BerthClient, image: str) -> ImageObject:
     return record
 
 
+_CALLS = {"get": "GET", "create": "POST", "patch": "PATCH", "delete": "DELETE"}
+
+
 def _custom(
     client: BerthClient, verb: str, plural: str, name: str | None, body: Any = None
 ) -> dict[str, Any]:
-    api = client.custom
-    calls: dict[str, Callable[[], Any]] = {
-        "get": lambda: api.get_namespaced_custom_object(
-            limits.GROUP, limits.VERSION, client.namespace, plural, name
-        ),
-        "create": lambda: api.create_namespaced_custom_object(
-            limits.GROUP, limits.VERSION, client.namespace, plural, body
-        ),
-        "patch": lambda: api.patch_namespaced_custom_object(
-            limits.GROUP,
-            limits.VERSION,
-            client.namespace,
-            plural,
-            name,
-            body,
-            _content_type="application/merge-patch+json",
-        ),
-        "delete": lambda: api.delete_namespaced_custom_object(
-            limits.GROUP, limits.VERSION, client.namespace, plural, name
-        ),
-    }
+    path = client.berth_path(plural, None if verb == "create" else name)
     try:
-        answer: dict[str, Any] = calls[verb]()
-    except ApiException as error:
+        answer: dict[str, Any] = client.rest.request(
+            _CALLS[verb], path, body=body, content_type=MERGE_PATCH if verb == "patch" else JSON
+        )
+    except ApiError as error:
         raise CliError(f"{plural} {name or ''}: {api_message(error)}", error.status) from error
     return answer

@@ -4,8 +4,6 @@ import argparse
 import os
 import sys
 
-import urllib3
-
 from berth.cli import (
     commands_deployments,
     commands_images,
@@ -19,6 +17,7 @@ from berth.cli.client import BerthClient
 from berth.cli.connection import connect
 from berth.cli.errors import CliError
 from berth.cli.output import FORMATS, render
+from berth.cli.rest import Unreachable
 
 # Lightsail's exclusion syntax starts with '-' (`--filter-pattern -ERROR`), which argparse
 # would take for an option; these flags always take the next word as their value.
@@ -82,13 +81,12 @@ def main(argv: list[str] | None = None) -> int:
             getattr(args, "context", None),
             getattr(args, "namespace", None),
         )
-        output = args.run(args, BerthClient(target.api, target.namespace))
+        output = args.run(args, BerthClient(target.rest, target.namespace))
     except CliError as error:
         print(f"berth: error: {error}", file=sys.stderr)
         return 1
-    except urllib3.exceptions.HTTPError as error:
-        reason = getattr(error, "reason", None) or error
-        print(f"berth: error: cannot reach the Kubernetes API server: {reason}", file=sys.stderr)
+    except Unreachable as error:
+        print(f"berth: error: cannot reach the Kubernetes API server: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -5,8 +5,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import yaml
-
 Format = Literal["json", "yaml", "table"]
 FORMATS: tuple[Format, ...] = ("json", "yaml", "table")
 MISSING = "-"
@@ -29,6 +27,8 @@ def render(output: Output, chosen: Format | None) -> str | None:
     if output.data is None:
         return None
     if fmt == "yaml":
+        import yaml  # only for -o yaml: it costs every other command start time
+
         dumped: str = yaml.safe_dump(output.data, sort_keys=False, allow_unicode=True)
         return dumped.rstrip("\n")
     return json.dumps(output.data, indent=4, ensure_ascii=False)

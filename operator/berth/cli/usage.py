@@ -10,9 +10,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from kubernetes.utils.quantity import parse_quantity
-
 from berth.api.power import PowerSpec
+from berth.cli.quantity import parse_quantity
 
 METRICS = {"CPUUtilization": "cpu", "MemoryUtilization": "memory"}
 STATISTICS = ("Minimum", "Maximum", "Sum", "Average", "SampleCount")

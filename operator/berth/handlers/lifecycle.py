@@ -12,7 +12,7 @@ from berth import settings as settings_module
 from berth.handlers.informers import informers
 from berth.kube import resources
 from berth.kube.client import LIST_PAGE, Kube, connect, endpoint_of, session_for
-from berth.reconcile import lookups, network
+from berth.reconcile import lookups, network, orphans
 from berth.reconcile.context import Context
 from berth.reconcile.health import HealthChecker
 from berth.reconcile.service import reconcile
@@ -115,9 +115,11 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
 
 
 def lead(controller: Controller, ctx: Context) -> None:
-    """Every service once, in the background lane: whatever changes meanwhile goes first; and
-    the health checks of every pod (a standby checks nothing: it could write nothing)."""
-    controller.run(lookups.service_keys(controller.store))
+    """Every service once, in the background lane: whatever changes meanwhile goes first, and
+    the key of every service deleted while no leader watched (orphans.py); and the health
+    checks of every pod (a standby checks nothing: it could write nothing)."""
+    store = controller.store
+    controller.run([*lookups.service_keys(store), *sorted(orphans.keys(store))])
     if ctx.health is not None:
         ctx.health.start()
     metrics.LEADER.set(1)

@@ -53,6 +53,8 @@ CERTIFICATE = Resource(
     f"{foreign.CERT_MANAGER_GROUP}/{foreign.CERT_MANAGER_VERSION}",
     foreign.CERTIFICATES,
 )
+# Only listed, never written (so not in BY_KIND): a full quota of Certificates is the limit.
+RESOURCE_QUOTA = Resource("ResourceQuota", "v1", "resourcequotas")
 # Leader election's lease: the operator's own bookkeeping, neither fenced nor counted as a write.
 LEASE = Resource("Lease", "coordination.k8s.io/v1", "leases")
 CRD = Resource(

@@ -21,8 +21,9 @@ class Call:
     powers: Callable[[], list[PowerObject]]  # the catalogue, read by the endpoint itself
     region: str
     prometheus_url: str | None = None  # where the pods' CPU and memory history is kept
-    # Where registered images are pushed, read by the endpoint itself (None: no registry).
-    registry_login: Callable[[], RegistryLogin] | None = None
+    # Where registered images are pushed, read by the endpoint itself (None: no registry): a
+    # login for the given namespace's repositories (or the shared one, without a token service).
+    registry_login: Callable[[str], RegistryLogin] | None = None
 
 
 @contextmanager

@@ -2,22 +2,27 @@
 DeleteContainerImage, CreateContainerServiceRegistryLogin. The records are the berth CLI's
 (berth.cli.image_records); the registry login is read by the endpoint itself, not the key."""
 
+import logging
+from datetime import UTC, datetime
 from typing import Any
 
-from berth.cli import image_records
+from berth.api.objects import ImageObject
+from berth.cli import image_manifests, image_records
 from berth.cli.commands_images import check_label, image_shape, repository
-from berth.cli.errors import CliError
 from berth.cli.registry_login import RegistryLogin
 from berth.lightsail.calls import Call, as_aws_errors
 from berth.lightsail.protocol import AwsError, invalid_input, not_found
 from berth.oci.distribution import RegistryError
+
+log = logging.getLogger("berth.lightsail")
 
 
 def _login(call: Call) -> RegistryLogin:
     if call.registry_login is None:
         raise AwsError("ServiceException", "this endpoint has no registry login", 500)
     with as_aws_errors():
-        return call.registry_login()
+        # The key's namespace: a tenant's login reaches its own repositories only.
+        return call.registry_login(call.client.namespace)
 
 
 def register_container_image(call: Call, params: dict[str, Any]) -> dict[str, Any]:
@@ -54,25 +59,37 @@ def delete_container_image(call: Call, params: dict[str, Any]) -> dict[str, Any]
             )
         image_records.delete(call.client, params["image"])
         others = image_records.images(call.client, record.spec.service_name)
-    spec = record.spec
-    if any(o.spec.label == spec.label and o.spec.digest == spec.digest for o in others):
-        return {}
-    try:
-        with _login(call).registry() as registry:
-            registry.delete_manifest(
-                repository(call.client, spec.service_name, spec.label), spec.digest
-            )
-    except (RegistryError, CliError, AwsError):
-        pass  # the record is gone; the manifest stays until an administrator collects it
+    _delete_manifests(call, [record], others)
     return {}
+
+
+def _delete_manifests(call: Call, gone: list[ImageObject], kept: list[ImageObject]) -> None:
+    """The records are gone: a registry that keeps a manifest is logged, not an error."""
+    if call.registry_login is None:
+        return
+    login = call.registry_login
+    namespace = call.client.namespace
+    for problem in image_manifests.delete_manifests(
+        lambda: login(namespace), namespace, gone, kept
+    ):
+        log.warning("the registry kept a deleted image's manifest: %s", problem)
+
+
+def delete_service_images(call: Call, service: str) -> None:
+    """DeleteContainerService: the service's manifests leave the registry with it."""
+    with as_aws_errors():
+        gone = image_records.images(call.client, service)
+        call.client.delete_service(service)
+    _delete_manifests(call, gone, [])
 
 
 def create_container_service_registry_login(call: Call, params: dict[str, Any]) -> dict[str, Any]:
     login = _login(call)
-    return {
-        "registryLogin": {
-            "username": login.username,
-            "password": login.password,
-            "registry": login.server,
-        }
+    shape: dict[str, Any] = {
+        "username": login.username,
+        "password": login.password,
+        "registry": login.server,
     }
+    if login.expires is not None:
+        shape["expiresAt"] = datetime.fromtimestamp(login.expires, UTC)
+    return {"registryLogin": shape}

@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kubernetes import client as k8s
-from kubernetes.client.rest import ApiException
-
 from berth.api import foreign, limits
+from berth.cli.rest import MERGE_PATCH, ApiError, Rest, apis_path, core_path
 
 KEY_LABEL = f"{limits.GROUP}/lightsail-access-key"
 NAMESPACE_LABEL = f"{limits.GROUP}/lightsail-namespace"
@@ -62,35 +60,45 @@ def _decoded(data: dict[str, str] | None, key: str) -> str:
     return base64.b64decode((data or {}).get(key, "")).decode()
 
 
-def _key(secret: Any) -> AccessKey:
-    data = secret.data
+def _key(secret: dict[str, Any]) -> AccessKey:
+    data = secret.get("data")
+    created = secret["metadata"].get("creationTimestamp")
     return AccessKey(
         access_key_id=_decoded(data, "accessKeyId"),
         secret_access_key=_decoded(data, "secretAccessKey"),
         namespace=_decoded(data, "namespace"),
         service_account=_decoded(data, "serviceAccount"),
-        created_at=secret.metadata.creation_timestamp,
+        created_at=datetime.fromisoformat(created) if created else None,
     )
 
 
-def _create_if_absent(create: Any, *args: Any) -> None:
+def _create_if_absent(rest: Rest, path: str, body: dict[str, Any]) -> None:
     try:
-        create(*args)
-    except ApiException as error:
+        rest.request("POST", path, body=body)
+    except ApiError as error:
         if error.status != 409:
             raise
 
 
-def ensure_tenant(api: Any, namespace: str, service_account: str) -> None:
+def _rbac_path(namespace: str | None, plural: str, name: str | None = None) -> str:
+    return apis_path("rbac.authorization.k8s.io", "v1", namespace, plural, name)
+
+
+def ensure_tenant(rest: Rest, namespace: str, service_account: str) -> None:
     """The ServiceAccount a key impersonates, bound to the tenant role in its namespace."""
-    rbac, core = k8s.RbacAuthorizationV1Api(api), k8s.CoreV1Api(api)
     managed = {foreign.MANAGED_BY_LABEL: "berth"}
     role = {"metadata": {"name": TENANT_ROLE, "labels": managed}, "rules": TENANT_RULES}
-    _create_if_absent(rbac.create_cluster_role, role)
+    _create_if_absent(rest, _rbac_path(None, "clusterroles"), role)
     # A role made by an older Berth lacks newer kinds (containerimages): its rules are Berth's.
-    rbac.patch_cluster_role(TENANT_ROLE, {"rules": TENANT_RULES})
+    # A merge patch replaces the list whole.
+    rest.request(
+        "PATCH",
+        _rbac_path(None, "clusterroles", TENANT_ROLE),
+        body={"rules": TENANT_RULES},
+        content_type=MERGE_PATCH,
+    )
     account = {"metadata": {"name": service_account, "labels": managed}}
-    _create_if_absent(core.create_namespaced_service_account, namespace, account)
+    _create_if_absent(rest, core_path(namespace, "serviceaccounts"), account)
     binding = {
         "metadata": {"name": f"{TENANT_ROLE}-{service_account}", "labels": managed},
         "roleRef": {
@@ -100,11 +108,11 @@ def ensure_tenant(api: Any, namespace: str, service_account: str) -> None:
         },
         "subjects": [{"kind": "ServiceAccount", "name": service_account, "namespace": namespace}],
     }
-    _create_if_absent(rbac.create_namespaced_role_binding, namespace, binding)
+    _create_if_absent(rest, _rbac_path(namespace, "rolebindings"), binding)
 
 
-def create(api: Any, keys_namespace: str, namespace: str, service_account: str) -> AccessKey:
-    ensure_tenant(api, namespace, service_account)
+def create(rest: Rest, keys_namespace: str, namespace: str, service_account: str) -> AccessKey:
+    ensure_tenant(rest, namespace, service_account)
     key_id = new_key_id()
     key = AccessKey(key_id, secrets.token_urlsafe(30), namespace, service_account)
     body = {
@@ -120,38 +128,38 @@ def create(api: Any, keys_namespace: str, namespace: str, service_account: str) 
             "serviceAccount": service_account,
         },
     }
-    created = k8s.CoreV1Api(api).create_namespaced_secret(keys_namespace, body)
+    created = rest.request("POST", core_path(keys_namespace, "secrets"), body=body)
     return _key(created)
 
 
-def find(api: Any, keys_namespace: str, key_id: str) -> AccessKey | None:
+def find(rest: Rest, keys_namespace: str, key_id: str) -> AccessKey | None:
     if not key_id.isalnum():
         return None
     try:
-        found = k8s.CoreV1Api(api).read_namespaced_secret(secret_name(key_id), keys_namespace)
-    except ApiException as error:
+        found = rest.request("GET", core_path(keys_namespace, "secrets", secret_name(key_id)))
+    except ApiError as error:
         if error.status == 404:
             return None
         raise
-    if (found.metadata.labels or {}).get(KEY_LABEL) != "true":
+    if (found["metadata"].get("labels") or {}).get(KEY_LABEL) != "true":
         return None
     key = _key(found)
     return key if key.access_key_id == key_id else None
 
 
-def listed(api: Any, keys_namespace: str, namespace: str | None) -> list[AccessKey]:
+def listed(rest: Rest, keys_namespace: str, namespace: str | None) -> list[AccessKey]:
     selector = f"{KEY_LABEL}=true" + (f",{NAMESPACE_LABEL}={namespace}" if namespace else "")
-    found = k8s.CoreV1Api(api).list_namespaced_secret(keys_namespace, label_selector=selector)
-    return sorted((_key(s) for s in found.items), key=lambda k: k.access_key_id)
+    found = rest.request("GET", core_path(keys_namespace, "secrets"), [("labelSelector", selector)])
+    return sorted((_key(s) for s in found["items"]), key=lambda k: k.access_key_id)
 
 
-def delete(api: Any, keys_namespace: str, key_id: str) -> bool:
+def delete(rest: Rest, keys_namespace: str, key_id: str) -> bool:
     """Whether there was such a key."""
-    if find(api, keys_namespace, key_id) is None:
+    if find(rest, keys_namespace, key_id) is None:
         return False
     try:
-        k8s.CoreV1Api(api).delete_namespaced_secret(secret_name(key_id), keys_namespace)
-    except ApiException as error:
+        rest.request("DELETE", core_path(keys_namespace, "secrets", secret_name(key_id)))
+    except ApiError as error:
         if error.status == 404:
             return False
         raise

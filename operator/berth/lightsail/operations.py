@@ -70,8 +70,7 @@ def update_container_service(call: Call, params: dict[str, Any]) -> dict[str, An
 
 
 def delete_container_service(call: Call, params: dict[str, Any]) -> dict[str, Any]:
-    with as_aws_errors():
-        call.client.delete_service(params["serviceName"])
+    images.delete_service_images(call, params["serviceName"])
     return {}
 
 

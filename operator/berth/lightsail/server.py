@@ -11,10 +11,12 @@ from typing import Any
 from kubernetes import client as k8s
 
 from berth.cli.client import BerthClient
+from berth.cli.kube_rest import KubeRest
 from berth.cli.registry_login import RegistryLogin, registry_login
 from berth.lightsail import keys, model, operations, protocol, sigv4
 from berth.lightsail.calls import Call
 from berth.lightsail.protocol import AwsError
+from berth.render import names
 from berth.settings import Settings
 
 log = logging.getLogger("berth.lightsail")
@@ -23,26 +25,30 @@ log = logging.getLogger("berth.lightsail")
 class Endpoint:
     """Everything a request needs: the endpoint's own API client, keys, settings."""
 
-    def __init__(self, api: Any, settings: Settings) -> None:
+    def __init__(self, api: k8s.ApiClient, settings: Settings) -> None:
         self.api, self.settings = api, settings
+        self.rest = KubeRest(api)
         self.guard = sigv4.ReplayGuard()
-        self._tenants: dict[str, Any] = {}
+        self._tenants: dict[str, KubeRest] = {}
         self._lock = threading.Lock()
 
-    def tenant_api(self, key: keys.AccessKey) -> Any:
-        """An API client that impersonates the key's ServiceAccount, one per account."""
+    def tenant_api(self, key: keys.AccessKey) -> KubeRest:
+        """A connection that impersonates the key's ServiceAccount, one per account."""
         with self._lock:
             if key.user not in self._tenants:
                 api = k8s.ApiClient(self.api.configuration)
                 api.set_default_header("Impersonate-User", key.user)
-                self._tenants[key.user] = api
+                self._tenants[key.user] = KubeRest(api)
             return self._tenants[key.user]
 
     def powers(self) -> list[Any]:
-        return BerthClient(self.api, self.settings.namespace).powers()
+        return BerthClient(self.rest, self.settings.namespace).powers()
 
-    def registry_login(self) -> RegistryLogin:
-        return registry_login(BerthClient(self.api, self.settings.namespace))
+    def registry_login(self, namespace: str) -> RegistryLogin:
+        """A login of `namespace`, minted with the Secret in the endpoint's own namespace (the
+        release's, where its Role may read Secrets)."""
+        where = f"{self.settings.namespace}/{names.REGISTRY_LOGIN_SECRET}"
+        return registry_login(BerthClient(self.rest, self.settings.namespace), where, namespace)
 
     def answer(self, request: sigv4.Request) -> tuple[int, dict[str, Any]]:
         name: str | None = None
@@ -88,7 +94,7 @@ class Endpoint:
 
     def authenticate(self, request: sigv4.Request, replayable: bool) -> keys.AccessKey:
         auth = sigv4.parse_authorization(request.header("authorization"))
-        key = keys.find(self.api, self.settings.namespace, auth.access_key_id)
+        key = keys.find(self.rest, self.settings.namespace, auth.access_key_id)
         if key is None:
             raise AwsError(
                 "UnrecognizedClientException",

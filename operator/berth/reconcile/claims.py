@@ -15,7 +15,7 @@ from berth.reconcile import lookups, verification
 from berth.reconcile.context import Context
 from berth.render import claims as claim_manifests
 from berth.render import names
-from berth.runtime.store import Body
+from berth.runtime.store import Body, Store
 from berth.status.claims import Claimant, Decision, decide, why_not
 
 logger = logging.getLogger(__name__)
@@ -35,9 +35,13 @@ def holder_of(claim: Body | None) -> ClaimOwner | None:
 
 
 def holder_alive(ctx: Context, holder: ClaimOwner | None) -> bool:
+    return holder_alive_in(ctx.store, holder)
+
+
+def holder_alive_in(store: Store, holder: ClaimOwner | None) -> bool:
     if holder is None:
         return False
-    body = ctx.store.get(resources.SERVICE, (holder.namespace, holder.name))
+    body = store.get(resources.SERVICE, (holder.namespace, holder.name))
     return body is not None and body["metadata"].get("uid") == holder.uid
 
 
@@ -57,9 +61,7 @@ async def hold(
         if decision in (Decision.TAKEN, Decision.WAIT):
             return False, why_not(decision, domain, name)
         if decision == Decision.STALE and claim is not None:
-            logger.warning("releasing %s of %s, whose service is gone", name, domain)
-            await ctx.kube.delete(resources.DOMAIN_CLAIM, None, name, claim["metadata"]["uid"])
-            ctx.store.remove(CLAIMS, claim)
+            await delete(ctx, claim)
             continue
         try:
             created = await ctx.kube.create(claim_manifests.domain_claim(domain, purpose, service))
@@ -124,12 +126,25 @@ def services_wanting(ctx: Context, claim: Body) -> list[Key]:
 
 
 async def release(ctx: Context, service: ContainerServiceObject, keep: set[str]) -> None:
-    """Delete every claim `service` holds except those named in `keep`."""
-    for claim in ctx.store.find(CLAIMS, "holder", service.metadata.uid):
+    """Delete every claim `service` holds except those named in `keep`, and every claim an
+    older service of the same namespace and name left behind (services carry no finalizer)."""
+    uid = service.metadata.uid
+    for claim in ctx.store.find(CLAIMS, "holder", uid):
         holder = holder_of(claim)
         name = claim["metadata"]["name"]
-        if holder is None or holder.uid != service.metadata.uid or name in keep:
+        if holder is None or holder.uid != uid or name in keep:
             continue
         logger.info("%s/%s releases %s", service.namespace, service.name, claim["spec"]["domain"])
-        await ctx.kube.delete(resources.DOMAIN_CLAIM, None, name, claim["metadata"]["uid"])
-        ctx.store.remove(CLAIMS, claim)
+        await delete(ctx, claim)
+    for claim in ctx.store.find(CLAIMS, "holder-key", (service.namespace, service.name)):
+        holder = holder_of(claim)
+        if holder is not None and holder.uid != uid:
+            await delete(ctx, claim)
+
+
+async def delete(ctx: Context, claim: Body) -> None:
+    """Release `claim` (only this one: the uid makes the delete conditional)."""
+    meta = claim["metadata"]
+    logger.info("releasing %s of %s", meta["name"], (claim.get("spec") or {}).get("domain"))
+    await ctx.kube.delete(resources.DOMAIN_CLAIM, None, meta["name"], meta["uid"])
+    ctx.store.remove(CLAIMS, claim)

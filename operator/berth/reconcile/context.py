@@ -48,3 +48,5 @@ class Context:
     verification_key_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # Lightsail's health checks of pods (health_checks: operator); it runs while this leads.
     health: "HealthChecker | None" = None
+    # Failures in a row to delete a service's deleted images' manifests (reconcile.image_manifests).
+    manifest_failures: dict[tuple[str, str], int] = field(default_factory=dict)

@@ -19,8 +19,13 @@ def labelled_service(body: Body) -> Key | None:
     return (_namespace(body), service) if service else None
 
 
+def version_service(body: Body) -> Key:
+    """The service a version (or an image) names."""
+    return (_namespace(body), (body.get("spec") or {}).get("serviceName") or "")
+
+
 def _version_service(body: Body) -> Iterable[Hashable]:
-    return [(_namespace(body), (body.get("spec") or {}).get("serviceName") or "")]
+    return [version_service(body)]
 
 
 def _labelled_service(body: Body) -> Iterable[Hashable]:
@@ -45,6 +50,16 @@ def _claim_holder(body: Body) -> Iterable[Hashable]:
     return [((body.get("spec") or {}).get("owner") or {}).get("uid")]
 
 
+def claim_holder_key(body: Body) -> Key:
+    """The (namespace, name) of the service a claim names as its holder."""
+    owner = (body.get("spec") or {}).get("owner") or {}
+    return (owner.get("namespace") or "", owner.get("name") or "")
+
+
+def _claim_holder_key(body: Body) -> Iterable[Hashable]:
+    return [claim_holder_key(body)]
+
+
 def _claim_purpose(body: Body) -> Iterable[Hashable]:
     return [(body.get("spec") or {}).get("purpose")]
 
@@ -60,7 +75,11 @@ INDEXES: Indexes = {
     resources.VERSION: {"service": _version_service},
     resources.IMAGE: {"service": _version_service},
     resources.POD: {"service": _labelled_service},
-    resources.DOMAIN_CLAIM: {"holder": _claim_holder, "purpose": _claim_purpose},
+    resources.DOMAIN_CLAIM: {
+        "holder": _claim_holder,
+        "holder-key": _claim_holder_key,
+        "purpose": _claim_purpose,
+    },
     resources.DOMAIN_ALLOW_LIST: {"namespace": _allowed_namespace},
 }
 

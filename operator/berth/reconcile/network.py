@@ -6,11 +6,12 @@ from berth.api.claim import ClaimPurpose
 from berth.api.foreign import CERTIFICATE_CRD
 from berth.api.objects import ContainerServiceObject
 from berth.kube import resources
-from berth.kube.client import NotFound
+from berth.kube.client import ApiError, NotFound
 from berth.reconcile import claims, verification, zone
 from berth.reconcile.context import Context
 from berth.render import labels, names
 from berth.runtime.store import trimmed
+from berth.status import network as network_status
 from berth.status import verification as verification_status
 from berth.status.network import Network
 
@@ -88,3 +89,30 @@ async def prime_certificates(ctx: Context) -> None:
     except NotFound:
         # The CRD exists but its API is not served yet (being established).
         logger.info("cert-manager Certificates are not served yet")
+
+
+async def full_certificate_quota(
+    ctx: Context, service: ContainerServiceObject
+) -> network_status.CertificateQuota | None:
+    """A ResourceQuota of the namespace that lets no more Certificates be made, looked up only
+    while the service's Ingress asks for a Certificate cert-manager has not made: ingress-shim
+    retries a create the API server refused in silence, so the quota is the only trace of it."""
+    if not ctx.certificates_served:
+        return None
+    namespace = service.namespace
+    live = ctx.store.get(resources.INGRESS, (namespace, names.ingress(service.name)))
+    tls = ((live or {}).get("spec") or {}).get("tls") or []
+    missing = [
+        entry.get("secretName")
+        for entry in tls
+        if ctx.store.get(resources.CERTIFICATE, (namespace, entry.get("secretName") or "")) is None
+    ]
+    if not missing:
+        return None
+    try:
+        quotas = await ctx.kube.list(resources.RESOURCE_QUOTA, namespace=namespace)
+    except ApiError as error:
+        # A chart from before the rule that lets the operator read quotas: no limit is told.
+        logger.info("%s: ResourceQuotas not read: %s", namespace, error)
+        return None
+    return network_status.full_certificate_quota(quotas)

@@ -24,15 +24,20 @@ from berth.reconcile.writes import Apply, Delete, Emit, Patch, SetFinalizer, Wri
 from berth.render import events, images, ingress, labels, names, network, workload
 from berth.render import versions as version_manifests
 from berth.settings import HealthChecks, Settings
+from berth.status import progress
 from berth.status import rollout as rollout_status
 from berth.status import service as service_status
 from berth.status import versions as version_status
-from berth.status.network import Network, certificate_readiness
+from berth.status.network import CertificateQuota, Network, certificate_readiness
 from berth.status.rollout import Rollout
 
 Body = dict[str, Any]
 # The kinds a service owns one of each, named after it, that plans compare with.
 OWNED_KINDS = (resources.DEPLOYMENT, resources.KUBE_SERVICE, resources.INGRESS)
+# SPEC: a Normal Event for each transition a user acts on, a Warning for every error, and
+# nothing that only repeats the status. Every other transition is in status alone.
+ANNOUNCED_VERSION_STATES = (VersionState.ACTIVE, VersionState.FAILED)
+ANNOUNCED_SERVICE_STATES = (ServiceState.RUNNING,)
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ class Snapshot:
     network: Network | None = None
     certificates: dict[str, Body] = field(default_factory=dict)  # by name = tls secret name
     certificates_served: bool = False
+    # A full quota of Certificates in the namespace, looked up while one of ours is missing.
+    certificate_quota: CertificateQuota | None = None
     # Owned objects the API server refused to take: kind/name → its answer.
     refused: dict[str, str] = field(default_factory=dict)
     # UIDs of ACTIVE versions whose deletion was already announced.
@@ -187,7 +194,7 @@ def _versions(snap: Snapshot, plan: version_status.VersionPlan) -> list[Write]:
             if not plan.changed(version):
                 patch["status"].pop("activatedAt", None)  # it became ACTIVE long ago
             writes.append(Patch(resources.VERSION, key, patch))
-        if version.status.state != state:  # a new message in the same state is no news
+        if version.status.state != state and state in ANNOUNCED_VERSION_STATES:
             writes.append(_version_event(snap, version.number or 0, state, message))
         keep = version_status.keeps_finalizer(state, version.number, snap.service.status.versions)
         if (names.ACTIVE_VERSION_FINALIZER in version.metadata.finalizers) != keep:
@@ -245,7 +252,9 @@ def network_seen(snap: Snapshot, serving: VersionObject | None) -> Network:
     seen = snap.network or Network.all_admitted(snap.service.spec, private)
     secrets = ingress.tls_secret_names(desired_ingress(snap, serving))
     found = {name: body for name in secrets if (body := snap.certificates.get(name)) is not None}
-    readiness = certificate_readiness(secrets, found, snap.certificates_served)
+    readiness = certificate_readiness(
+        secrets, found, snap.certificates_served, snap.certificate_quota
+    )
     return dataclasses.replace(seen, certificate=readiness)
 
 
@@ -272,16 +281,16 @@ def new_status(snap: Snapshot, plan: version_status.VersionPlan) -> ServiceStatu
 def _service_status(snap: Snapshot, plan: version_status.VersionPlan) -> list[Write]:
     old, new = snap.service.status, new_status(snap, plan)
     old_wire, new_wire = old.to_wire(), new.to_wire()
-    if old_wire == new_wire:
+    if old_wire == new_wire or progress.held_for(old, new, snap.now) is not None:
         return []
     writes: list[Write] = [
         Patch(resources.SERVICE, snap.key, {"status": merge_patch(old_wire, new_wire)})
     ]
     for reason, message in service_status.warnings(old, new):
         writes.append(_event(snap, True, reason, message))
-    if old.state != new.state:
+    warning = bool(new.state_detail and new.state_detail.code == "UNKNOWN_ERROR")
+    if old.state != new.state and (warning or new.state in ANNOUNCED_SERVICE_STATES):
         detail = new.state_detail.message if new.state_detail and new.state_detail.message else ""
-        warning = bool(new.state_detail and new.state_detail.code == "UNKNOWN_ERROR")
         writes.append(
             _event(
                 snap,
@@ -294,14 +303,13 @@ def _service_status(snap: Snapshot, plan: version_status.VersionPlan) -> list[Wr
 
 
 def deletion(snap: Snapshot) -> list[Write]:
-    """DELETING, announced once; then no version holds the service back any more. The claims
-    and the service's own finalizer follow once the names are released (service.finalize)."""
+    """DELETING, said once in status (the user asked for it: no Event repeats it); then no
+    version holds the service back any more. The claims and the service's own finalizer (on a
+    service an older Berth gave one) follow once the names are released (service.finalize)."""
     writes: list[Write] = []
     if snap.service.status.state != ServiceState.DELETING:
         status = service_status.deleting()
         writes.append(Patch(resources.SERVICE, snap.key, {"status": status.to_wire()}))
-        message = status.state_detail.message if status.state_detail else ""
-        writes.append(_event(snap, False, "StateDeleting", message or ""))
     for version in snap.versions:
         if names.ACTIVE_VERSION_FINALIZER in version.metadata.finalizers:
             key = (snap.service.namespace, version.name)

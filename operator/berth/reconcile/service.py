@@ -24,15 +24,15 @@ from berth.api.service import ServiceStatus, VersionLedger
 from berth.kube import resources
 from berth.kube.client import Conflict
 from berth.kube.resources import Key, key_of
-from berth.reconcile import apply, failure_logs, lookups, network, plan
+from berth.reconcile import apply, failure_logs, image_manifests, lookups, network, orphans, plan
 from berth.reconcile import versions as version_ops
 from berth.reconcile.context import Context, now
 from berth.reconcile.writes import Emit, Patch, SetFinalizer
 from berth.render import events, ingress, names
+from berth.status import progress, stall
 from berth.status import service as service_status
-from berth.status import stall
 from berth.status import versions as version_status
-from berth.status.network import Network
+from berth.status.network import CertificateQuota, Network
 
 logger = logging.getLogger(__name__)
 Body = dict[str, Any]
@@ -53,10 +53,21 @@ async def reconcile(ctx: Context, key: Key) -> float | None:
     Returns when to look again (seconds), or None. Errors other than an expected conflict
     go to the work queue, which logs them and retries with backoff.
     """
+    retry = await _reconcile_service(ctx, key)
+    # After the service (a slow registry holds back no rollout), and whether or not the service
+    # still exists: its deleted records wait for this.
+    manifests_retry = await image_manifests.reconcile(ctx, key)
+    if manifests_retry is None:
+        return retry
+    return manifests_retry if retry is None else min(retry, manifests_retry)
+
+
+async def _reconcile_service(ctx: Context, key: Key) -> float | None:
     body = ctx.store.get(resources.SERVICE, key)
     if body is None:
+        await orphans.release(ctx, key)
         await _wait_for_service(ctx, key)
-        network.sync_zone_soon(ctx, key[1])  # a service gone without its finalizer
+        network.sync_zone_soon(ctx, key[1])  # a service gone: its private name leaves the zone
         return None
     with metrics.reconcile_outcome(resources.SERVICE.kind) as outcome:
         try:
@@ -86,8 +97,10 @@ async def _wait_for_service(ctx: Context, key: Key) -> None:
     for body in lookups.versions_of(ctx.store, key):
         status = body.get("status") or {}
         conditions = status.get("conditions") or []
-        if status.get("version") or any(
-            c.get("reason") == version_status.SERVICE_NOT_FOUND for c in conditions
+        if (
+            body["metadata"].get("deletionTimestamp")
+            or status.get("version")
+            or any(c.get("reason") == version_status.SERVICE_NOT_FOUND for c in conditions)
         ):
             continue
         generation = body["metadata"].get("generation", 1)
@@ -137,13 +150,9 @@ def _versions(ctx: Context, key: Key) -> list[VersionObject]:
 async def _numbered(
     ctx: Context, service: ContainerServiceObject
 ) -> tuple[ContainerServiceObject, list[VersionObject], VersionLedger]:
-    """The service with its finalizer, its versions adopted and numbered, the inline one made."""
+    """The service with its versions adopted and numbered, the inline one made. No finalizer:
+    what a deleted service held is let go level-based (orphans.py)."""
     key = (service.namespace, service.name)
-    if names.SERVICE_FINALIZER not in service.metadata.finalizers:
-        await apply.set_finalizer(
-            ctx, SetFinalizer(resources.SERVICE, key, names.SERVICE_FINALIZER, True)
-        )
-        service = parse_service(ctx.store.get(resources.SERVICE, key) or {})
     await version_ops.adopt(ctx, service, _versions(ctx, key))
     service, versions, ledger = await version_ops.number(ctx, service, _versions(ctx, key))
     versions, ledger = await version_ops.materialize_inline(ctx, service, versions, ledger)
@@ -151,8 +160,12 @@ async def _numbered(
 
 
 def _images(ctx: Context, key: Key) -> list[ImageObject]:
+    """The service's registered images; a deleted one waiting for its manifest to leave the
+    registry (reconcile.image_manifests) resolves no more, as if it were gone already."""
     parsed = []
     for body in lookups.images_of(ctx.store, key):
+        if body["metadata"].get("deletionTimestamp"):
+            continue
         try:
             parsed.append(parse_image(body))
         except ValidationError:
@@ -167,6 +180,7 @@ def snapshot(
     ledger: VersionLedger,
     names_held: Network | None,
     refused: dict[str, str] | None = None,
+    certificate_quota: CertificateQuota | None = None,
 ) -> plan.Snapshot:
     """What the store holds for `service` now, as a plan reads it."""
     key = (service.namespace, service.name)
@@ -192,6 +206,7 @@ def snapshot(
         network=names_held,
         certificates=certificates,
         certificates_served=ctx.certificates_served,
+        certificate_quota=certificate_quota,
         refused=refused or {},
         warned=frozenset(ctx.warned_deletions),
         images=_images(ctx, key),
@@ -204,14 +219,15 @@ def snapshot(
 async def _converge(ctx: Context, service: ContainerServiceObject) -> float | None:
     service, versions, ledger = await _numbered(ctx, service)
     names_held = await network.hold_names(ctx, service)
-    before = snapshot(ctx, service, versions, ledger, names_held)
+    quota = await network.full_certificate_quota(ctx, service)
+    before = snapshot(ctx, service, versions, ledger, names_held, certificate_quota=quota)
     versions_plan = before.versions_plan()
     # Before the objects: applying them rolls a failed version back and its pods go.
     await failure_logs.keep(ctx, before, versions_plan)
     sent = await apply.send(ctx, plan.objects(before, versions_plan))
     network.sync_zone_soon(ctx, service.name)
     # Same service, guid and clock; the objects just applied are in the store now.
-    after = snapshot(ctx, service, versions, ledger, names_held, sent.refused)
+    after = snapshot(ctx, service, versions, ledger, names_held, sent.refused, quota)
     after = dataclasses.replace(after, guid=before.guid, now=before.now)
     writes = plan.statuses(after, versions_plan)
     await apply.send(ctx, writes)
@@ -225,7 +241,12 @@ async def _converge(ctx: Context, service: ContainerServiceObject) -> float | No
     stored = (ctx.store.get(resources.SERVICE, after.key) or after.body).get("status") or {}
     conditions = [Condition.model_validate(c) for c in stored.get("conditions") or []]
     deadline = timedelta(seconds=ctx.settings.certificate_deadline_seconds)
-    waits = (stall.recheck_in(conditions, after.now, deadline), names_held.recheck_dns_in)
+    waits = (
+        stall.recheck_in(conditions, after.now, deadline),
+        names_held.recheck_dns_in,
+        # A rollout's progress held back (status/progress.py) is written once the hold is over.
+        progress.recheck_in(conditions, after.now) if stored.get("state") == "DEPLOYING" else None,
+    )
     return min((w for w in waits if w is not None), default=None)
 
 
@@ -238,8 +259,9 @@ def _count_transition(patch: Body) -> None:
 
 
 async def finalize(ctx: Context, service: ContainerServiceObject, body: Body) -> None:
-    """DELETING: release versions' finalizers, names and claims, then our own finalizer;
-    owner references do the rest."""
+    """DELETING (a deletion that waits: foreground, or a service an older Berth gave its
+    finalizer): release versions' finalizers, names and claims, then that finalizer if it is
+    there; owner references do the rest."""
     key = (service.namespace, service.name)
     versions = _versions(ctx, key)
     snap = snapshot(ctx, service, versions, service.status.versions or VersionLedger(), None)

@@ -21,6 +21,9 @@ from berth.runtime.store import Body
 logger = logging.getLogger(__name__)
 # Requests closer together than this are written together.
 BATCH_SECONDS = 0.25
+# While requests keep coming (a burst of new services), one write at most this often: each
+# write is the whole zone, and kubelet takes longer than this to bring a ConfigMap to CoreDNS.
+BURST_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 60.0
 # Namespaces already reported missing: one warning, not one per reconcile.
 _reported_missing: set[str] = set()
@@ -89,8 +92,10 @@ def request(ctx: Context) -> None:
 
 async def _sync_soon(ctx: Context) -> None:
     failures = 0
+    wait = BATCH_SECONDS
     while ctx.zone_dirty:
-        await asyncio.sleep(BATCH_SECONDS)
+        await asyncio.sleep(wait)
+        wait = BURST_SECONDS
         try:
             await sync(ctx)
             failures = 0

@@ -9,6 +9,7 @@ from typing import Any
 from berth.api.content import DeploymentContent
 from berth.api.image import is_registered, registered_name
 from berth.api.objects import ContainerServiceObject, ImageObject
+from berth.registry_auth import logins
 from berth.render import names
 from berth.render.owner import owned_metadata
 from berth.settings import Settings
@@ -23,15 +24,25 @@ class Registry:
     host: str  # host[:port], as image references start
     pull_username: str
     pull_password: str
+    # With the token service's key: each service pulls with a login of its own repositories.
+    login_key: bytes | None = None
+
+    def pull_login(self, namespace: str, service: str) -> tuple[str, str]:
+        if self.login_key is None:
+            return self.pull_username, self.pull_password
+        login = logins.Login(namespace, service, (logins.PULL,))
+        return namespace, logins.mint(self.login_key, login)
 
 
 def registry_of(settings: Settings) -> Registry | None:
     if settings.registry is None:
         return None
+    pem = settings.registry_token_key.get_secret_value()
     return Registry(
         settings.registry,
         settings.registry_pull_username,
         settings.registry_pull_password.get_secret_value(),
+        logins.login_key(pem) if pem else None,
     )
 
 
@@ -87,7 +98,8 @@ def missing_message(service: str, absent: list[str]) -> str:
 
 def pull_secret(service: ContainerServiceObject, registry: Registry) -> Manifest:
     """A kubernetes.io/dockerconfigjson Secret with the registry's pull credentials."""
-    token = base64.b64encode(f"{registry.pull_username}:{registry.pull_password}".encode())
+    username, password = registry.pull_login(service.namespace, service.name)
+    token = base64.b64encode(f"{username}:{password}".encode())
     config = {"auths": {registry.host: {"auth": token.decode()}}}
     data = base64.b64encode(json.dumps(config, sort_keys=True).encode()).decode()
     return {

@@ -3,7 +3,7 @@
 from typing import Any
 
 from berth.api import foreign
-from berth.api.content import DeploymentContent
+from berth.api.content import DeploymentContent, Protocol
 from berth.api.domains import by_certificate, normalized
 from berth.api.objects import ContainerServiceObject
 from berth.render import names
@@ -24,6 +24,14 @@ HTTPS_REDIRECT_ANNOTATIONS = {
     "nginx.ingress.kubernetes.io/force-ssl-redirect": "true",
     "ingress.kubernetes.io/force-ssl-redirect": "true",
     "haproxy.org/ssl-redirect": "true",
+}
+
+# An HTTPS public port: the controllers that read the backend's protocol from the Ingress (the
+# others read the Service, render/network.py). Neither verifies the backend's certificate by
+# default, as Lightsail's load balancer does not.
+HTTPS_BACKEND_ANNOTATIONS = {
+    "nginx.ingress.kubernetes.io/backend-protocol": "HTTPS",
+    "haproxy.org/server-ssl": "true",
 }
 
 
@@ -62,6 +70,7 @@ def ingress(
     metadata["annotations"] = {
         **metadata.get("annotations", {}),
         **HTTPS_REDIRECT_ANNOTATIONS,
+        **(HTTPS_BACKEND_ANNOTATIONS if _https_backend(content) else {}),
         **settings.ingress_annotations,
         foreign.CLUSTER_ISSUER_ANNOTATION: settings.cluster_issuer,
     }
@@ -74,6 +83,10 @@ def ingress(
         "metadata": metadata,
         "spec": spec,
     }
+
+
+def _https_backend(content: DeploymentContent | None) -> bool:
+    return content is not None and content.endpoint_protocol() == Protocol.HTTPS
 
 
 def possible_tls_secrets(service: ContainerServiceObject) -> list[str]:

@@ -4,8 +4,11 @@ import hashlib
 
 from berth.api import domains, limits
 
+# Put on services by earlier builds, removed when they are deleted; no service gets it now.
 SERVICE_FINALIZER = f"{limits.GROUP}/cleanup"
 ACTIVE_VERSION_FINALIZER = f"{limits.GROUP}/active-version"
+# On ContainerImage records: the record goes once its manifest has left the registry.
+IMAGE_FINALIZER = f"{limits.GROUP}/registry-manifest"
 VERSION_LABEL = f"{limits.GROUP}/version"
 SERVICE_LABEL = f"{limits.GROUP}/service"
 INLINE_ANNOTATION = f"{limits.GROUP}/inline-hash"

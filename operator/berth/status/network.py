@@ -9,6 +9,8 @@ from berth.api.common import Condition, ConditionStatus
 from berth.api.service import ServiceSpec
 from berth.api.verification import DomainValidationRecord
 
+LIMIT_EXCEEDED = "CertificateLimitExceeded"
+
 
 @dataclass(frozen=True)
 class CertificateReadiness:
@@ -17,10 +19,54 @@ class CertificateReadiness:
     status: ConditionStatus = ConditionStatus.TRUE
     reason: str = "NoPublicEndpoint"
     message: str = "no public endpoint: no certificate needed"
+    # Over the limit: the default domain's own certificate is one of those that cannot be made.
+    default_refused: bool = False
 
     @property
     def provisioning(self) -> bool:
         return self.status == ConditionStatus.FALSE
+
+    @property
+    def limit_exceeded(self) -> bool:
+        return self.reason == LIMIT_EXCEEDED
+
+
+@dataclass(frozen=True)
+class CertificateQuota:
+    """A ResourceQuota of the service's namespace that counts cert-manager Certificates."""
+
+    name: str
+    used: int
+    hard: int
+
+    @property
+    def full(self) -> bool:
+        return self.used >= self.hard
+
+
+def full_certificate_quota(quotas: list[dict[str, Any]]) -> CertificateQuota | None:
+    """The first of a namespace's ResourceQuotas that lets no more Certificates be created.
+
+    From each quota's status, which the API server's quota admission keeps (and refuses a create
+    by): a quota whose status is not filled in yet is not judged."""
+    for quota in sorted(quotas, key=lambda q: (q.get("metadata") or {}).get("name") or ""):
+        status = quota.get("status") or {}
+        hard = _count((status.get("hard") or {}).get(foreign.CERTIFICATE_QUOTA))
+        used = _count((status.get("used") or {}).get(foreign.CERTIFICATE_QUOTA))
+        if hard is None or used is None:
+            continue
+        found = CertificateQuota((quota.get("metadata") or {}).get("name") or "", used, hard)
+        if found.full:
+            return found
+    return None
+
+
+def _count(value: object) -> int | None:
+    """An object count as the API server writes it: a plain integer."""
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -51,12 +97,17 @@ class Network:
 
 
 def certificate_readiness(
-    secret_names: list[str], certificates: dict[str, dict[str, Any]], served: bool
+    secret_names: list[str],
+    certificates: dict[str, dict[str, Any]],
+    served: bool,
+    quota: CertificateQuota | None = None,
 ) -> CertificateReadiness:
-    """From cert-manager's Certificates (by name = the Ingress's tls secretName).
+    """From cert-manager's Certificates (by name = the Ingress's tls secretName; the first is the
+    default domain's), and a full quota of Certificates in the namespace, if there is one.
 
-    ingress-shim reports its own errors only as events on the Ingress, so a Certificate that
-    does not exist yet is "waiting", not an error.
+    ingress-shim reports its own errors only as events on the Ingress (or not at all: a create
+    the API server refuses is retried in silence), so a Certificate that does not exist yet is
+    "waiting", unless a full quota says it cannot be created: Lightsail's certificate limit.
     """
     if not secret_names:
         return CertificateReadiness()
@@ -66,6 +117,16 @@ def certificate_readiness(
             "CertManagerNotInstalled",
             f"the {foreign.CERT_MANAGER_GROUP} Certificate API is not served: nothing issues the "
             f"certificates {', '.join(secret_names)}",
+        )
+    missing = [name for name in secret_names if name not in certificates]
+    if missing and quota is not None and quota.full:
+        message = (
+            f"cert-manager cannot create the Certificates {', '.join(missing)}: the ResourceQuota "
+            f"{quota.name} allows {quota.hard} Certificates in this namespace and {quota.used} "
+            "exist; raise it, or remove custom domains or other services' certificates"
+        )
+        return CertificateReadiness(
+            ConditionStatus.FALSE, LIMIT_EXCEEDED, message, secret_names[0] in missing
         )
     waiting = []
     for name in secret_names:

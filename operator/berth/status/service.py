@@ -95,6 +95,13 @@ def state_of(service: ContainerServiceObject, seen: Observed) -> tuple[ServiceSt
         message = "changing capacity without downtime" + (f": {waiting}" if waiting else "")
         return ServiceState.UPDATING, StateDetail(message=message)
     certificate = seen.networking(service).certificate
+    if certificate.limit_exceeded:
+        # Lightsail's PENDING: the service's own certificate could not be made. Only a custom
+        # domain's: the service serves on as before, its domains wait.
+        state = ServiceState.PENDING if certificate.default_refused else ServiceState.UPDATING
+        return state, StateDetail(
+            code=StateDetailCode.CERTIFICATE_LIMIT_EXCEEDED, message=certificate.message
+        )
     if certificate.provisioning:
         return ServiceState.UPDATING, StateDetail(
             code=StateDetailCode.PROVISIONING_CERTIFICATE, message=certificate.message

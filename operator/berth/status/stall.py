@@ -32,6 +32,9 @@ def network_stall(
     if network.conflicts:
         return Stall("DomainConflict", conflicts_text(network))
     certificate = network.certificate
+    if certificate.limit_exceeded:
+        # cert-manager retries, but the quota refuses it until someone changes something.
+        return Stall(certificate.reason, certificate.message)
     if certificate.provisioning and now - certificate_waiting_since(previous, now) >= deadline:
         return Stall(
             "CertificateNotIssued",

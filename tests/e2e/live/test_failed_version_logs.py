@@ -3,42 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
 import kubernetes
 import pytest
+from tests.e2e.live.manifests import HELLO, hello_service
 from tests.e2e.live.traffic import Live
 from tests.e2e.support import version_manifest, wait_for
 
 from berth.render import failure_logs, names
 
 pytestmark = pytest.mark.e2e
-
-HELLO = "berth.local/hello"
-
-
-def hello_service(name: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "berth.dev/v1alpha1",
-        "kind": "ContainerService",
-        "metadata": {"name": name},
-        "spec": {
-            "power": "nano",
-            "scale": 1,
-            "deployment": {
-                "containers": {"web": {"image": f"{HELLO}:v1", "ports": {"80": "HTTP"}}},
-                "publicEndpoint": {
-                    "containerName": "web",
-                    "containerPort": 80,
-                    "healthCheck": {"path": "/healthz", "intervalSeconds": 5},
-                },
-            },
-        },
-    }
 
 
 def content(image: str, environment: dict[str, str] | None = None) -> dict[str, Any]:
@@ -55,19 +31,8 @@ def content(image: str, environment: dict[str, str] | None = None) -> dict[str, 
     }
 
 
-def berth_cli(live: Live, namespace: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "berth.cli.main", "-n", namespace, *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "KUBECONFIG": str(live.cluster.kubeconfig)},
-        check=False,
-    )
-
-
 def log_events(live: Live, namespace: str, service: str, *args: str) -> dict[str, Any]:
-    result = berth_cli(
-        live,
+    result = live.cli(
         namespace,
         "get-container-log",
         "--service-name",

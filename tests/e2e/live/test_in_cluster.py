@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tests.e2e.live.test_public_endpoint import hello_service
+from tests.e2e.live.manifests import hello_service
 from tests.e2e.live.traffic import Live, TrafficSampler, first_success
 from tests.e2e.support import wait_for
 
@@ -99,31 +99,8 @@ def test_a_pod_reaches_the_api_server_through_the_kubernetes_service(
 ) -> None:
     """As any in-cluster client does: the `kubernetes` Service's address from the environment,
     TLS checked against the mounted CA, the mounted token. The operator's own image has one."""
-    pod = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "whoami"},
-        "spec": {
-            "restartPolicy": "Never",
-            "containers": [
-                {
-                    "name": "whoami",
-                    "image": in_cluster.image,
-                    "command": ["/opt/berth/bin/python", "-c", WHO_AM_I],
-                }
-            ],
-        },
-    }
-    live.apply(live_namespace, pod)
-
-    def finished() -> str | None:
-        phase = live.cluster.kubectl(
-            "get", "pod", "whoami", "-n", live_namespace, "-o", "jsonpath={.status.phase}"
-        ).stdout
-        return phase if phase in ("Succeeded", "Failed") else None
-
-    phase = wait_for(finished, 90, "the pod to finish")
-    log = live.cluster.kubectl("logs", "whoami", "-n", live_namespace, check=False).stdout
+    python = ["/opt/berth/bin/python", "-c", WHO_AM_I]
+    phase, log = live.run_pod(live_namespace, "whoami", in_cluster.image, python)
     assert phase == "Succeeded", log
     assert f"I am system:serviceaccount:{live_namespace}:default" in log, log
 

@@ -8,7 +8,7 @@ import uuid
 
 import dns.resolver
 import pytest
-from tests.e2e.live.test_public_endpoint import hello_service
+from tests.e2e.live.manifests import hello_service
 from tests.e2e.live.traffic import Live, first_success, https_get
 from tests.e2e.support import wait_for
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from tests.e2e.live.test_public_endpoint import HELLO
+from tests.e2e.live.manifests import HELLO, hello_service
 from tests.e2e.live.traffic import Live, TrafficSampler, first_success, https_get
 from tests.e2e.support import wait_for
 
@@ -31,23 +31,7 @@ MISSING = "/not-here"
 def checked_service(
     name: str, image: str = f"{HELLO}:v1", scale: int = 1, **health: Any
 ) -> dict[str, Any]:
-    return {
-        "apiVersion": "berth.dev/v1alpha1",
-        "kind": "ContainerService",
-        "metadata": {"name": name},
-        "spec": {
-            "power": "nano",
-            "scale": scale,
-            "deployment": {
-                "containers": {"web": {"image": image, "ports": {"80": "HTTP"}}},
-                "publicEndpoint": {
-                    "containerName": "web",
-                    "containerPort": 80,
-                    "healthCheck": health,
-                },
-            },
-        },
-    }
+    return hello_service(name, image, health_check=health, scale=scale)
 
 
 def pods_of(live: Live, namespace: str, service: str) -> list[dict[str, Any]]:

@@ -1,15 +1,17 @@
 """On the real node: an image built here as an OCI archive (no Docker) is pushed to the dev
 cluster's registry, registered as `:<service>.<label>.<N>`, pulled by the node's containerd with
-the service's pull secret, and served over HTTPS through the Ingress."""
+the service's pull secret (a pull login of that service, turned into a token by Berth's token
+service), and served over HTTPS through the Ingress. Another namespace's login can neither pull
+nor push it; deleting an image or the service deletes the manifests, and garbage collection
+reclaims the bytes."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import os
 import pathlib
-import subprocess
-import sys
 import time
 import uuid
 from typing import Any
@@ -18,10 +20,11 @@ import pytest
 from tests.e2e.live.traffic import Live, first_success, https_get
 from tests.e2e.support import wait_for
 
-from berth.oci.distribution import Credentials, Registry
+from berth.oci.distribution import Credentials, Registry, RegistryError
+from berth.oci.layout import oci_archive
 from devcluster.images import BUSYBOX, hello_image
 from devcluster.oci import Regular, build_image
-from devcluster.registry import PUSH_USER
+from devcluster.registry import RegistryServer
 
 pytestmark = pytest.mark.e2e
 
@@ -40,17 +43,6 @@ def pushed_archive(tmp_path: pathlib.Path, version: str, pad: int = 0) -> pathli
     path = tmp_path / f"{version}.tar"
     path.write_bytes(built.archive)
     return path
-
-
-def berth_cli(live: Live, namespace: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "berth.cli.main", "-n", namespace, *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "KUBECONFIG": str(live.cluster.kubeconfig)},
-        timeout=300,
-        check=False,
-    )
 
 
 def service(name: str, image: str | None) -> dict[str, Any]:
@@ -81,8 +73,7 @@ def test_a_pushed_image_runs_as_service_label_number_and_a_missing_one_fails_cle
     namespace, name = live_namespace, f"img-{uuid.uuid4().hex[:5]}"
     live.apply(namespace, service(name, None))
 
-    first = berth_cli(
-        live, namespace, "push-container-image", "--service-name", name, "--label", LABEL,
+    first = live.cli(namespace, "push-container-image", "--service-name", name, "--label", LABEL,
         "--image", f"oci-archive:{pushed_archive(tmp_path, 'pushed-1')}",
     )  # fmt: skip
 
@@ -97,14 +88,13 @@ def test_a_pushed_image_runs_as_service_label_number_and_a_missing_one_fails_cle
     first_success(live.endpoints, host)
     assert "hello from berth pushed-1" in https_get(live.endpoints, host).body
 
-    second = berth_cli(
-        live, namespace, "push-container-image", "--service-name", name, "--label", LABEL,
+    second = live.cli(namespace, "push-container-image", "--service-name", name, "--label", LABEL,
         "--image", f"oci-archive:{pushed_archive(tmp_path, 'pushed-2', pad=PAD)}",
     )  # fmt: skip
     assert second.returncode == 0, second.stderr
     assert f'Image ":{name}.{LABEL}.2" registered.' in second.stdout
 
-    listed = berth_cli(live, namespace, "get-container-images", "--service-name", name)
+    listed = live.cli(namespace, "get-container-images", "--service-name", name)
     digest_1 = next(
         i["digest"]
         for i in json.loads(listed.stdout)["containerImages"]
@@ -112,8 +102,7 @@ def test_a_pushed_image_runs_as_service_label_number_and_a_missing_one_fails_cle
     )
     assert live.plane.registry is not None
     source = f"docker://{live.plane.registry.host}/{namespace}/{name}/{LABEL}@{digest_1}"
-    copied = berth_cli(
-        live, namespace, "push-container-image", "--service-name", name, "--label", "copy",
+    copied = live.cli(namespace, "push-container-image", "--service-name", name, "--label", "copy",
         "--image", source,
     )  # fmt: skip
     assert copied.returncode == 0, copied.stderr
@@ -132,35 +121,29 @@ def test_a_pushed_image_runs_as_service_label_number_and_a_missing_one_fails_cle
     assert f"':{name}.{LABEL}.9' is not a registered image of service '{name}'" in message
     assert "hello from berth pushed-1" in https_get(live.endpoints, host).body
 
-    refused = berth_cli(
-        live, namespace, "delete-container-image", "--service-name", name,
+    refused = live.cli(namespace, "delete-container-image", "--service-name", name,
         "--image", f":{name}.{LABEL}.1",
     )  # fmt: skip
     assert refused.returncode != 0
     assert "in use by the current deployment" in refused.stderr
 
-    listed = json.loads(
-        berth_cli(live, namespace, "get-container-images", "--service-name", name).stdout
-    )
+    listed = json.loads(live.cli(namespace, "get-container-images", "--service-name", name).stdout)
     digest_2 = next(i["digest"] for i in listed["containerImages"] if i["image"].endswith(".2"))
-    deleted = berth_cli(
-        live, namespace, "delete-container-image", "--service-name", name,
+    deleted = live.cli(namespace, "delete-container-image", "--service-name", name,
         "--image", f":{name}.{LABEL}.2",
     )  # fmt: skip
     assert deleted.returncode == 0, deleted.stderr
-    after = json.loads(
-        berth_cli(live, namespace, "get-container-images", "--service-name", name).stdout
-    )
+    after = json.loads(live.cli(namespace, "get-container-images", "--service-name", name).stdout)
     assert [i["image"] for i in after["containerImages"]] == [
         f":{name}.copy.1",
         f":{name}.{LABEL}.1",
     ]
     registry = live.plane.registry
     assert registry is not None
-    client = Registry(
-        registry.host, Credentials(PUSH_USER, registry.push_password), str(registry.ca_cert)
-    )
+    client = Registry(registry.host, registry.login(namespace), str(registry.ca_cert))
     assert not client.has_manifest(f"{namespace}/{name}/{LABEL}", digest_2)
+    with pytest.raises(RegistryError, match=": 404 "):
+        client.manifest(f"{namespace}/{name}/{LABEL}", digest_2)
     before = storage_bytes(registry.storage)
     began = time.monotonic()
     registry.garbage_collect()
@@ -169,8 +152,89 @@ def test_a_pushed_image_runs_as_service_label_number_and_a_missing_one_fails_cle
     print(f"registry garbage-collect: {reclaimed} bytes reclaimed in {took:.2f}s")
     assert reclaimed >= PAD
 
-    live.cluster.kubectl("delete", "containerservice", name, "-n", namespace)
+    pulls = pull_secret_login(live, namespace, name, registry.host)
+    own = Registry(registry.host, pulls, str(registry.ca_cert))
+    assert own.manifest(f"{namespace}/{name}/{LABEL}", digest_1)[0]
+    with pytest.raises(RegistryError, match=": 401 "):
+        push_archive(registry, pulls, f"{namespace}/{name}/{LABEL}", tmp_path)
+    with pytest.raises(RegistryError, match=": 401 "):
+        own.delete_manifest(f"{namespace}/{name}/{LABEL}", digest_1)
+
+    deleted = live.cli(namespace, "delete-container-service", "--service-name", name)
+    assert deleted.returncode == 0, deleted.stderr
     wait_for(lambda: records(live, namespace) == [], 60, "the service's images to go with it")
+    for label in (LABEL, "copy"):
+        assert not client.has_manifest(f"{namespace}/{name}/{label}", digest_1)
+
+
+def test_another_namespace_can_neither_pull_nor_push_a_namespace_s_images(
+    live: Live, live_namespace: str, tmp_path: pathlib.Path
+) -> None:
+    """Real HTTP against the real registry and token service: the logins the CLI hands out
+    (create-container-service-registry-login) reach their own namespace only."""
+    namespace, name = live_namespace, f"ten-{uuid.uuid4().hex[:5]}"
+    other = f"live-other-{uuid.uuid4().hex[:6]}"
+    live.cluster.kubectl("create", "namespace", other)
+    try:
+        live.apply(namespace, service(name, None))
+        live.apply(other, service(name, None))
+        pushed = live.cli(
+            namespace, "push-container-image", "--service-name", name, "--label", LABEL,
+            "--image", f"oci-archive:{pushed_archive(tmp_path, 'tenant-a')}",
+        )  # fmt: skip
+        assert pushed.returncode == 0, pushed.stderr
+        [record] = json.loads(
+            live.cli(namespace, "get-container-images", "--service-name", name).stdout
+        )["containerImages"]
+        registry = live.plane.registry
+        assert registry is not None
+        mine = cli_login(live, namespace)
+        theirs = cli_login(live, other)
+        repository = f"{namespace}/{name}/{LABEL}"
+
+        assert Registry(registry.host, mine, str(registry.ca_cert)).has_manifest(
+            repository, record["digest"]
+        )
+        stranger = Registry(registry.host, theirs, str(registry.ca_cert))
+        with pytest.raises(RegistryError, match=": 401 ") as pulled:
+            stranger.manifest(repository, record["digest"])
+        with pytest.raises(RegistryError, match=": 401 ") as overwritten:
+            push_archive(registry, theirs, repository, tmp_path)
+        with pytest.raises(RegistryError, match=": 401 "):
+            stranger.delete_manifest(repository, record["digest"])
+        print(f"another namespace's pull: {pulled.value}")
+        print(f"another namespace's push: {overwritten.value}")
+        # The other namespace pushes to its own repositories with the same kind of login.
+        assert push_archive(registry, theirs, f"{other}/{name}/{LABEL}", tmp_path)
+    finally:
+        live.cluster.kubectl("delete", "namespace", other, "--wait=false", check=False)
+
+
+def cli_login(live: Live, namespace: str) -> Credentials:
+    """`berth -n NAMESPACE create-container-service-registry-login`, as Lightsail's shape."""
+    made = live.cli(namespace, "create-container-service-registry-login")
+    assert made.returncode == 0, made.stderr
+    login = json.loads(made.stdout)["registryLogin"]
+    assert login["expiresAt"]
+    return Credentials(login["username"], login["password"])
+
+
+def pull_secret_login(live: Live, namespace: str, service: str, host: str) -> Credentials:
+    """The credentials of the pull secret the operator wrote for `service`."""
+    listed = live.cluster.kubectl(
+        "get", "secret", f"{service}.registry", "-n", namespace, "-o", "json"
+    )
+    config = json.loads(base64.b64decode(json.loads(listed.stdout)["data"][".dockerconfigjson"]))
+    user, _, password = base64.b64decode(config["auths"][host]["auth"]).decode().partition(":")
+    return Credentials(user, password)
+
+
+def push_archive(
+    registry: RegistryServer, credentials: Credentials, repository: str, tmp: pathlib.Path
+) -> str:
+    archive = pushed_archive(tmp, f"probe-{uuid.uuid4().hex[:6]}")
+    with oci_archive(archive, None) as image:
+        return Registry(registry.host, credentials, str(registry.ca_cert)).push(repository, image)
 
 
 def storage_bytes(folder: pathlib.Path) -> int:

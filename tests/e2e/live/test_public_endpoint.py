@@ -3,44 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import ssl
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
+from tests.e2e.live.manifests import HELLO, hello_service
 from tests.e2e.live.traffic import Live, first_success, http_get, https_get
 from tests.e2e.support import wait_for
 
 pytestmark = pytest.mark.e2e
-
-HELLO = "berth.local/hello"
-
-
-def hello_service(name: str, image: str = f"{HELLO}:v1", **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "berth.dev/v1alpha1",
-        "kind": "ContainerService",
-        "metadata": {"name": name},
-        "spec": {
-            "power": "nano",
-            "scale": 1,
-            **spec,
-            "deployment": {
-                "containers": {"web": {"image": image, "ports": {"80": "HTTP"}}},
-                "publicEndpoint": {
-                    "containerName": "web",
-                    "containerPort": 80,
-                    "healthCheck": {"path": "/healthz", "intervalSeconds": 5},
-                },
-            },
-        },
-    }
 
 
 @pytest.fixture(scope="module")
@@ -100,23 +74,8 @@ def test_container_logs_show_what_every_replica_printed(live: Live, hello: tuple
         assert https_get(live.endpoints, host).status == 200
 
     def logged() -> list[str] | None:
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "berth.cli.main",
-                "-n",
-                namespace,
-                "get-container-log",
-                "--service-name",
-                "hello",
-                "--container-name",
-                "web",
-            ],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "KUBECONFIG": str(live.cluster.kubeconfig)},
-            check=False,
+        result = live.cli(
+            namespace, "get-container-log", "--service-name", "hello", "--container-name", "web"
         )
         if result.returncode != 0:
             return None
@@ -127,6 +86,41 @@ def test_container_logs_show_what_every_replica_printed(live: Live, hello: tuple
 
     messages = wait_for(logged, 30, "a start line from both replicas and the requests")
     assert all("hello v1" in m for m in messages if "listening" in m)
+
+
+def test_get_container_log_keeps_to_its_time_window_on_real_logs(
+    live: Live, hello: tuple[str, str]
+) -> None:
+    """--start-time/--end-time select by the kubelet's own timestamps: a request made inside the
+    window is there, one made just before or just after is not."""
+    namespace, host = hello
+    marker = uuid.uuid4().hex[:8]
+
+    def request(path: str) -> None:
+        https_get(live.endpoints, host, f"/{path}-{marker}")
+
+    request("before")
+    time.sleep(2)
+    start = time.time()
+    time.sleep(0.5)
+    request("inside")
+    time.sleep(0.5)
+    end = time.time()
+    time.sleep(2)
+    request("after")
+
+    def logged(*window: str) -> str:
+        command = ["get-container-log", "--service-name", "hello", "--container-name", "web"]
+        result = live.cli(namespace, *command, *window)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    # All three reached the logs before the window is asked for.
+    wait_for(lambda: f"/after-{marker}" in logged(), 30, "the last request in the logs")
+    inside = logged("--start-time", f"{start:.3f}", "--end-time", f"{end:.3f}")
+    assert f"/inside-{marker}" in inside
+    assert f"/before-{marker}" not in inside
+    assert f"/after-{marker}" not in inside
 
 
 def test_a_custom_domain_is_served_and_a_refused_one_is_not_routed(
@@ -209,31 +203,9 @@ def test_a_pod_in_another_namespace_reaches_the_private_name(
             f" nslookup {cluster_name} | awk '/^Name:/{{n=1}} n&&/^Address/{{print \"cluster name: \" $2}}';"
             ' [ -n "$ip" ]'
         )
-        pod = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": "client"},
-            "spec": {
-                "restartPolicy": "Never",
-                "containers": [
-                    {
-                        "name": "client",
-                        "image": "berth.local/toolbox:1",
-                        "command": ["sh", "-c", script],
-                    }
-                ],
-            },
-        }
-        live.apply(client_namespace, pod)
-
-        def finished() -> str | None:
-            phase = live.cluster.kubectl(
-                "get", "pod", "client", "-n", client_namespace, "-o", "jsonpath={.status.phase}"
-            ).stdout
-            return phase if phase in ("Succeeded", "Failed") else None
-
-        phase = wait_for(finished, 90, "the client pod to finish")
-        log = live.cluster.kubectl("logs", "client", "-n", client_namespace, check=False).stdout
+        phase, log = live.run_pod(
+            client_namespace, "client", "berth.local/toolbox:1", ["sh", "-c", script]
+        )
         assert phase == "Succeeded", log
         cluster_ip = live.cluster.kubectl(
             "get", "service", "backend", "-n", live_namespace, "-o", "jsonpath={.spec.clusterIP}"

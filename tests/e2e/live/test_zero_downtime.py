@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.e2e.live.test_public_endpoint import HELLO, hello_service
+from tests.e2e.live.manifests import HELLO, hello_service
 from tests.e2e.live.traffic import Live, TrafficSampler, first_success
 from tests.e2e.support import wait_for
 
@@ -51,7 +51,8 @@ def test_a_version_that_fails_its_health_check_never_serves_and_the_old_one_keep
     assert traffic.count > 50
     assert all("hello from berth v1" in body for body in traffic.bodies)
     assert live.berth(live_namespace).version_states("steady") == {1: "ACTIVE", 2: "FAILED"}
-    assert live.berth(live_namespace).status("steady")["state"] == "RUNNING"
+    # The version's status and the service's are two writes: the service follows shortly.
+    live.wait_running(live_namespace, "steady")
 
 
 def test_scaling_and_a_power_change_drop_no_request(live: Live, live_namespace: str) -> None:

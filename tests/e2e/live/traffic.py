@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import http.client
+import os
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -53,6 +56,42 @@ class Live:
 
     def wait_running(self, namespace: str, name: str) -> None:
         self.berth(namespace).wait_state(name, "RUNNING", timeout=120)
+
+    def cli(self, namespace: str, *args: str) -> subprocess.CompletedProcess[str]:
+        """`berth -n NAMESPACE ARGS...` against this cluster, as a user runs it."""
+        return subprocess.run(
+            [sys.executable, "-m", "berth.cli.main", "-n", namespace, *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "KUBECONFIG": str(self.cluster.kubeconfig)},
+            timeout=300,
+            check=False,
+        )
+
+    def run_pod(
+        self, namespace: str, name: str, image: str, command: list[str], timeout: float = 90
+    ) -> tuple[str, str]:
+        """A pod that runs `command` once: (its final phase, its log)."""
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name},
+            "spec": {
+                "restartPolicy": "Never",
+                "containers": [{"name": name, "image": image, "command": command}],
+            },
+        }
+        self.apply(namespace, pod)
+
+        def finished() -> str | None:
+            phase = self.cluster.kubectl(
+                "get", "pod", name, "-n", namespace, "-o", "jsonpath={.status.phase}"
+            ).stdout
+            return phase if phase in ("Succeeded", "Failed") else None
+
+        phase = wait_for(finished, timeout, f"the pod {name} to finish")
+        log = self.cluster.kubectl("logs", name, "-n", namespace, check=False).stdout
+        return phase, log
 
     def ingress_failures(self) -> list[str]:
         """The ingress controller's access-log lines for requests that did not end in a 200: a
