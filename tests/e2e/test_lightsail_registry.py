@@ -23,6 +23,7 @@ from tests.e2e.support import apply, service_manifest, wait_for
 
 from berth.cli import image_records
 from berth.cli.client import BerthClient
+from berth.cli.kube_rest import KubeRest
 from berth.oci.distribution import Credentials, Registry, RegistryError
 from berth.registry_auth import logins
 from devcluster import KubeCluster
@@ -169,7 +170,7 @@ def test_deleting_an_image_or_the_service_deletes_the_manifests_from_the_registr
 
     lightsail(cluster, endpoint, namespace).delete_container_service(serviceName="gone")
 
-    records = BerthClient(kube_api, namespace)
+    records = BerthClient(KubeRest(kube_api), namespace)
     wait_for(lambda: image_records.images(records, "gone") == [], 60, "the records to go")
     assert not admin.has_manifest(f"{namespace}/gone/site", first)
     assert not admin.has_manifest(f"{namespace}/gone/api", api)

@@ -21,6 +21,7 @@ from tests.e2e.support import apply, service_manifest, wait_for
 from berth.api import limits
 from berth.cli import image_records
 from berth.cli.client import BerthClient
+from berth.cli.kube_rest import KubeRest
 from berth.oci.distribution import Registry
 from berth.oci.layout import oci_archive
 from berth.reconcile.image_manifests import UNREACHABLE
@@ -117,7 +118,9 @@ def guarded(kube_api: Any, namespace: str, *names_: str) -> bool:
 
 
 def registered(kube_api: Any, namespace: str, service: str, label: str, digest: str) -> str:
-    made = image_records.register(BerthClient(kube_api, namespace), service, label, digest)
+    made = image_records.register(
+        BerthClient(KubeRest(kube_api), namespace), service, label, digest
+    )
     return made.metadata.name
 
 
