@@ -24,6 +24,18 @@ def wait_for_all(
 ) -> list[float]:
     """Returns once `wanted` objects in `namespace` are `ready` at the same time: the moments
     (time.monotonic) each of them was first seen ready."""
+    return sorted(wait_for_each(api, api_version, plural, namespace, wanted, ready).values())
+
+
+def wait_for_each(
+    api: kubernetes.client.ApiClient,
+    api_version: str,
+    plural: str,
+    namespace: str,
+    wanted: int,
+    ready: Callable[[dict[str, Any]], bool],
+) -> dict[str, float]:
+    """As wait_for_all, by name: when each object was first seen ready."""
     group, _, version = api_version.rpartition("/")
     custom = kubernetes.client.CustomObjectsApi(api)
     done: set[str] = set()
@@ -42,7 +54,7 @@ def wait_for_all(
             done.discard(name)
         if len(done) >= wanted:
             watch.stop()
-            return sorted(first_ready.values())
+            return first_ready
     raise RuntimeError(f"the watch of {plural} ended with {len(done)} of {wanted} ready")
 
 
