@@ -22,9 +22,11 @@ for cmd in controller autoscaler; do
 done
 serving="$(go list -mod=mod -m -f '{{.Dir}}' knative.dev/serving)"
 networking="$(go list -mod=mod -m -f '{{.Dir}}' knative.dev/networking)"
+caching="$(go list -mod=mod -m -f '{{.Dir}}' knative.dev/caching)"
 config="$bin/../config"
 rm -rf "$config" && mkdir -p "$config/crds" "$config/configmaps"
-cp "$serving"/config/core/300-resources/*.yaml "$networking"/config/{certificate,domain-claim,ingress,serverlessservice}.yaml "$config/crds/"
+cp "$serving"/config/core/300-resources/*.yaml "$networking"/config/{certificate,domain-claim,ingress,serverlessservice}.yaml \
+  "$caching/config/image.yaml" "$config/crds/"
 cp "$serving"/config/core/configmaps/*.yaml "$networking/config/config-network.yaml" "$config/configmaps/"
 chmod -R u+w "$config"
 echo "built Knative Serving in $(( $(date +%s) - start ))s" >&2
