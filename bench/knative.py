@@ -20,7 +20,7 @@ from bench.service_accounts import service_account_kubeconfig, username
 from devcluster.binaries import devcluster_dir
 from devcluster.cluster import Cluster
 from devcluster.components import free_tcp_ports
-from devcluster.processes import Child, stop_all
+from devcluster.processes import Child, spawn, stop_all
 
 METRICS_DOMAIN = "knative.dev/internal/serving"
 # Routes skip the activator when its Service has no endpoints: none is run.
@@ -118,17 +118,7 @@ class Knative:
         return service_account_kubeconfig(self.cluster, account, NAMESPACE, path)
 
     def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
-        log = self.workdir / f"{name}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                argv,
-                env={**os.environ, **env},
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                process_group=0,
-            )
-        self.children.append(Child(name=name, process=process, log=log))
+        self.children.append(spawn(name, argv, self.workdir, env={**os.environ, **env}))
 
     def wait_leading(self, steady: float = 5.0, timeout: float = 120.0) -> None:
         """Until the processes hold their leases: some leases, and no new one for `steady` s."""

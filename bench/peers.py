@@ -35,6 +35,8 @@ from devcluster.operator_process import OperatorProcess
 NAMESPACE = "bench"
 # No write of the side's own (leases aside) for this long: the burst is over.
 QUIET_SECONDS = 5.0
+# A side that is not done by then has failed (the watches end and raise).
+DONE_TIMEOUT = 3600
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -74,7 +76,8 @@ class BerthSide:
 
     def wait(self, api: kubernetes.client.ApiClient, n: int) -> dict[str, float]:
         version = workload.GROUP_VERSION
-        return wait_for_each(api, version, "containerservices", NAMESPACE, n, running)
+        plural = "containerservices"
+        return wait_for_each(api, version, plural, NAMESPACE, n, running, DONE_TIMEOUT)
 
     def stop(self) -> None:
         self.operator.stop()
@@ -110,7 +113,7 @@ class KnativeSide:
         ready = knative_objects.is_ready
         with ThreadPoolExecutor(2) as pool:
             services = pool.submit(
-                wait_for_each, api, f"{serving}/v1", "services", NAMESPACE, n, ready
+                wait_for_each, api, f"{serving}/v1", "services", NAMESPACE, n, ready, DONE_TIMEOUT
             )
             mappings = pool.submit(
                 wait_for_each,
@@ -120,6 +123,7 @@ class KnativeSide:
                 NAMESPACE,
                 len(self.owner),
                 ready,
+                DONE_TIMEOUT,
             )
             return knative_objects.done_times(services.result(), mappings.result(), self.owner)
 
@@ -175,16 +179,20 @@ def now() -> datetime.datetime:
     return datetime.datetime.now(datetime.UTC)
 
 
-def wait_quiet(tail: AuditTail, users: list[str], since: datetime.datetime) -> datetime.datetime:
-    """When the last write (not a lease) of `users` was, once there was none for QUIET_SECONDS."""
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline:
+def wait_quiet(
+    tail: AuditTail, users: list[str], since: datetime.datetime, limit: float = 300.0
+) -> tuple[datetime.datetime, bool]:
+    """When the last write (not a lease) of `users` was, once there was none for QUIET_SECONDS;
+    and whether that happened within `limit` seconds (a side that never settles is a finding)."""
+    deadline = time.monotonic() + limit
+    while True:
         time.sleep(1.0)
         _, work = accounting.split_leases(accounting.writes_of(tail.read(), users, since))
         last = max((entry.time for entry in work), default=since)
         if (now() - last).total_seconds() >= QUIET_SECONDS:
-            return last
-    raise TimeoutError("the side never went quiet")
+            return last, True
+        if time.monotonic() > deadline:
+            return last, False
 
 
 def measure_side(name: str, n: int, idle_seconds: float, workdir: pathlib.Path) -> dict[str, Any]:
@@ -210,7 +218,7 @@ def run_side(
     side.submit(api, n)
     done = side.wait(api, n)
     seconds = max(done.values()) - began
-    settled_at = wait_quiet(tail, side.users, began_at)
+    settled_at, quiet = wait_quiet(tail, side.users, began_at)
     cpu_settled = cpu(pids)
     idle_at = now()
     run = accounting.writes_of(tail.read(), side.users, began_at, idle_at)
@@ -230,6 +238,7 @@ def run_side(
         "seconds": round(seconds, 2),
         "done_p50_seconds": round(statistics.median(t - began for t in done.values()), 2),
         "last_write_seconds": round((settled_at - began_at).total_seconds(), 2),
+        "went_quiet": quiet,
         "writes_per_service": round(len(work) / n, 2),
         "writes_per_service_by_kind": per_service(accounting.count_by_label(work), n),
         "refused_writes": accounting.refused(work),

@@ -34,8 +34,10 @@ def wait_for_each(
     namespace: str,
     wanted: int,
     ready: Callable[[dict[str, Any]], bool],
+    timeout_seconds: int | None = None,
 ) -> dict[str, float]:
-    """As wait_for_all, by name: when each object was first seen ready."""
+    """As wait_for_all, by name: when each object was first seen ready. With `timeout_seconds`,
+    the API server ends the watch then, and this raises."""
     group, _, version = api_version.rpartition("/")
     custom = kubernetes.client.CustomObjectsApi(api)
     done: set[str] = set()
@@ -43,7 +45,12 @@ def wait_for_each(
     watch = kubernetes.watch.Watch()
     # Without a resourceVersion, the watch begins with every existing object, then follows.
     for event in watch.stream(
-        custom.list_namespaced_custom_object, group, version, namespace, plural
+        custom.list_namespaced_custom_object,
+        group,
+        version,
+        namespace,
+        plural,
+        **({"timeout_seconds": timeout_seconds} if timeout_seconds else {}),
     ):
         body = event["object"]
         name = body["metadata"]["name"]

@@ -66,12 +66,16 @@ class OwnedChild:
             self.child = None
 
 
-def spawn(name: str, argv: list[str], log_dir: pathlib.Path) -> Child:
-    """Starts `argv` in its own process group, stdout and stderr going to `<log_dir>/<name>.log`."""
+def spawn(
+    name: str, argv: list[str], log_dir: pathlib.Path, env: dict[str, str] | None = None
+) -> Child:
+    """Starts `argv` in its own process group, stdout and stderr going to `<log_dir>/<name>.log`;
+    with `env`, that environment instead of this process's."""
     log = log_dir / f"{name}.log"
     with log.open("ab") as out:
         process = subprocess.Popen(
             argv,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
