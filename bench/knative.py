@@ -36,6 +36,20 @@ def build() -> pathlib.Path:
     return pathlib.Path(result.stdout.strip().splitlines()[-1])
 
 
+# Fixed in the autoscaler's code: a second autoscaler on this host (another bench) cannot start.
+AUTOSCALER_STATS_PORT = 8080
+
+
+def port_free_or_raise(port: int) -> None:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("", port))
+        except OSError as error:
+            raise RuntimeError(
+                f"port {port}, which Knative's autoscaler must bind, is taken"
+            ) from error
+
+
 def pod_ip() -> str:
     """An address of this host that is not loopback: the autoscaler publishes its own in the
     Endpoints of its bucket Services, where the API server refuses 127.0.0.0/8."""
@@ -90,6 +104,7 @@ class Knative:
         return {child.name: child.pid for child in self.children}
 
     def start(self) -> Knative:
+        port_free_or_raise(AUTOSCALER_STATS_PORT)
         bin_dir = build()
         install(self.cluster, bin_dir.parent / "config")
         for binary in BINARIES:

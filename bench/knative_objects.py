@@ -58,7 +58,11 @@ def containers(index: int) -> list[dict[str, Any]]:
 
 def knative_service(index: int, namespace: str) -> dict[str, Any]:
     name = f"svc-{index:04d}"
+    # The class and metric are what the webhook defaults: without the class the autoscaler
+    # ignores the revision's PodAutoscaler and the revision never becomes Active.
     scale = {
+        "autoscaling.knative.dev/class": "kpa.autoscaling.knative.dev",
+        "autoscaling.knative.dev/metric": "concurrency",
         "autoscaling.knative.dev/min-scale": "1",
         "autoscaling.knative.dev/max-scale": "1",
     }
