@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds Knative Serving's controller (./controller) and autoscaler, pinned by go.mod beside this
-# file, into a cache outside the repo, once per pin, for `make bench BENCH_PEERS=knative` only. Beside the
-# binaries, config/ gets the CRDs and ConfigMaps of the same modules, read from the module cache.
+# file, into a cache outside the repo, once per pin, for `make bench BENCH_PEERS=knative` only.
+# Beside the binaries, config/ gets the CRDs and ConfigMaps of the same modules, read from the
+# module cache.
 # Prints the bin directory.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
