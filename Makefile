@@ -55,7 +55,7 @@ image: $(STAMP)
 	$(PY) -m devcluster.operator_image
 
 bench: $(STAMP) binaries
-	$(PY) -m bench.run $(if $(BENCH_N),--n $(BENCH_N),)
+	$(PY) -m bench.run $(if $(BENCH_N),--n $(BENCH_N),) $(if $(BENCH_PEERS),--peers $(BENCH_PEERS),) $(if $(BENCH_ONLY_PEERS),--only-peers,)
 
 write-costs: $(STAMP) binaries
 	$(PY) -m bench.write_costs

@@ -7,6 +7,11 @@ sent by the plain client with no operator (how much of the ratio the writes alon
 writes per service, by kind and verb; writes in an idle window; operator peak RSS; convergence
 after a restart (and its writes); and the latency from one `kubectl apply` to its Deployment
 while the N services idle.
+
+With `--peers knative` (`make bench BENCH_PEERS=knative`), also Berth and each peer side by side,
+each on a fresh cluster with the API server's audit log counting writes (bench/peers.py); stored
+under `"<N>": {"peers": {"berth": ..., "knative": ...}}` beside the keys above. `--only-peers`
+measures just that, keeping the file's other keys.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Any
 import kubernetes
 import yaml
 
-from bench import raw, workload
+from bench import peers, raw, workload
 from bench.stage import staged
 from bench.text import columns
 from bench.waiting import running, wait_for_all
@@ -161,6 +166,21 @@ def table(results: list[dict[str, Any]]) -> str:
     return columns([[key, *(str(r[key]) for r in results)] for key in keys])
 
 
+def merged(
+    old: dict[str, Any],
+    results: list[dict[str, Any]],
+    side_by_side: dict[int, dict[str, dict[str, Any]]],
+) -> dict[str, Any]:
+    """The results file's contents: new figures replace old ones, the rest is kept."""
+    merged = {key: dict(value) for key, value in old.items()}
+    for result in results:
+        kept = merged.get(str(result["n"]), {})
+        merged[str(result["n"])] = {**result, **{k: kept[k] for k in ("peers",) if k in kept}}
+    for n, sides in side_by_side.items():
+        merged.setdefault(str(n), {"n": n}).setdefault("peers", {}).update(sides)
+    return merged
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -168,16 +188,31 @@ def main() -> None:
     )
     parser.add_argument("--idle", type=float, default=60.0, help="idle window in seconds")
     parser.add_argument("--samples", type=int, default=20, help="apply→Deployment samples")
+    parser.add_argument(
+        "--peers", default="", help="comma-separated peers to measure beside Berth: knative"
+    )
+    parser.add_argument("--only-peers", action="store_true", help="skip Berth's own bench")
     args = parser.parse_args()
+    wanted = [name for name in args.peers.split(",") if name]
+    unknown = set(wanted) - set(peers.SIDES) | ({"berth"} & set(wanted))
+    if unknown:
+        parser.error(f"unknown peers: {', '.join(sorted(unknown))}")
     workdir = pathlib.Path(".berth")
     workdir.mkdir(exist_ok=True)
-    results = [measure(n, args.idle, args.samples, workdir) for n in args.n or [100, 1000]]
-    RESULTS.write_text(json.dumps({str(r["n"]): r for r in results}, indent=2) + "\n")
-    print(table(results))
-    for result in results:
-        print(f"\nwrites per service at N={result['n']}:")
-        for what, count in result["writes_per_service_by_kind"].items():
-            print(f"  {what:<40} {count}")
+    ns = args.n or [100, 1000]
+    results = [] if args.only_peers else [measure(n, args.idle, args.samples, workdir) for n in ns]
+    side_by_side = {n: peers.measure(wanted, n, args.idle, workdir) for n in ns} if wanted else {}
+    old = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    RESULTS.write_text(json.dumps(merged(old, results, side_by_side), indent=2) + "\n")
+    if results:
+        print(table(results))
+        for result in results:
+            print(f"\nwrites per service at N={result['n']}:")
+            for what, count in result["writes_per_service_by_kind"].items():
+                print(f"  {what:<40} {count}")
+    if side_by_side:
+        print("\nside by side (writes counted by the API server's audit log):")
+        print(peers.table(side_by_side))
     print(f"\nwritten to {RESULTS}")
 
 

@@ -28,9 +28,12 @@ def allow_list(namespace: str) -> str:
 
 
 @contextmanager
-def staged(*namespaces: str) -> Iterator[tuple[Cluster, kubernetes.client.ApiClient]]:
-    """The cluster and an admin API client, with `namespaces` created; all stopped afterwards."""
-    cluster = Cluster()
+def staged(
+    *namespaces: str, audit: bool = False
+) -> Iterator[tuple[Cluster, kubernetes.client.ApiClient]]:
+    """The cluster and an admin API client, with `namespaces` created; all stopped afterwards.
+    With `audit`, the API server logs service accounts' writes (Cluster.audit_log)."""
+    cluster = Cluster(audit=audit)
     stop_at_exit(cluster)
     with cluster:
         install_api(cluster)

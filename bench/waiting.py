@@ -24,6 +24,20 @@ def wait_for_all(
 ) -> list[float]:
     """Returns once `wanted` objects in `namespace` are `ready` at the same time: the moments
     (time.monotonic) each of them was first seen ready."""
+    return sorted(wait_for_each(api, api_version, plural, namespace, wanted, ready).values())
+
+
+def wait_for_each(
+    api: kubernetes.client.ApiClient,
+    api_version: str,
+    plural: str,
+    namespace: str,
+    wanted: int,
+    ready: Callable[[dict[str, Any]], bool],
+    timeout_seconds: int | None = None,
+) -> dict[str, float]:
+    """As wait_for_all, by name: when each object was first seen ready. With `timeout_seconds`,
+    the API server ends the watch then, and this raises."""
     group, _, version = api_version.rpartition("/")
     custom = kubernetes.client.CustomObjectsApi(api)
     done: set[str] = set()
@@ -31,7 +45,12 @@ def wait_for_all(
     watch = kubernetes.watch.Watch()
     # Without a resourceVersion, the watch begins with every existing object, then follows.
     for event in watch.stream(
-        custom.list_namespaced_custom_object, group, version, namespace, plural
+        custom.list_namespaced_custom_object,
+        group,
+        version,
+        namespace,
+        plural,
+        **({"timeout_seconds": timeout_seconds} if timeout_seconds else {}),
     ):
         body = event["object"]
         name = body["metadata"]["name"]
@@ -42,7 +61,7 @@ def wait_for_all(
             done.discard(name)
         if len(done) >= wanted:
             watch.stop()
-            return sorted(first_ready.values())
+            return first_ready
     raise RuntimeError(f"the watch of {plural} ended with {len(done)} of {wanted} ready")
 
 

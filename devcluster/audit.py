@@ -23,6 +23,8 @@ class AuditEntry:
     namespace: str
     name: str
     code: int
+    group: str = ""  # the resource's API group, "" for the core group
+    subresource: str = ""  # "status" for a status write
 
 
 def parse_entry(event: dict[str, Any]) -> AuditEntry:
@@ -38,6 +40,8 @@ def parse_entry(event: dict[str, Any]) -> AuditEntry:
         namespace=target.get("namespace", ""),
         name=target.get("name", ""),
         code=int((event.get("responseStatus") or {}).get("code") or 0),
+        group=target.get("apiGroup", ""),
+        subresource=target.get("subresource", ""),
     )
 
 

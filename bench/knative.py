@@ -1,0 +1,157 @@
+"""Knative Serving on a bench cluster: its CRDs and ConfigMaps, its controller and autoscaler run
+out of cluster as ServiceAccounts, and the KIngress stub in place of a networking layer.
+
+Built on first use by devcluster/knative/build.sh (only when the peer is asked for), which also
+puts Knative's own CRDs and ConfigMaps beside the binaries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+import time
+
+from bench.knative_objects import CONFIG, INGRESS_CLASS, NAMESPACE
+from bench.service_accounts import service_account_kubeconfig, username
+from devcluster.binaries import devcluster_dir
+from devcluster.cluster import Cluster
+from devcluster.components import free_tcp_ports
+from devcluster.processes import Child, spawn, stop_all
+
+METRICS_DOMAIN = "knative.dev/internal/serving"
+# Routes skip the activator when its Service has no endpoints: none is run.
+ACTIVATOR = "activator-service"
+# The binaries run, each as a ServiceAccount of its own name.
+BINARIES = ("controller", "autoscaler")
+
+
+def build() -> pathlib.Path:
+    """The bin folder of the controller and autoscaler (built once per pin)."""
+    script = devcluster_dir() / "knative" / "build.sh"
+    result = subprocess.run(["bash", str(script)], check=True, stdout=subprocess.PIPE, text=True)
+    return pathlib.Path(result.stdout.strip().splitlines()[-1])
+
+
+# Fixed in the autoscaler's code: a second autoscaler on this host (another bench) cannot start.
+AUTOSCALER_STATS_PORT = 8080
+
+
+def port_free_or_raise(port: int) -> None:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("", port))
+        except OSError as error:
+            raise RuntimeError(
+                f"port {port}, which Knative's autoscaler must bind, is taken"
+            ) from error
+
+
+def pod_ip() -> str:
+    """An address of this host that is not loopback: the autoscaler publishes its own in the
+    Endpoints of its bucket Services, where the API server refuses 127.0.0.0/8."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # no packet is sent: this only picks a route
+        address: str = probe.getsockname()[0]
+    return address if not address.startswith("127.") else "192.0.2.10"
+
+
+def activator_manifests() -> list[dict[str, object]]:
+    meta = {"name": ACTIVATOR, "namespace": NAMESPACE}
+    port = {"name": "http", "port": 80, "targetPort": 8012}
+    return [
+        {"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": {"ports": [port]}},
+        {"apiVersion": "v1", "kind": "Endpoints", "metadata": meta, "subsets": []},
+    ]
+
+
+def install(cluster: Cluster, config: pathlib.Path) -> None:
+    """Knative's CRDs, namespace, ConfigMaps (with CONFIG merged in) and the empty activator."""
+    cluster.kubectl("create", "namespace", NAMESPACE)
+    cluster.kubectl("apply", "--server-side", "-f", str(config / "crds"))
+    cluster.kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+    cluster.kubectl("apply", "--server-side", "-f", str(config / "configmaps"))
+    for name, data in CONFIG.items():
+        patch = json.dumps({"data": data})
+        cluster.kubectl("patch", "configmap", name, "-n", NAMESPACE, "--type=merge", "-p", patch)
+    manifests = {"apiVersion": "v1", "kind": "List", "items": activator_manifests()}
+    cluster.kubectl("apply", "-f", "-", input=json.dumps(manifests))
+
+
+class Knative:
+    """The controller, the autoscaler and the stub, each its own ServiceAccount."""
+
+    STUB_ACCOUNT = "kingress-stub"
+
+    def __init__(self, cluster: Cluster, workdir: pathlib.Path) -> None:
+        self.cluster = cluster
+        self.workdir = workdir
+        self.children: list[Child] = []
+
+    @property
+    def users(self) -> list[str]:
+        return [username(account, NAMESPACE) for account in BINARIES]
+
+    @property
+    def helper_users(self) -> list[str]:
+        return [username(self.STUB_ACCOUNT, NAMESPACE)]
+
+    @property
+    def pids(self) -> dict[str, int]:
+        return {child.name: child.pid for child in self.children}
+
+    def start(self) -> Knative:
+        port_free_or_raise(AUTOSCALER_STATS_PORT)
+        bin_dir = build()
+        install(self.cluster, bin_dir.parent / "config")
+        for binary in BINARIES:
+            kubeconfig = self.kubeconfig(binary)
+            metrics, profiling = free_tcp_ports(2)
+            env = {
+                "SYSTEM_NAMESPACE": NAMESPACE,
+                "METRICS_DOMAIN": METRICS_DOMAIN,
+                "METRICS_PROMETHEUS_HOST": "127.0.0.1",
+                "METRICS_PROMETHEUS_PORT": str(metrics),
+                "PROFILING_PORT": str(profiling),
+                "POD_NAME": f"{binary}-bench",
+                "POD_IP": pod_ip(),
+                "KUBECONFIG": str(kubeconfig),
+            }
+            argv = [str(bin_dir / binary), f"--kubeconfig={kubeconfig}"]
+            self.spawn(f"knative-{binary}", argv, env)
+        stub = self.kubeconfig(self.STUB_ACCOUNT)
+        argv = [sys.executable, "-m", "bench.kingress_stub", f"--kubeconfig={stub}"]
+        self.spawn("kingress-stub", [*argv, f"--ingress-class={INGRESS_CLASS}"], {})
+        self.wait_leading()
+        return self
+
+    def kubeconfig(self, account: str) -> pathlib.Path:
+        path = self.workdir / f"knative-{account}.kubeconfig"
+        return service_account_kubeconfig(self.cluster, account, NAMESPACE, path)
+
+    def spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
+        self.children.append(spawn(name, argv, self.workdir, env={**os.environ, **env}))
+
+    def wait_leading(self, steady: float = 5.0, timeout: float = 120.0) -> None:
+        """Until the processes hold their leases: some leases, and no new one for `steady` s."""
+        deadline = time.monotonic() + timeout
+        count, since = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            for child in self.children:
+                if not child.alive():
+                    raise RuntimeError(f"{child.name} exited; see {child.log}")
+            found = self.cluster.kubectl("get", "leases", "-n", NAMESPACE, "-o", "name")
+            now = len(found.stdout.split())
+            if now != count:
+                count, since = now, time.monotonic()
+            elif count > 0 and time.monotonic() - since >= steady:
+                return
+            time.sleep(1.0)
+        raise TimeoutError(f"Knative took no lease within {timeout}s; see {self.workdir}")
+
+    def stop(self) -> None:
+        stop_all(self.children)
+        self.children = []
