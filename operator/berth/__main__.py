@@ -1,6 +1,7 @@
 """`python -m berth`: run the operator (all namespaces, or BERTH_WATCH_NAMESPACES)."""
 
 import asyncio
+from typing import Any
 
 import kopf
 
@@ -18,7 +19,7 @@ def main() -> None:
     # Start-up puts the operator's parts here; a lost leader's lease sets `stop`.
     memo = kopf.Memo(stop=asyncio.Event())
     asyncio.run(
-        kopf.operator(
+        _operator(
             standalone=True,
             clusterwide=not namespaces,
             namespaces=namespaces,
@@ -34,6 +35,11 @@ def main() -> None:
     if memo.get("leadership_lost"):
         # Not a clean stop: the orchestrator restarts the process, which comes back as a standby.
         raise SystemExit(1)
+
+
+async def _operator(**options: Any) -> None:
+    asyncio.get_running_loop().set_exception_handler(logs.quiet_late_watch_closing)
+    await kopf.operator(**options)
 
 
 if __name__ == "__main__":

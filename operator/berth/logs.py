@@ -62,3 +62,21 @@ def configure(settings: Settings) -> None:
     root.setLevel(settings.log_level)
     # kopf logs every handler call at INFO: thousands of lines that say nothing at scale.
     logging.getLogger("kopf.objects").setLevel(max(logging.WARNING, root.level))
+
+
+# kopf's watch streams are async generators; when SIGTERM lands while one is still opening its
+# connection, asyncio's shutdown closes it late and reports "generator didn't stop after athrow()"
+# at ERROR with a traceback. Nothing is lost (the operator is stopping), so it is a debug line.
+LATE_CLOSING = frozenset({"infinite_watch", "continuous_watch"})
+
+
+def quiet_late_watch_closing(loop: Any, context: dict[str, Any]) -> None:
+    """An asyncio exception handler: kopf's watch generators closed at shutdown are logged at
+    DEBUG; everything else goes to asyncio's default handler."""
+    generator = context.get("asyncgen")
+    if getattr(generator, "__name__", None) in LATE_CLOSING:
+        logging.getLogger(__name__).debug(
+            "a watch stream closed late at shutdown: %r", context.get("exception")
+        )
+        return
+    loop.default_exception_handler(context)

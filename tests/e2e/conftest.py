@@ -31,6 +31,12 @@ from devcluster.txt_zone import TEST_ZONE, TxtZone, zone_text
 from devcluster.zone_mirror import ZoneMirror
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests of a cluster without cert-manager run before any test installs it into the shared
+    session cluster (a stable sort: every other test keeps its place)."""
+    items.sort(key=lambda item: item.get_closest_marker("before_cert_manager") is None)
+
+
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[KubeCluster]:
     """The embedded cluster, started once; or the one BERTH_KUBECONFIG names, left untouched.

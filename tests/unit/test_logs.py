@@ -6,8 +6,9 @@ import asyncio
 import io
 import json
 import logging
-from collections.abc import Hashable
+from collections.abc import AsyncIterator, Hashable
 
+import pytest
 from tests.unit.test_workqueue import FastQueue, settle
 
 from berth import logs
@@ -95,3 +96,31 @@ def test_the_level_setting_silences_what_is_below_it() -> None:
     finally:
         root.handlers[:], level = saved
         root.setLevel(level)
+
+
+def test_a_kopf_watch_closed_late_at_shutdown_is_not_an_error_and_anything_else_is(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def infinite_watch() -> AsyncIterator[int]:
+        yield 1
+
+    async def other_stream() -> AsyncIterator[int]:
+        yield 1
+
+    loop = asyncio.new_event_loop()
+    try:
+        with caplog.at_level(logging.DEBUG):
+            for generator in (infinite_watch(), other_stream()):
+                context = {
+                    "message": "an error occurred during closing of asynchronous generator",
+                    "exception": RuntimeError("generator didn't stop after athrow()"),
+                    "asyncgen": generator,
+                }
+                logs.quiet_late_watch_closing(loop, context)
+    finally:
+        loop.close()
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "other_stream" in errors[0].getMessage()
+    assert any(
+        r.levelno == logging.DEBUG and "closed late" in r.getMessage() for r in caplog.records
+    )
