@@ -226,8 +226,13 @@ class RegistryServer(OwnedChild):
 
     def operator_env(self) -> dict[str, str]:
         """What the operator needs to resolve registered images and write each service's pull
-        secret (a pull login of its own repositories)."""
-        return {"BERTH_REGISTRY": self.host, "BERTH_REGISTRY_TOKEN_KEY": self.key_pem}
+        secret (a pull login of its own repositories), and to delete a deleted record's manifest
+        (over TLS, checked against the dev CA)."""
+        return {
+            "BERTH_REGISTRY": self.host,
+            "BERTH_REGISTRY_TOKEN_KEY": self.key_pem,
+            "BERTH_REGISTRY_CA": self.ca_cert.read_text(),
+        }
 
 
 def _wait_answering(part: OwnedChild, url: str, ca: pathlib.Path, status: int) -> None:

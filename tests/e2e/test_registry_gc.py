@@ -68,7 +68,6 @@ def gc_operator(
         log,
         env={
             **registry.operator_env(),
-            "BERTH_REGISTRY_CA": registry.ca_cert.read_text(),
             "BERTH_NAMESPACE": gc_namespace,
             "BERTH_WATCH_NAMESPACES": json.dumps([gc_namespace]),
             "BERTH_LEADER_ELECTION_LEASE_NAME": f"regc-{gc_namespace}",
