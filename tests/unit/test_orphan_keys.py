@@ -53,6 +53,9 @@ def test_claims_and_held_back_versions_of_services_not_in_the_store_are_found() 
         store.put(resources.VERSION, body)
 
     assert orphans.keys(store) == {("a", "gone"), ("b", "live"), ("a", "quit")}
+    # Watching namespace a only: b's services are not in this store, so b's claims are not
+    # this operator's to judge.
+    assert orphans.keys(store, ["a"]) == {("a", "gone"), ("a", "quit")}
 
 
 def test_a_store_where_every_holder_lives_has_no_orphans() -> None:

@@ -119,7 +119,8 @@ def lead(controller: Controller, ctx: Context) -> None:
     the key of every service deleted while no leader watched (orphans.py); and the health
     checks of every pod (a standby checks nothing: it could write nothing)."""
     store = controller.store
-    controller.run([*lookups.service_keys(store), *sorted(orphans.keys(store))])
+    orphaned = orphans.keys(store, ctx.settings.watch_namespaces)
+    controller.run([*lookups.service_keys(store), *sorted(orphaned)])
     if ctx.health is not None:
         ctx.health.start()
     metrics.LEADER.set(1)

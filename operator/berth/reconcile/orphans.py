@@ -17,6 +17,7 @@ service exists.
 """
 
 import logging
+from collections.abc import Collection
 
 from berth.kube import resources
 from berth.kube.resources import Key
@@ -37,8 +38,10 @@ def _held_back(version: Body) -> bool:
     )
 
 
-def keys(store: Store) -> set[Key]:
-    """The keys of services the store does not hold that still hold a claim or a version."""
+def keys(store: Store, namespaces: Collection[str] = ()) -> set[Key]:
+    """The keys of services the store does not hold that still hold a claim or a version; with
+    `namespaces` (the watched ones), only theirs: claims are cluster-wide, and a service in a
+    namespace this operator does not watch is not in its store, gone or not."""
     found = {
         lookups.claim_holder_key(claim)
         for claim in store.all(resources.DOMAIN_CLAIM)
@@ -48,11 +51,14 @@ def keys(store: Store) -> set[Key]:
         key = lookups.version_service(version)
         if _held_back(version) and store.get(resources.SERVICE, key) is None:
             found.add(key)
-    return found
+    return {key for key in found if not namespaces or key[0] in namespaces}
 
 
 async def release(ctx: Context, key: Key) -> None:
     """`key` has no service in the store: let go of what a service of that key held."""
+    watched = ctx.settings.watch_namespaces
+    if watched and key[0] not in watched:
+        return  # another operator's namespace: its services are not in this store
     held = [
         claim
         for claim in ctx.store.find(resources.DOMAIN_CLAIM, "holder-key", key)
