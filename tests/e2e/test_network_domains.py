@@ -150,8 +150,13 @@ def test_a_domain_of_another_tenant_is_refused_until_its_owner_releases_it(
     assert refused["reason"] == "DomainConflict"
     assert shop.lower() in refused["message"] and wildcard in refused["message"]
     assert tenant_a.namespace not in refused["message"]
-    warnings = {e.reason for e in tenant_b.events("thief") if e.type == "Warning"}
-    assert "DomainConflict" in warnings
+    # The Warning is posted after the status it explains is written.
+    wait_for(
+        lambda: (
+            "DomainConflict" in {e.reason for e in tenant_b.events("thief") if e.type == "Warning"}
+        ),
+        what="a DomainConflict Warning",
+    )
     # kstatus and Argo CD: a name it cannot have stalls the service; it is not "in progress"
     health = {c["type"]: c for c in tenant_b.status("thief")["conditions"]}
     assert (health["Stalled"]["status"], health["Stalled"]["reason"]) == ("True", "DomainConflict")

@@ -107,8 +107,13 @@ def test_a_domain_is_served_only_while_its_owner_publishes_the_services_record(
     assert f'{record["name"]} TXT "{record["value"]}"' in refused["message"]
     admitted = condition(tenant_a.status("web"), "DomainsAdmitted")
     assert (admitted["status"], admitted["reason"]) == ("False", "DomainNotVerified")
-    warnings = {e.reason for e in tenant_a.events("web") if e.type == "Warning"}
-    assert "DomainNotVerified" in warnings
+    # The Warning is posted after the status it explains is written.
+    wait_for(
+        lambda: (
+            "DomainNotVerified" in {e.reason for e in tenant_a.events("web") if e.type == "Warning"}
+        ),
+        what="a DomainNotVerified Warning",
+    )
     assert shop not in hosts(kube_api, tenant_a, "web")
     assert len(hosts(kube_api, tenant_a, "web")) == 1  # the default domain still serves
     assert claims(kube_api, shop) == []
