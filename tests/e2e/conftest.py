@@ -26,7 +26,10 @@ from devcluster import (
     stop_at_exit,
 )
 from devcluster.addons import CertManager, CoreDNS, ensure_addons, free_port
+from devcluster.certs import write_ca
+from devcluster.components import LOOPBACK, free_tcp_ports
 from devcluster.operator_process import OperatorProcess
+from devcluster.registry import RegistryServer, ensure_registry
 from devcluster.txt_zone import TEST_ZONE, TxtZone, zone_text
 from devcluster.zone_mirror import ZoneMirror
 
@@ -230,3 +233,15 @@ def tenant_b(
     cluster.kubectl("create", "namespace", name)
     yield Berth(kube_api, name)
     cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServer]:
+    """A Distribution registry of its own on loopback, with token auth and a test CA."""
+    work = tmp_path_factory.mktemp("registry")
+    ca = (work / "ca.crt", work / "ca.key")
+    write_ca(*ca, "test CA")
+    server = RegistryServer(ensure_registry(), work / "registry", ca, LOOPBACK, *free_tcp_ports(2))
+    server.start()
+    yield server
+    server.stop()

@@ -27,27 +27,21 @@ from berth.cli.kube_rest import KubeRest
 from berth.oci.distribution import Credentials, Registry, RegistryError
 from berth.registry_auth import logins
 from devcluster import KubeCluster
-from devcluster.certs import write_ca
-from devcluster.components import LOOPBACK, free_tcp_ports
 from devcluster.lightsail_process import create_access_key
 from devcluster.oci import ImageConfig, Regular, build_image
 from devcluster.operator_process import OperatorProcess
-from devcluster.registry import LOGIN_SECRET, RegistryServer, ensure_registry
+from devcluster.registry import LOGIN_SECRET, RegistryServer
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def registry(
-    cluster: KubeCluster, kube_api: Any, tmp_path_factory: pytest.TempPathFactory
+    cluster: KubeCluster, kube_api: Any, registry: RegistryServer
 ) -> Iterator[RegistryServer]:
-    """The registry, and its Secret where the CLI and the endpoint read it (removed after:
-    other modules test the endpoint without a registry)."""
-    work = tmp_path_factory.mktemp("registry")
-    ca = (work / "ca.crt", work / "ca.key")
-    write_ca(*ca, "test CA")
-    server = RegistryServer(ensure_registry(), work / "registry", ca, LOOPBACK, *free_tcp_ports(2))
-    server.start()
+    """conftest's registry, and its Secret where the CLI and the endpoint read it (removed
+    after: other modules test the endpoint without a registry)."""
+    server = registry
     core = kubernetes.client.CoreV1Api(kube_api)
     cluster.kubectl("create", "namespace", OPERATOR_NAMESPACE, check=False)
     core.create_namespaced_secret(OPERATOR_NAMESPACE, server.login_secret(OPERATOR_NAMESPACE))
@@ -55,7 +49,6 @@ def registry(
         yield server
     finally:
         core.delete_namespaced_secret(LOGIN_SECRET, OPERATOR_NAMESPACE)
-        server.stop()
 
 
 @pytest.fixture(scope="module")

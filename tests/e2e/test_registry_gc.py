@@ -27,24 +27,11 @@ from berth.oci.layout import oci_archive
 from berth.reconcile.image_manifests import UNREACHABLE
 from berth.render import names
 from devcluster import KubeCluster
-from devcluster.certs import write_ca
-from devcluster.components import LOOPBACK, free_tcp_ports
 from devcluster.oci import ImageConfig, Regular, build_image
 from devcluster.operator_process import OperatorProcess
-from devcluster.registry import RegistryServer, ensure_registry
+from devcluster.registry import RegistryServer
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServer]:
-    work = tmp_path_factory.mktemp("registry")
-    ca = (work / "ca.crt", work / "ca.key")
-    write_ca(*ca, "test CA")
-    server = RegistryServer(ensure_registry(), work / "registry", ca, LOOPBACK, *free_tcp_ports(2))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

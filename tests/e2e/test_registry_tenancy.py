@@ -11,32 +11,18 @@ import ssl
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
 
 from berth.oci.distribution import Credentials, Registry, RegistryError
 from berth.oci.layout import oci_archive
 from berth.registry_auth.tokens import Signer, generate_key_pem
-from devcluster.certs import write_ca
-from devcluster.components import LOOPBACK, free_tcp_ports
 from devcluster.oci import ImageConfig, Regular, build_image
-from devcluster.registry import TOKEN_ISSUER, TOKEN_SERVICE, RegistryServer, ensure_registry
+from devcluster.registry import TOKEN_ISSUER, TOKEN_SERVICE, RegistryServer
 
 pytestmark = pytest.mark.e2e
 
 PAD = 2 << 20  # the deleted image's own layer: what garbage collection must reclaim
-
-
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryServer]:
-    work = tmp_path_factory.mktemp("registry")
-    ca = (work / "ca.crt", work / "ca.key")
-    write_ca(*ca, "test CA")
-    server = RegistryServer(ensure_registry(), work / "registry", ca, LOOPBACK, *free_tcp_ports(2))
-    server.start()
-    yield server
-    server.stop()
 
 
 def client(registry: RegistryServer, credentials: Credentials | None) -> Registry:
