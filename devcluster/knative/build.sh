@@ -6,7 +6,7 @@
 # Prints the bin directory.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-version="$(awk '$1=="require" && $2=="knative.dev/serving"{print $3}' "$here/go.mod" | head -1)"
+version="$(awk '$1=="knative.dev/serving"{print $2} $1=="require" && $2=="knative.dev/serving"{print $3}' "$here/go.mod" | head -1)"
 pin="$(cat "$here/go.mod" "$here/go.sum" "$here/tools.go" "$here/controller/main.go" "$here/build.sh" "$here/../cache.sh" | sha256sum | cut -c1-12)"
 # shellcheck source=../cache.sh
 . "$here/../cache.sh"

@@ -11,6 +11,7 @@ import kubernetes
 import pytest
 
 from berth import metrics
+from berth.handlers.lifecycle import lease_client
 from berth.kube import resources
 from berth.kube.client import Kube, NotLeader, endpoint_of, session_for
 from berth.lease_timing import Timing
@@ -126,6 +127,28 @@ def test_a_standby_sends_no_write_and_takes_a_released_lease_at_once(
     with_kube(kube_api, scenario)
 
     assert configmaps(kube_api, namespace) == {"led"}
+
+
+def test_renewals_do_not_queue_behind_the_operators_own_requests(
+    kube_api: kubernetes.client.ApiClient, namespace: str
+) -> None:
+    """In a burst the operator's client has every slot taken by reconciles; the elector's own
+    client still renews (under load, renewals queued behind the burst missed their deadline)."""
+
+    async def scenario(kube: Kube) -> None:
+        busy = Kube(kube.endpoint, kube.session, concurrency=1)
+        await busy.in_flight.acquire()  # a burst holds every slot, for longer than the test
+        elector = Elector(lease_client(busy), namespace, "renewing", "me", TIMING)
+        try:
+            await asyncio.wait_for(elector.acquire(), timeout=10)
+            await asyncio.sleep(TIMING.retry_period_seconds)
+            assert await elector._attempt(TIMING.renew_deadline_seconds)
+        finally:
+            await elector.release()
+            if elector.kube.session is not None:
+                await elector.kube.session.close()
+
+    with_kube(kube_api, scenario)
 
 
 async def _nothing(_: Any) -> None:

@@ -104,7 +104,10 @@ class CountingKube:
         return {**manifest, "metadata": meta}
 
 
-def test_a_burst_of_requests_is_one_write_made_without_the_requesters_waiting() -> None:
+def test_a_burst_of_requests_is_one_write_made_without_the_requesters_waiting(
+    monkeypatch: Any,
+) -> None:
+    monkeypatch.setattr(zone, "BURST_SECONDS", 0.05)
     ctx = cluster()
     kube = CountingKube()
     ctx.kube = cast(Kube, kube)
@@ -121,3 +124,40 @@ def test_a_burst_of_requests_is_one_write_made_without_the_requesters_waiting() 
     assert len(kube.applied) == 1
     assert "10.96.0.10" in next(iter(kube.applied[0]["data"].values()))
     assert zone.up_to_date_for(ctx, "web")
+
+
+def test_requests_after_a_write_wait_for_the_burst_window_instead_of_writing_at_once(
+    monkeypatch: Any,
+) -> None:
+    """A burst spread over time (reconciles finishing one after another) is one write per
+    window, not one write per gap between requests."""
+    monkeypatch.setattr(zone, "BATCH_SECONDS", 0.01)
+    monkeypatch.setattr(zone, "BURST_SECONDS", 0.3)
+    ctx = cluster()
+    kube = CountingKube()
+    ctx.kube = cast(Kube, kube)
+
+    def move(ip: str) -> None:
+        ctx.store.put(
+            resources.KUBE_SERVICE,
+            {"metadata": meta("web", "ns", rv=ip), "spec": {"clusterIP": ip}},
+        )
+
+    async def spread_burst() -> float:
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        zone.request(ctx)
+        for ip in ("10.96.0.11", "10.96.0.12", "10.96.0.13"):
+            await asyncio.sleep(0.05)  # the write before has been made
+            move(ip)
+            zone.request(ctx)
+        assert ctx.zone_writer is not None
+        await ctx.zone_writer
+        return loop.time() - began
+
+    took = asyncio.run(spread_burst())
+
+    assert len(kube.applied) == 2
+    assert "10.96.0.13" in next(iter(kube.applied[1]["data"].values()))
+    # The task stays for a window after its last write, so the requesters never wait on it.
+    assert took >= 0.3

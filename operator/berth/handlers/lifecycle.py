@@ -103,7 +103,7 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
         lead(controller, ctx)
         return
     elector = Elector(
-        kube,
+        lease_client(kube),
         config.lease_namespace(),
         config.leader_election_lease_name,
         config.leader_election_identity or lease.default_identity(),
@@ -112,6 +112,14 @@ async def start(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> N
     kube.fence = elector.holds
     memo["elector"] = elector
     memo["election"] = asyncio.create_task(elect(elector, controller, ctx, memo), name="election")
+
+
+def lease_client(kube: Kube) -> Kube:
+    """The elector's own connections and slots: in a burst, the operator's requests fill its
+    client's slots, and a renewal queued behind them missed its deadline under load (the leader
+    then stops, as it must). controller-runtime gives leader election its own client too."""
+    assert kube.endpoint is not None
+    return Kube(kube.endpoint, session_for(kube.endpoint), concurrency=2)
 
 
 def lead(controller: Controller, ctx: Context) -> None:
@@ -164,5 +172,7 @@ async def stop(memo: kopf.Memo, **_: Any) -> None:
     metrics.LEADER.set(0)
     if elector is not None:
         await elector.release()
+        if elector.kube.session is not None:
+            await elector.kube.session.close()
     if ctx is not None and ctx.kube.session is not None:
         await ctx.kube.session.close()

@@ -91,11 +91,12 @@ def request(ctx: Context) -> None:
 
 
 async def _sync_soon(ctx: Context) -> None:
+    """Write what was asked, then stay for BURST_SECONDS: what is asked meanwhile waits for the
+    end of that window, so a burst is one write per window, and a request after a quiet spell is
+    written within BATCH_SECONDS."""
     failures = 0
-    wait = BATCH_SECONDS
+    await asyncio.sleep(BATCH_SECONDS)
     while ctx.zone_dirty:
-        await asyncio.sleep(wait)
-        wait = BURST_SECONDS
         try:
             await sync(ctx)
             failures = 0
@@ -104,6 +105,8 @@ async def _sync_soon(ctx: Context) -> None:
             delay = backoff(failures, MAX_BACKOFF_SECONDS)
             logger.exception("writing the private zone failed; again in %.1fs", delay)
             await asyncio.sleep(delay)
+            continue
+        await asyncio.sleep(BURST_SECONDS)
 
 
 async def sync(ctx: Context) -> None:
