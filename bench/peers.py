@@ -84,8 +84,10 @@ class BerthSide:
 
 
 class KnativeSide:
+    THROTTLED = True
+
     def __init__(self, cluster: Cluster, workdir: pathlib.Path, n: int) -> None:
-        self.knative = Knative(cluster, workdir).start()
+        self.knative = Knative(cluster, workdir, self.THROTTLED).start()
         self.users = self.knative.users
         self.helper_users = self.knative.helper_users
         self.owner = {
@@ -131,9 +133,17 @@ class KnativeSide:
         self.knative.stop()
 
 
+class UnthrottledKnativeSide(KnativeSide):
+    """Knative with its controller's client-side rate limit lifted: how much of its time is
+    that limit."""
+
+    THROTTLED = False
+
+
 SIDES: dict[str, type[BerthSide] | type[KnativeSide]] = {
     "berth": BerthSide,
     "knative": KnativeSide,
+    "knative-unthrottled": UnthrottledKnativeSide,
 }
 
 

@@ -189,7 +189,9 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=60.0, help="idle window in seconds")
     parser.add_argument("--samples", type=int, default=20, help="apply→Deployment samples")
     parser.add_argument(
-        "--peers", default="", help="comma-separated peers to measure beside Berth: knative"
+        "--peers",
+        default="",
+        help="comma-separated peers to measure beside Berth: knative, knative-unthrottled",
     )
     parser.add_argument("--only-peers", action="store_true", help="skip Berth's own bench")
     args = parser.parse_args()

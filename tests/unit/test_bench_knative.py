@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import pathlib
 from typing import Any
 
-from bench import kingress_stub, knative_objects, workload
+from bench import kingress_stub, knative, knative_objects, peers, workload
 
 NOW = datetime.datetime(2026, 11, 30, 1, 0, tzinfo=datetime.UTC)
 CLASS = knative_objects.INGRESS_CLASS
@@ -84,3 +85,15 @@ def test_a_service_is_done_when_it_and_all_its_mappings_are() -> None:
     services = {"a": 1.0, "b": 2.0}
     mappings = {"a.example.com": 3.0, "www.a.example.com": 0.5}
     assert knative_objects.done_times(services, mappings, owner) == {"a": 3.0}
+
+
+def test_only_the_unthrottled_variant_lifts_only_the_controllers_rate_limit() -> None:
+    config = pathlib.Path("k")
+    throttled = knative.binary_env("controller", config, [1, 2], throttled=True)
+    lifted = knative.binary_env("controller", config, [1, 2], throttled=False)
+    autoscaler = knative.binary_env("autoscaler", config, [1, 2], throttled=False)
+
+    assert "KUBE_API_QPS" not in throttled and "KUBE_API_QPS" not in autoscaler
+    assert float(lifted["KUBE_API_QPS"]) >= 10_000 and int(lifted["KUBE_API_BURST"]) >= 10_000
+    assert peers.SIDES["knative-unthrottled"].THROTTLED is False
+    assert peers.SIDES["knative"].THROTTLED is True
