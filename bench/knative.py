@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 
+from bench import knative_objects
 from bench.knative_objects import CONFIG, INGRESS_CLASS, NAMESPACE
 from bench.service_accounts import service_account_kubeconfig, username
 from devcluster.binaries import devcluster_dir
@@ -25,8 +26,16 @@ from devcluster.processes import Child, spawn, stop_all
 METRICS_DOMAIN = "knative.dev/internal/serving"
 # Routes skip the activator when its Service has no endpoints: none is run.
 ACTIVATOR = "activator-service"
-# The binaries run, each as a ServiceAccount of its own name.
+# The binaries run, each as a ServiceAccount of its own name; the webhook only in its variant.
 BINARIES = ("controller", "autoscaler")
+WEBHOOK = "webhook"
+# The webhook's Service and the configurations it keeps (caBundle, rules), as its config names them.
+WEBHOOK_PORT_NAME = "https-webhook"
+WEBHOOK_CONFIGURATIONS = (
+    ("mutatingwebhookconfiguration", "webhook.serving.knative.dev"),
+    ("validatingwebhookconfiguration", "validation.webhook.serving.knative.dev"),
+    ("validatingwebhookconfiguration", "config.webhook.serving.knative.dev"),
+)
 # knative.dev/pkg's sharedmain limits each API group's client to 5 requests/s per reconciler (9
 # in the controller: 45/s, bursts of 90) unless KUBE_API_QPS says otherwise; the autoscaler sets
 # its own 10/s in code. The unthrottled variant lifts the controller's limit only.
@@ -72,6 +81,24 @@ def activator_manifests() -> list[dict[str, object]]:
     ]
 
 
+def webhook_manifests(address: str, port: int) -> list[dict[str, object]]:
+    """The webhook's Service with an Endpoints of this host: the API server routes webhook calls
+    to endpoints (--enable-aggregator-routing), so an out-of-cluster webhook is reached there."""
+    meta = {"name": WEBHOOK, "namespace": NAMESPACE}
+    service_port = {"name": WEBHOOK_PORT_NAME, "port": 443, "targetPort": port}
+    endpoint_port = {"name": WEBHOOK_PORT_NAME, "port": port}
+    subset = {"addresses": [{"ip": address}], "ports": [endpoint_port]}
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": meta,
+            "spec": {"ports": [service_port]},
+        },
+        {"apiVersion": "v1", "kind": "Endpoints", "metadata": meta, "subsets": [subset]},
+    ]
+
+
 def install(cluster: Cluster, config: pathlib.Path) -> None:
     """Knative's CRDs, namespace, ConfigMaps (with CONFIG merged in) and the empty activator."""
     cluster.kubectl("create", "namespace", NAMESPACE)
@@ -88,8 +115,9 @@ def install(cluster: Cluster, config: pathlib.Path) -> None:
 def binary_env(
     binary: str, kubeconfig: pathlib.Path, ports: list[int], throttled: bool
 ) -> dict[str, str]:
-    """What one of Knative's binaries is told, as its Deployment would tell it in a cluster."""
-    metrics, profiling = ports
+    """What one of Knative's binaries is told, as its Deployment would tell it in a cluster;
+    `ports` are its metrics, profiling and (the webhook's) serving ports."""
+    metrics, profiling, serving = ports
     env = {
         "SYSTEM_NAMESPACE": NAMESPACE,
         "METRICS_DOMAIN": METRICS_DOMAIN,
@@ -102,6 +130,8 @@ def binary_env(
     }
     if binary == "controller" and not throttled:
         env.update(UNTHROTTLED)
+    if binary == WEBHOOK:
+        env.update({"WEBHOOK_NAME": WEBHOOK, "WEBHOOK_PORT": str(serving)})
     return env
 
 
@@ -110,15 +140,22 @@ class Knative:
 
     STUB_ACCOUNT = "kingress-stub"
 
-    def __init__(self, cluster: Cluster, workdir: pathlib.Path, throttled: bool = True) -> None:
+    def __init__(
+        self,
+        cluster: Cluster,
+        workdir: pathlib.Path,
+        throttled: bool = True,
+        webhook: bool = False,
+    ) -> None:
         self.cluster = cluster
         self.workdir = workdir
         self.throttled = throttled
+        self.binaries = (*BINARIES, WEBHOOK) if webhook else BINARIES
         self.children: list[Child] = []
 
     @property
     def users(self) -> list[str]:
-        return [username(account, NAMESPACE) for account in BINARIES]
+        return [username(account, NAMESPACE) for account in self.binaries]
 
     @property
     def helper_users(self) -> list[str]:
@@ -131,17 +168,48 @@ class Knative:
     def start(self) -> Knative:
         port_free_or_raise(AUTOSCALER_STATS_PORT)
         bin_dir = build()
-        install(self.cluster, bin_dir.parent / "config")
-        for binary in BINARIES:
+        config = bin_dir.parent / "config"
+        install(self.cluster, config)
+        for binary in self.binaries:
             kubeconfig = self.kubeconfig(binary)
-            env = binary_env(binary, kubeconfig, free_tcp_ports(2), self.throttled)
+            ports = free_tcp_ports(3)
+            env = binary_env(binary, kubeconfig, ports, self.throttled)
+            if binary == WEBHOOK:
+                self.install_webhook(config, ports[2])
             argv = [str(bin_dir / binary), f"--kubeconfig={kubeconfig}"]
             self.spawn(f"knative-{binary}", argv, env)
         stub = self.kubeconfig(self.STUB_ACCOUNT)
         argv = [sys.executable, "-m", "bench.kingress_stub", f"--kubeconfig={stub}"]
         self.spawn("kingress-stub", [*argv, f"--ingress-class={INGRESS_CLASS}"], {})
         self.wait_leading()
+        if WEBHOOK in self.binaries:
+            self.wait_webhook_serving()
         return self
+
+    def install_webhook(self, config: pathlib.Path, port: int) -> None:
+        manifests = {"apiVersion": "v1", "kind": "List", "items": webhook_manifests(pod_ip(), port)}
+        self.cluster.kubectl("apply", "-f", "-", input=json.dumps(manifests))
+        self.cluster.kubectl("apply", "--server-side", "-f", str(config / "webhooks"))
+
+    def wait_webhook_serving(self, timeout: float = 120.0) -> None:
+        """Until the webhook has put its CA in each configuration and answers through the API
+        server: a dry-run create of a Knative Service is defaulted (its failurePolicy is Fail)."""
+        deadline = time.monotonic() + timeout
+        path = "{.webhooks[0].clientConfig.caBundle}"
+        while time.monotonic() < deadline:
+            bundles = [
+                self.cluster.kubectl("get", kind, name, "-o", f"jsonpath={path}").stdout
+                for kind, name in WEBHOOK_CONFIGURATIONS
+            ]
+            if all(bundles) and self.webhook_answers():
+                return
+            time.sleep(1.0)
+        raise TimeoutError(f"Knative's webhook did not serve within {timeout}s; see {self.workdir}")
+
+    def webhook_answers(self) -> bool:
+        probe = json.dumps(knative_objects.knative_service(0, "default"))
+        create = ("create", "--dry-run=server", "-o", "name", "-f", "-")
+        return self.cluster.kubectl(*create, input=probe, check=False).returncode == 0
 
     def kubeconfig(self, account: str) -> pathlib.Path:
         path = self.workdir / f"knative-{account}.kubeconfig"

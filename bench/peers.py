@@ -85,9 +85,10 @@ class BerthSide:
 
 class KnativeSide:
     THROTTLED = True
+    WEBHOOK = False
 
     def __init__(self, cluster: Cluster, workdir: pathlib.Path, n: int) -> None:
-        self.knative = Knative(cluster, workdir, self.THROTTLED).start()
+        self.knative = Knative(cluster, workdir, self.THROTTLED, self.WEBHOOK).start()
         self.users = self.knative.users
         self.helper_users = self.knative.helper_users
         self.owner = {
@@ -140,10 +141,17 @@ class UnthrottledKnativeSide(KnativeSide):
     THROTTLED = False
 
 
+class WebhookKnativeSide(KnativeSide):
+    """Knative as it is installed: its webhook defaults and validates every write of its kinds."""
+
+    WEBHOOK = True
+
+
 SIDES: dict[str, type[BerthSide] | type[KnativeSide]] = {
     "berth": BerthSide,
     "knative": KnativeSide,
     "knative-unthrottled": UnthrottledKnativeSide,
+    "knative-webhook": WebhookKnativeSide,
 }
 
 

@@ -89,11 +89,28 @@ def test_a_service_is_done_when_it_and_all_its_mappings_are() -> None:
 
 def test_only_the_unthrottled_variant_lifts_only_the_controllers_rate_limit() -> None:
     config = pathlib.Path("k")
-    throttled = knative.binary_env("controller", config, [1, 2], throttled=True)
-    lifted = knative.binary_env("controller", config, [1, 2], throttled=False)
-    autoscaler = knative.binary_env("autoscaler", config, [1, 2], throttled=False)
+    throttled = knative.binary_env("controller", config, [1, 2, 3], throttled=True)
+    lifted = knative.binary_env("controller", config, [1, 2, 3], throttled=False)
+    autoscaler = knative.binary_env("autoscaler", config, [1, 2, 3], throttled=False)
 
     assert "KUBE_API_QPS" not in throttled and "KUBE_API_QPS" not in autoscaler
     assert float(lifted["KUBE_API_QPS"]) >= 10_000 and int(lifted["KUBE_API_BURST"]) >= 10_000
     assert peers.SIDES["knative-unthrottled"].THROTTLED is False
     assert peers.SIDES["knative"].THROTTLED is True
+
+
+def test_the_webhook_serves_where_its_service_and_endpoints_send_the_api_server() -> None:
+    env = knative.binary_env("webhook", pathlib.Path("k"), [1, 2, 9443], throttled=True)
+    service, endpoints = knative.webhook_manifests("192.0.2.7", 9443)
+
+    assert env["WEBHOOK_PORT"] == "9443" and env["WEBHOOK_NAME"] == service["metadata"]["name"]
+    assert "WEBHOOK_PORT" not in knative.binary_env(
+        "controller", pathlib.Path("k"), [1, 2, 3], True
+    )
+    (port,) = service["spec"]["ports"]
+    (subset,) = endpoints["subsets"]
+    # The API server matches the Service's port to the Endpoints' by name, then dials that port.
+    assert subset["ports"] == [{"name": port["name"], "port": 9443}]
+    assert subset["addresses"] == [{"ip": "192.0.2.7"}]
+    assert peers.SIDES["knative-webhook"].WEBHOOK is True
+    assert peers.SIDES["knative"].WEBHOOK is False
