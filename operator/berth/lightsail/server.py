@@ -2,7 +2,6 @@
 
 import http.server
 import logging
-import ssl
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ from kubernetes import client as k8s
 from berth.cli.client import BerthClient
 from berth.cli.kube_rest import KubeRest
 from berth.cli.registry_login import RegistryLogin, registry_login
+from berth.http_serving import bound_server
 from berth.lightsail import keys, model, operations, protocol, sigv4
 from berth.lightsail.calls import Call
 from berth.lightsail.protocol import AwsError
@@ -150,12 +150,10 @@ def serve(endpoint: Endpoint) -> http.server.ThreadingHTTPServer:
     """A bound server (call serve_forever); HTTPS when a certificate and key are set."""
     settings = endpoint.settings
     handler = type("BoundHandler", (Handler,), {"endpoint": endpoint})
-    server = http.server.ThreadingHTTPServer(
-        (settings.lightsail_host, settings.lightsail_port), handler
+    return bound_server(
+        settings.lightsail_host,
+        settings.lightsail_port,
+        handler,
+        settings.lightsail_tls_cert,
+        settings.lightsail_tls_key,
     )
-    server.daemon_threads = True
-    if settings.lightsail_tls_cert and settings.lightsail_tls_key:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(settings.lightsail_tls_cert, settings.lightsail_tls_key)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-    return server

@@ -6,12 +6,12 @@ import http.server
 import json
 import logging
 import pathlib
-import ssl
 import sys
 import time
 from typing import Any
 
 from berth import settings as settings_module
+from berth.http_serving import bound_server
 from berth.registry_auth.logins import login_key
 from berth.registry_auth.service import Request, TokenService
 from berth.registry_auth.tokens import Signer
@@ -74,15 +74,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 def serve(settings: Settings, service: TokenService) -> http.server.ThreadingHTTPServer:
     handler = type("BoundHandler", (Handler,), {"service": service})
-    server = http.server.ThreadingHTTPServer(
-        (settings.registry_token_host, settings.registry_token_port), handler
+    return bound_server(
+        settings.registry_token_host,
+        settings.registry_token_port,
+        handler,
+        settings.registry_token_tls_cert,
+        settings.registry_token_tls_key,
     )
-    server.daemon_threads = True
-    if settings.registry_token_tls_cert and settings.registry_token_tls_key:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(settings.registry_token_tls_cert, settings.registry_token_tls_key)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-    return server
 
 
 def main(argv: list[str]) -> int:
