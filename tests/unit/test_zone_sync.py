@@ -7,6 +7,7 @@ from collections.abc import Hashable
 from typing import Any, cast
 
 from berth.api.claim import ClaimPurpose
+from berth.handlers import events
 from berth.kube import resources
 from berth.kube.client import Kube
 from berth.reconcile import lookups, zone
@@ -161,3 +162,36 @@ def test_requests_after_a_write_wait_for_the_burst_window_instead_of_writing_at_
     assert "10.96.0.13" in next(iter(kube.applied[1]["data"].values()))
     # The task stays for a window after its last write, so the requesters never wait on it.
     assert took >= 0.3
+
+
+def test_a_zone_event_during_a_burst_waits_for_the_window_like_any_request(
+    monkeypatch: Any,
+) -> None:
+    """Under load the echo of our own write can arrive before the write's answer and look new;
+    with a record changed meanwhile, it must not write mid-window."""
+    monkeypatch.setattr(zone, "BATCH_SECONDS", 0.01)
+    monkeypatch.setattr(zone, "BURST_SECONDS", 0.3)
+    ctx = cluster()
+    ctx.store.primed = True
+    kube = CountingKube()
+    ctx.kube = cast(Kube, kube)
+    zone_key = (ctx.settings.namespace, names.PRIVATE_ZONE_CONFIGMAP)
+    echo = {"type": "MODIFIED", "object": {"metadata": meta(zone_key[1], zone_key[0], rv="999")}}
+
+    async def echo_mid_window() -> int:
+        zone.request(ctx)
+        await asyncio.sleep(0.05)  # written; the writer waits out its window
+        ctx.store.put(
+            resources.KUBE_SERVICE,
+            {"metadata": meta("web", "ns", rv="2"), "spec": {"clusterIP": "10.96.0.20"}},
+        )
+        await events.zone_changed(ctx)(echo)
+        await asyncio.sleep(0.05)
+        during_window = len(kube.applied)
+        assert ctx.zone_writer is not None
+        await ctx.zone_writer
+        return during_window
+
+    assert asyncio.run(echo_mid_window()) == 1
+    assert len(kube.applied) == 2
+    assert "10.96.0.20" in next(iter(kube.applied[1]["data"].values()))

@@ -133,7 +133,10 @@ def allow_list_changed(ctx: Context) -> Handler:
 
 
 def zone_changed(ctx: Context) -> Handler:
-    """The zone edited or deleted by hand is written again (no write when it is ours)."""
+    """The zone edited or deleted by hand is written again (no write when it is ours).
+
+    Through the batching writer, not at once: under load the echo of our own write can come
+    before the write's answer, look like news, and would otherwise write again mid-burst."""
 
     async def changed(event: Event) -> None:
         body = record(ctx, resources.CONFIG_MAP, event)
@@ -141,7 +144,7 @@ def zone_changed(ctx: Context) -> Handler:
             ctx.settings.namespace,
             names.PRIVATE_ZONE_CONFIGMAP,
         ):
-            await zone.sync(ctx)
+            zone.request(ctx)
 
     return changed
 
