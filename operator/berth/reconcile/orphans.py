@@ -38,10 +38,15 @@ def _held_back(version: Body) -> bool:
     )
 
 
+def watched(key: Key, namespaces: Collection[str]) -> bool:
+    """Whether `key`'s namespace is one this operator watches (all of them when none is named):
+    claims are cluster-wide, and a service elsewhere is not in its store, gone or not."""
+    return not namespaces or key[0] in namespaces
+
+
 def keys(store: Store, namespaces: Collection[str] = ()) -> set[Key]:
-    """The keys of services the store does not hold that still hold a claim or a version; with
-    `namespaces` (the watched ones), only theirs: claims are cluster-wide, and a service in a
-    namespace this operator does not watch is not in its store, gone or not."""
+    """The keys of services the store does not hold that still hold a claim or a version, in the
+    `namespaces` this operator watches."""
     found = {
         lookups.claim_holder_key(claim)
         for claim in store.all(resources.DOMAIN_CLAIM)
@@ -51,13 +56,12 @@ def keys(store: Store, namespaces: Collection[str] = ()) -> set[Key]:
         key = lookups.version_service(version)
         if _held_back(version) and store.get(resources.SERVICE, key) is None:
             found.add(key)
-    return {key for key in found if not namespaces or key[0] in namespaces}
+    return {key for key in found if watched(key, namespaces)}
 
 
 async def release(ctx: Context, key: Key) -> None:
     """`key` has no service in the store: let go of what a service of that key held."""
-    watched = ctx.settings.watch_namespaces
-    if watched and key[0] not in watched:
+    if not watched(key, ctx.settings.watch_namespaces):
         return  # another operator's namespace: its services are not in this store
     held = [
         claim
