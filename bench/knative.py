@@ -36,9 +36,10 @@ WEBHOOK_CONFIGURATIONS = (
     ("validatingwebhookconfiguration", "validation.webhook.serving.knative.dev"),
     ("validatingwebhookconfiguration", "config.webhook.serving.knative.dev"),
 )
-# knative.dev/pkg's sharedmain limits each API group's client to 5 requests/s per reconciler (9
-# in the controller: 45/s, bursts of 90) unless KUBE_API_QPS says otherwise; the autoscaler sets
-# its own 10/s in code. The unthrottled variant lifts the controller's limit only.
+# knative.dev/pkg's sharedmain limits each clientset (one token bucket for all its API groups) to
+# 5 requests/s per reconciler (9 in the controller: 45/s, bursts of 90) unless KUBE_API_QPS says
+# otherwise; the autoscaler sets its own 10/s in code. The unthrottled variant lifts the
+# controller's limit only.
 UNTHROTTLED = {"KUBE_API_QPS": "100000", "KUBE_API_BURST": "100000"}
 
 
@@ -72,31 +73,28 @@ def pod_ip() -> str:
     return address if not address.startswith("127.") else "192.0.2.10"
 
 
-def activator_manifests() -> list[dict[str, object]]:
-    meta = {"name": ACTIVATOR, "namespace": NAMESPACE}
-    port = {"name": "http", "port": 80, "targetPort": 8012}
+def service_with_endpoints(
+    name: str, port: dict[str, object], subsets: list[dict[str, object]]
+) -> list[dict[str, object]]:
+    """A Service without a selector and the Endpoints written for it by hand."""
+    meta = {"name": name, "namespace": NAMESPACE}
     return [
         {"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": {"ports": [port]}},
-        {"apiVersion": "v1", "kind": "Endpoints", "metadata": meta, "subsets": []},
+        {"apiVersion": "v1", "kind": "Endpoints", "metadata": meta, "subsets": subsets},
     ]
+
+
+def activator_manifests() -> list[dict[str, object]]:
+    return service_with_endpoints(ACTIVATOR, {"name": "http", "port": 80, "targetPort": 8012}, [])
 
 
 def webhook_manifests(address: str, port: int) -> list[dict[str, object]]:
     """The webhook's Service with an Endpoints of this host: the API server routes webhook calls
     to endpoints (--enable-aggregator-routing), so an out-of-cluster webhook is reached there."""
-    meta = {"name": WEBHOOK, "namespace": NAMESPACE}
     service_port = {"name": WEBHOOK_PORT_NAME, "port": 443, "targetPort": port}
     endpoint_port = {"name": WEBHOOK_PORT_NAME, "port": port}
     subset = {"addresses": [{"ip": address}], "ports": [endpoint_port]}
-    return [
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": meta,
-            "spec": {"ports": [service_port]},
-        },
-        {"apiVersion": "v1", "kind": "Endpoints", "metadata": meta, "subsets": [subset]},
-    ]
+    return service_with_endpoints(WEBHOOK, service_port, [subset])
 
 
 def install(cluster: Cluster, config: pathlib.Path) -> None:
@@ -175,7 +173,7 @@ class Knative:
             ports = free_tcp_ports(3)
             env = binary_env(binary, kubeconfig, ports, self.throttled)
             if binary == WEBHOOK:
-                self.install_webhook(config, ports[2])
+                self.install_webhook(config, env["POD_IP"], ports[2])
             argv = [str(bin_dir / binary), f"--kubeconfig={kubeconfig}"]
             self.spawn(f"knative-{binary}", argv, env)
         stub = self.kubeconfig(self.STUB_ACCOUNT)
@@ -186,8 +184,8 @@ class Knative:
             self.wait_webhook_serving()
         return self
 
-    def install_webhook(self, config: pathlib.Path, port: int) -> None:
-        manifests = {"apiVersion": "v1", "kind": "List", "items": webhook_manifests(pod_ip(), port)}
+    def install_webhook(self, config: pathlib.Path, address: str, port: int) -> None:
+        manifests = {"apiVersion": "v1", "kind": "List", "items": webhook_manifests(address, port)}
         self.cluster.kubectl("apply", "-f", "-", input=json.dumps(manifests))
         self.cluster.kubectl("apply", "--server-side", "-f", str(config / "webhooks"))
 

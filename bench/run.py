@@ -191,7 +191,8 @@ def main() -> None:
     parser.add_argument(
         "--peers",
         default="",
-        help="comma-separated peers to measure beside Berth: knative, knative-unthrottled",
+        help="comma-separated peers to measure beside Berth: "
+        + ", ".join(name for name in peers.SIDES if name != "berth"),
     )
     parser.add_argument("--only-peers", action="store_true", help="skip Berth's own bench")
     args = parser.parse_args()
