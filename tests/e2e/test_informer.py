@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
 import kubernetes
 
+from berth.handlers import events
 from berth.kube import resources
 from berth.kube.client import Kube, endpoint_of, session_for
+from berth.reconcile import lookups
+from berth.reconcile.context import Context
 from berth.runtime.informer import Informer
+from berth.runtime.store import Store
 
 Seen = list[tuple[str, str, str]]  # (event type, name, the "step" label or "")
 
@@ -153,3 +158,42 @@ def test_a_handler_failing_on_one_object_does_not_stop_the_others(
     follow(kube_api, scenario)
 
     assert [name for _, name, _ in seen] == ["a-bad", "b-good", "c-later"]
+
+
+def test_a_write_answered_after_the_objects_deletion_leaves_no_ghost_in_the_store(
+    kube_api: kubernetes.client.ApiClient, namespace: str
+) -> None:
+    """The informer's events fill the store as the operator's do (handlers.events.record); a
+    write's answer that comes after the object's DELETED event is stored last, and must not bring
+    the object back: no later event would ever remove it."""
+    core = kubernetes.client.CoreV1Api(kube_api)
+    held = configmap("late", "1")
+    held["metadata"]["finalizers"] = ["test.berth.dev/hold"]
+    core.create_namespaced_config_map(namespace, held)
+    store = Store(lookups.INDEXES)
+    ctx = cast(Context, SimpleNamespace(store=store))
+    key = (namespace, "late")
+
+    async def fill(event: dict[str, Any]) -> None:
+        events.record(ctx, resources.CONFIG_MAP, event)
+
+    async def scenario(kube: Kube) -> None:
+        task = await running(configmaps_in(kube, namespace, fill))
+        answer = await asyncio.to_thread(
+            core.patch_namespaced_config_map, "late", namespace, {"data": {"written": "yes"}}
+        )
+        late = kube_api.sanitize_for_serialization(answer)
+        await asyncio.to_thread(core.delete_namespaced_config_map, "late", namespace)
+        await asyncio.to_thread(
+            core.patch_namespaced_config_map, "late", namespace, {"metadata": {"finalizers": None}}
+        )
+        await until(lambda: store.get(resources.CONFIG_MAP, key) is None)
+
+        store.put(resources.CONFIG_MAP, late)
+
+        await asyncio.sleep(0.5)  # any event still on its way
+        task.cancel()
+
+    follow(kube_api, scenario)
+
+    assert store.get(resources.CONFIG_MAP, key) is None

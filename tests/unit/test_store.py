@@ -6,6 +6,7 @@ from typing import Any
 
 from berth.kube import resources
 from berth.reconcile import lookups
+from berth.runtime import store as store_module
 from berth.runtime.store import Store
 
 
@@ -100,6 +101,63 @@ def test_a_removed_object_leaves_its_index() -> None:
 
     assert lookups.versions_of(store, ("ns", "web")) == []
     assert store.indexes[(resources.VERSION, "service")] == {}
+
+
+def with_uid(uid: str, rv: str, **fields: Any) -> dict[str, Any]:
+    found = body("web", rv, **fields)
+    found["metadata"]["uid"] = uid
+    return found
+
+
+def test_a_late_answer_for_a_deleted_object_does_not_bring_it_back() -> None:
+    """A write's answer that comes after the object's DELETED event: kept, it would be a ghost
+    that no event removes (berth_services counted a deleted service RUNNING for good)."""
+    store = Store(lookups.INDEXES)
+    store.put(resources.SERVICE, with_uid("u1", "5"))
+    store.deleted(resources.SERVICE, with_uid("u1", "7"))
+
+    assert not store.put(resources.SERVICE, with_uid("u1", "6", status={"state": "RUNNING"}))
+    assert store.all(resources.SERVICE) == []
+
+
+def test_a_deletion_found_by_a_relist_carries_no_uid_and_still_buries_the_object() -> None:
+    store = Store(lookups.INDEXES)
+    store.put(resources.SERVICE, with_uid("u1", "5"))
+    store.deleted(resources.SERVICE, body("web", ""))
+
+    assert not store.put(resources.SERVICE, with_uid("u1", "6"))
+
+
+def test_an_object_made_again_under_a_deleted_ones_name_is_kept() -> None:
+    store = Store(lookups.INDEXES)
+    store.put(resources.SERVICE, with_uid("u1", "5"))
+    store.deleted(resources.SERVICE, with_uid("u1", "7"))
+
+    assert store.put(resources.SERVICE, with_uid("u2", "8"))
+    assert store.get(resources.SERVICE, ("ns", "web")) == with_uid("u2", "8")
+
+
+def test_an_object_only_forgotten_comes_back_with_its_next_body() -> None:
+    """remove(): a delete that waits for finalizers leaves the object alive."""
+    store = Store(lookups.INDEXES)
+    store.put(resources.VERSION, with_uid("u1", "5"))
+    store.remove(resources.VERSION, with_uid("u1", "5"))
+
+    assert store.put(resources.VERSION, with_uid("u1", "6"))
+
+
+def test_tombstones_are_bounded() -> None:
+    store = Store(lookups.INDEXES)
+    for i in range(store_module.TOMBSTONES_PER_KIND + 10):
+        store.deleted(
+            resources.POD, {"metadata": {"name": f"p{i}", "namespace": "ns", "uid": f"u{i}"}}
+        )
+
+    assert len(store.tombstones[resources.POD]) == store_module.TOMBSTONES_PER_KIND
+    assert store.put(resources.POD, {"metadata": {"name": "p0", "namespace": "ns", "uid": "u0"}})
+    assert not store.put(
+        resources.POD, {"metadata": {"name": "p20", "namespace": "ns", "uid": "u20"}}
+    )
 
 
 def pod(rv: str, service: str) -> dict[str, Any]:

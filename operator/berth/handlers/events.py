@@ -29,7 +29,7 @@ def record(ctx: Context, kind: Resource, event: Event) -> Body | None:
     """
     body: Body = dict(event["object"])
     if event.get("type") == "DELETED":
-        return ctx.store.remove(kind, body) or body
+        return ctx.store.deleted(kind, body) or body
     news = ctx.store.put(kind, body)
     return body if news and ctx.store.primed else None
 

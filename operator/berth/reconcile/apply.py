@@ -124,6 +124,6 @@ async def set_finalizer(ctx: Context, write: SetFinalizer) -> None:
         # The last finalizer of an object being deleted: the API server deletes it now, and its
         # DELETED event may have come already; keeping this answer would leave a ghost in the
         # store (berth_services counted a service DELETING for good).
-        ctx.store.remove(write.resource, live)
+        ctx.store.deleted(write.resource, live)
         return
     ctx.store.put(write.resource, live)

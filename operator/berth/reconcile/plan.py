@@ -164,7 +164,12 @@ def statuses(snap: Snapshot, plan: version_status.VersionPlan) -> list[Write]:
     """Versions' states and finalizers, pruning, then the service's status; each transition
     announced by an Event. `plan` is the version plan the objects were planned with: it stands,
     and the fresh Deployment in `snap` only changes what the status reports."""
-    return [*_versions(snap, plan), *_prune(snap, plan), *_service_status(snap, plan)]
+    versions = _versions(snap, plan)
+    # Finalizers come off last: a deleted old version must not vanish before its successor and
+    # the service say ACTIVE and RUNNING, or a reader would see a moment with no ACTIVE version.
+    released = [w for w in versions if isinstance(w, SetFinalizer) and not w.wanted]
+    kept = [w for w in versions if w not in released]
+    return [*kept, *_prune(snap, plan), *_service_status(snap, plan), *released]
 
 
 def _event(snap: Snapshot, warning: bool, reason: str, message: str) -> Emit:

@@ -1,7 +1,7 @@
 """The latest body of every watched object, by kind and key, with the indexes its user asks for."""
 
 import sys
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Any
 
@@ -13,6 +13,9 @@ Body = dict[str, Any]
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 # Strings up to this length are interned: keys, images, label values, reasons, timestamps.
 INTERN_UP_TO = 64
+# Deleted objects remembered per kind. A late answer comes within a request's timeout, and no
+# cluster deletes thousands of one kind in that long.
+TOMBSTONES_PER_KIND = 4096
 
 
 def trimmed(body: Body) -> Body:
@@ -80,15 +83,23 @@ class Store:
             dict
         )
         self.primed = False
+        # Key → uid of objects known to be deleted: uids are never reused, so a body carrying
+        # one is a write's answer that came after the object's DELETED event.
+        self.tombstones: dict[Resource, OrderedDict[Key, str]] = defaultdict(OrderedDict)
 
     def put(self, kind: Resource, body: Body) -> bool:
         """Keep `body` unless the store holds a newer one; whether it told the store anything new.
 
         False for a body the store already had at this resourceVersion: the echo of one of our own
         writes (its answer was stored), or kopf listing after a restart what start-up listed.
+        False too for a body of an object already deleted: kept, it would be a ghost that no
+        event ever removes.
         """
         body = trimmed(body)
         key = key_of(body)
+        uid = (body.get("metadata") or {}).get("uid")
+        if uid and self.tombstones[kind].get(key) == uid:
+            return False
         old = self.objects[kind].get(key)
         if old is not None:
             if _same_version(body, old) or not _newer_or_equal(body, old):
@@ -103,11 +114,25 @@ class Store:
         return True
 
     def remove(self, kind: Resource, body: Body) -> Body | None:
-        """Forget `body`'s object; the body the store had for it, if any."""
+        """Forget `body`'s object; the body the store had for it, if any. The object may live
+        on (a delete that waits for finalizers): its next event brings it back."""
         key = key_of(body)
         old = self.objects[kind].pop(key, None)
         if old is not None:
             self._unindex(kind, key, old)
+        return old
+
+    def deleted(self, kind: Resource, body: Body) -> Body | None:
+        """Forget `body`'s object for good, for it is deleted: no body of it is kept again.
+        The body the store had for it, if any."""
+        old = self.remove(kind, body)
+        uid = ((old or body).get("metadata") or {}).get("uid")
+        if uid:
+            graves = self.tombstones[kind]
+            graves[key_of(body)] = uid
+            graves.move_to_end(key_of(body))
+            if len(graves) > TOMBSTONES_PER_KIND:
+                graves.popitem(last=False)
         return old
 
     def _unindex(self, kind: Resource, key: Key, body: Body) -> None:
