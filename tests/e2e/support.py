@@ -42,6 +42,19 @@ def service_reconciles(operator: OperatorProcess) -> float:
     )
 
 
+def wait_until_quiet(operator: OperatorProcess, quiet: float = 3.0) -> dict[tuple[str, str], float]:
+    """Writes once they stopped changing for `quiet` seconds (the operator has converged)."""
+    last = operator.writes()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(quiet)
+        now = operator.writes()
+        if now == last:
+            return now
+        last = now
+    raise AssertionError("the operator kept writing for 60 s")
+
+
 def apply(cluster: KubeCluster, namespace: str, *manifests: dict[str, Any]) -> None:
     text = yaml.safe_dump_all(manifests)
     cluster.kubectl("apply", "-n", namespace, "-f", "-", input=text)

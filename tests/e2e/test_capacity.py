@@ -13,11 +13,14 @@ from tests.e2e.support import (
     Berth,
     apply,
     service_manifest,
+    service_reconciles,
     version_manifest,
     wait_for,
+    wait_until_quiet,
     web_content,
 )
 
+from berth.api.foreign import MANAGED_BY_LABEL
 from devcluster import KubeCluster
 from devcluster.operator_process import OperatorProcess
 
@@ -199,6 +202,31 @@ def test_a_hand_edited_deployment_is_put_back(cluster: KubeCluster, berth: Berth
         ),
         what="spec restored",
     )
+
+
+def test_a_deployment_whose_managed_by_label_is_taken_off_gets_it_back_then_rests(
+    cluster: KubeCluster, berth: Berth, operator: OperatorProcess
+) -> None:
+    """Off the label, the Deployment leaves the operator's watch (DELETED) though it lives on;
+    the apply that puts the label back must be stored, or every reconcile would apply again."""
+    start(cluster, berth, "unlabelled")
+    uid = berth.deployment("unlabelled").metadata.uid
+
+    cluster.kubectl("label", "-n", berth.namespace, "deployment/unlabelled", f"{MANAGED_BY_LABEL}-")
+
+    wait_for(
+        lambda: (berth.deployment("unlabelled").metadata.labels or {}).get(MANAGED_BY_LABEL),
+        what="the label back",
+    )
+    assert berth.deployment("unlabelled").metadata.uid == uid
+    before = wait_until_quiet(operator)
+    reconciled = service_reconciles(operator)
+    berth.custom.patch_namespaced_custom_object(
+        "berth.dev", "v1alpha1", berth.namespace, "containerservices", "unlabelled",
+        {"metadata": {"labels": {"team": "blue"}}},
+    )  # fmt: skip
+    wait_for(lambda: service_reconciles(operator) > reconciled, what="a reconcile of the label")
+    assert operator.writes() == before
 
 
 def test_deleting_a_service_removes_everything_it_owns(cluster: KubeCluster, berth: Berth) -> None:

@@ -160,25 +160,30 @@ def test_a_handler_failing_on_one_object_does_not_stop_the_others(
     assert [name for _, name, _ in seen] == ["a-bad", "b-good", "c-later"]
 
 
+def filling(store: Store) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    """A handler that fills `store` as the operator's handlers do (handlers.events.record)."""
+    ctx = cast(Context, SimpleNamespace(store=store))
+
+    async def fill(event: dict[str, Any]) -> None:
+        events.record(ctx, resources.CONFIG_MAP, event)
+
+    return fill
+
+
 def test_a_write_answered_after_the_objects_deletion_leaves_no_ghost_in_the_store(
     kube_api: kubernetes.client.ApiClient, namespace: str
 ) -> None:
-    """The informer's events fill the store as the operator's do (handlers.events.record); a
-    write's answer that comes after the object's DELETED event is stored last, and must not bring
-    the object back: no later event would ever remove it."""
+    """A write's answer that comes after the object's DELETED event is stored last, and must not
+    bring the object back: no later event would ever remove it."""
     core = kubernetes.client.CoreV1Api(kube_api)
     held = configmap("late", "1")
     held["metadata"]["finalizers"] = ["test.berth.dev/hold"]
     core.create_namespaced_config_map(namespace, held)
     store = Store(lookups.INDEXES)
-    ctx = cast(Context, SimpleNamespace(store=store))
     key = (namespace, "late")
 
-    async def fill(event: dict[str, Any]) -> None:
-        events.record(ctx, resources.CONFIG_MAP, event)
-
     async def scenario(kube: Kube) -> None:
-        task = await running(configmaps_in(kube, namespace, fill))
+        task = await running(configmaps_in(kube, namespace, filling(store)))
         answer = await asyncio.to_thread(
             core.patch_namespaced_config_map, "late", namespace, {"data": {"written": "yes"}}
         )
@@ -197,3 +202,45 @@ def test_a_write_answered_after_the_objects_deletion_leaves_no_ghost_in_the_stor
     follow(kube_api, scenario)
 
     assert store.get(resources.CONFIG_MAP, key) is None
+
+
+def test_an_object_that_leaves_the_selector_and_comes_back_is_in_the_store_again(
+    kube_api: kubernetes.client.ApiClient, namespace: str
+) -> None:
+    """Out of the label selector, the watch says DELETED; back in it, ADDED with the same uid:
+    the store keeps it again, whether it hears so from the watch or from a write's answer."""
+    core = kubernetes.client.CoreV1Api(kube_api)
+    core.create_namespaced_config_map(namespace, configmap("drifts", "1", team="a"))
+    store = Store(lookups.INDEXES)
+    key = (namespace, "drifts")
+
+    def relabel(team: str | None) -> Any:
+        patch = {"metadata": {"labels": {"team": team}}}
+        return asyncio.to_thread(core.patch_namespaced_config_map, "drifts", namespace, patch)
+
+    async def scenario(kube: Kube) -> None:
+        informer = configmaps_in(kube, namespace, filling(store), label_selector="team=a")
+        task = await running(informer)
+        await relabel(None)
+        await until(lambda: store.get(resources.CONFIG_MAP, key) is None)
+        await relabel("a")
+        await until(lambda: store.get(resources.CONFIG_MAP, key) is not None)
+        # While nobody watches: a write whose answer comes late, then out of the selector again,
+        # which the relist finds. The late answer is older than that, and stays out.
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        late = await asyncio.to_thread(
+            core.patch_namespaced_config_map, "drifts", namespace, {"data": {"late": "yes"}}
+        )
+        await relabel(None)
+        informer.synced.clear()
+        task = await running(informer)
+        store.put(resources.CONFIG_MAP, kube_api.sanitize_for_serialization(late))
+        assert store.get(resources.CONFIG_MAP, key) is None
+        # Back in, told by a write's answer.
+        store.put(resources.CONFIG_MAP, kube_api.sanitize_for_serialization(await relabel("a")))
+        task.cancel()
+
+    follow(kube_api, scenario)
+
+    assert store.get(resources.CONFIG_MAP, key) is not None

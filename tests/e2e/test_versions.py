@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import kubernetes
@@ -16,6 +15,7 @@ from tests.e2e.support import (
     service_reconciles,
     version_manifest,
     wait_for,
+    wait_until_quiet,
     web_content,
 )
 
@@ -25,19 +25,6 @@ from devcluster import KubeCluster
 from devcluster.operator_process import OperatorProcess
 
 pytestmark = pytest.mark.e2e
-
-
-def wait_until_quiet(operator: OperatorProcess, quiet: float = 3.0) -> dict[tuple[str, str], float]:
-    """Writes once they stopped changing for `quiet` seconds (the operator has converged)."""
-    last = operator.writes()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        time.sleep(quiet)
-        now = operator.writes()
-        if now == last:
-            return now
-        last = now
-    raise AssertionError("the operator kept writing for 60 s")
 
 
 def template_version(berth: Berth, name: str) -> str | None:

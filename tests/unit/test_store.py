@@ -121,11 +121,24 @@ def test_a_late_answer_for_a_deleted_object_does_not_bring_it_back() -> None:
 
 
 def test_a_deletion_found_by_a_relist_carries_no_uid_and_still_buries_the_object() -> None:
+    """The informer hands over what a relist no longer finds with the list's resourceVersion."""
     store = Store(lookups.INDEXES)
     store.put(resources.SERVICE, with_uid("u1", "5"))
-    store.deleted(resources.SERVICE, body("web", ""))
+    store.deleted(resources.SERVICE, body("web", "9"))
 
     assert not store.put(resources.SERVICE, with_uid("u1", "6"))
+
+
+def test_an_object_back_in_the_selector_is_kept_again() -> None:
+    """A watch with a label selector says DELETED when an object loses the label, and ADDED
+    when it gets it back: the same uid, newer."""
+    store = Store(lookups.INDEXES)
+    store.put(resources.DEPLOYMENT, with_uid("u1", "5"))
+    store.deleted(resources.DEPLOYMENT, with_uid("u1", "7"))
+
+    assert store.put(resources.DEPLOYMENT, with_uid("u1", "8"))
+    assert store.get(resources.DEPLOYMENT, ("ns", "web")) == with_uid("u1", "8")
+    assert not store.tombstones[resources.DEPLOYMENT]
 
 
 def test_an_object_made_again_under_a_deleted_ones_name_is_kept() -> None:
@@ -147,17 +160,17 @@ def test_an_object_only_forgotten_comes_back_with_its_next_body() -> None:
 
 
 def test_tombstones_are_bounded() -> None:
+    def gone_pod(i: int, rv: str) -> dict[str, Any]:
+        meta = {"name": f"p{i}", "namespace": "ns", "uid": f"u{i}", "resourceVersion": rv}
+        return {"metadata": meta}
+
     store = Store(lookups.INDEXES)
     for i in range(store_module.TOMBSTONES_PER_KIND + 10):
-        store.deleted(
-            resources.POD, {"metadata": {"name": f"p{i}", "namespace": "ns", "uid": f"u{i}"}}
-        )
+        store.deleted(resources.POD, gone_pod(i, "9"))
 
     assert len(store.tombstones[resources.POD]) == store_module.TOMBSTONES_PER_KIND
-    assert store.put(resources.POD, {"metadata": {"name": "p0", "namespace": "ns", "uid": "u0"}})
-    assert not store.put(
-        resources.POD, {"metadata": {"name": "p20", "namespace": "ns", "uid": "u20"}}
-    )
+    assert store.put(resources.POD, gone_pod(0, "8"))  # its tombstone went first
+    assert not store.put(resources.POD, gone_pod(20, "8"))
 
 
 def pod(rv: str, service: str) -> dict[str, Any]:

@@ -195,3 +195,40 @@ def test_a_zone_event_during_a_burst_waits_for_the_window_like_any_request(
     assert asyncio.run(echo_mid_window()) == 1
     assert len(kube.applied) == 2
     assert "10.96.0.20" in next(iter(kube.applied[1]["data"].values()))
+
+
+def stopped_mid_window(monkeypatch: Any, *, flush: bool) -> CountingKube:
+    """The writer wrote, a record changed during its window, and the operator stops."""
+    monkeypatch.setattr(zone, "BATCH_SECONDS", 0.01)
+    monkeypatch.setattr(zone, "BURST_SECONDS", 30.0)
+    ctx = cluster()
+    kube = CountingKube()
+    ctx.kube = cast(Kube, kube)
+
+    async def stop_mid_window() -> None:
+        zone.request(ctx)
+        await asyncio.sleep(0.05)  # written; the writer waits out its window
+        ctx.store.put(
+            resources.KUBE_SERVICE,
+            {"metadata": meta("web", "ns", rv="2"), "spec": {"clusterIP": "10.96.0.30"}},
+        )
+        zone.request(ctx)
+        await zone.stop_writer(ctx, flush=flush)
+        assert ctx.zone_writer is None
+
+    asyncio.run(stop_mid_window())
+    return kube
+
+
+def test_a_leader_stopping_writes_what_the_window_still_owed(monkeypatch: Any) -> None:
+    """Else the change waits for the next leader, which writes it as its first act."""
+    kube = stopped_mid_window(monkeypatch, flush=True)
+
+    assert len(kube.applied) == 2
+    assert "10.96.0.30" in next(iter(kube.applied[1]["data"].values()))
+
+
+def test_a_process_that_lost_the_lease_writes_nothing_more_when_it_stops(
+    monkeypatch: Any,
+) -> None:
+    assert len(stopped_mid_window(monkeypatch, flush=False).applied) == 1

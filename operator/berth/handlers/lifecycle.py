@@ -12,7 +12,7 @@ from berth import settings as settings_module
 from berth.handlers.informers import informers
 from berth.kube import resources
 from berth.kube.client import LIST_PAGE, Kube, connect, endpoint_of, session_for
-from berth.reconcile import lookups, network, orphans
+from berth.reconcile import lookups, network, orphans, zone
 from berth.reconcile.context import Context
 from berth.reconcile.health import HealthChecker
 from berth.reconcile.service import reconcile
@@ -153,12 +153,14 @@ async def elect(elector: Elector, controller: Controller, ctx: Context, memo: ko
 
 @kopf.on.cleanup()
 async def stop(memo: kopf.Memo, **_: Any) -> None:
-    """Stop renewing, stop every writer, then give the lease up: the standby takes over at its
-    next try, and never while a reconcile of ours may still write."""
+    """Stop renewing, stop every writer (a leader first writes the private zone it still owes),
+    then give the lease up: the standby takes over at its next try, and never while a reconcile
+    of ours may still write."""
     election: asyncio.Task[None] | None = memo.get("election")
     elector: Elector | None = memo.get("elector")
     controller: Controller | None = memo.get("controller")
     ctx: Context | None = memo.get("berth")
+    leading = metrics.leading()
     if election is not None:
         election.cancel()
         await asyncio.gather(election, return_exceptions=True)
@@ -166,9 +168,8 @@ async def stop(memo: kopf.Memo, **_: Any) -> None:
         await controller.stop()
     if ctx is not None and ctx.health is not None:
         await ctx.health.stop()
-    if ctx is not None and ctx.zone_writer is not None:
-        ctx.zone_writer.cancel()
-        await asyncio.gather(ctx.zone_writer, return_exceptions=True)
+    if ctx is not None:
+        await zone.stop_writer(ctx, flush=leading)
     metrics.LEADER.set(0)
     if elector is not None:
         await elector.release()

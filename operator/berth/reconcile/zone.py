@@ -25,6 +25,8 @@ BATCH_SECONDS = 0.25
 # write is the whole zone, and kubelet takes longer than this to bring a ConfigMap to CoreDNS.
 BURST_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 60.0
+# On a graceful stop, how long the last owed write may take before the next leader is left it.
+FLUSH_SECONDS = 3.0
 # Namespaces already reported missing: one warning, not one per reconcile.
 _reported_missing: set[str] = set()
 # The zone that could not be written for want of its namespace: not retried until it changes,
@@ -107,6 +109,21 @@ async def _sync_soon(ctx: Context) -> None:
             await asyncio.sleep(delay)
             continue
         await asyncio.sleep(BURST_SECONDS)
+
+
+async def stop_writer(ctx: Context, *, flush: bool) -> None:
+    """Stop the writer. With `flush` (a leader stopping gracefully), first write what it still
+    owes: a change asked for during its last window would otherwise wait for the next leader."""
+    writer, ctx.zone_writer = ctx.zone_writer, None
+    if writer is not None:
+        writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
+    if not (flush and ctx.zone_dirty):
+        return
+    try:
+        await asyncio.wait_for(sync(ctx), FLUSH_SECONDS)
+    except Exception as error:  # the fence shut, or the API server is away: the next leader
+        logger.warning("the private zone was not written before stopping: %r", error)
 
 
 async def sync(ctx: Context) -> None:

@@ -107,8 +107,9 @@ class Informer:
                 raise Gone() from error
             raise
         for namespace, name in self.known - listed:
-            gone = {"metadata": {"namespace": namespace or None, "name": name}}
-            await self._deliver("DELETED", gone)
+            # Gone by the list's version: deleted, or out of the selector, at or before it.
+            meta = {"namespace": namespace or None, "name": name, "resourceVersion": version}
+            await self._deliver("DELETED", {"metadata": meta})
         self.known = listed
         return version
 

@@ -83,9 +83,10 @@ class Store:
             dict
         )
         self.primed = False
-        # Key → uid of objects known to be deleted: uids are never reused, so a body carrying
-        # one is a write's answer that came after the object's DELETED event.
-        self.tombstones: dict[Resource, OrderedDict[Key, str]] = defaultdict(OrderedDict)
+        # Key → (uid, resourceVersion) of objects that left the store for good: deleted, or no
+        # longer matching the informer's selector. A body of the same uid that is not newer is
+        # a write's answer that came after that event; a newer one matches again.
+        self.tombstones: dict[Resource, OrderedDict[Key, Body]] = defaultdict(OrderedDict)
 
     def put(self, kind: Resource, body: Body) -> bool:
         """Keep `body` unless the store holds a newer one; whether it told the store anything new.
@@ -97,8 +98,7 @@ class Store:
         """
         body = trimmed(body)
         key = key_of(body)
-        uid = (body.get("metadata") or {}).get("uid")
-        if uid and self.tombstones[kind].get(key) == uid:
+        if self._buried(kind, key, body):
             return False
         old = self.objects[kind].get(key)
         if old is not None:
@@ -123,17 +123,31 @@ class Store:
         return old
 
     def deleted(self, kind: Resource, body: Body) -> Body | None:
-        """Forget `body`'s object for good, for it is deleted: no body of it is kept again.
-        The body the store had for it, if any."""
+        """Forget `body`'s object, gone at `body`'s resourceVersion (deleted, or out of the
+        selector): no body of it that is not newer is kept again. The body the store had, if any."""
         old = self.remove(kind, body)
         uid = ((old or body).get("metadata") or {}).get("uid")
+        version = (body.get("metadata") or {}).get("resourceVersion") or (
+            (old or {}).get("metadata") or {}
+        ).get("resourceVersion", "")
         if uid:
+            key = key_of(body)
             graves = self.tombstones[kind]
-            graves[key_of(body)] = uid
-            graves.move_to_end(key_of(body))
+            graves[key] = {"metadata": {"uid": uid, "resourceVersion": version}}
+            graves.move_to_end(key)
             if len(graves) > TOMBSTONES_PER_KIND:
                 graves.popitem(last=False)
         return old
+
+    def _buried(self, kind: Resource, key: Key, body: Body) -> bool:
+        """Whether `body` is of an object that left the store after it was written."""
+        grave = self.tombstones[kind].get(key)
+        if grave is None or (body.get("metadata") or {}).get("uid") != grave["metadata"]["uid"]:
+            return False
+        if _same_version(body, grave) or not _newer_or_equal(body, grave):
+            return True
+        del self.tombstones[kind][key]  # the same object, changed since: it matches again
+        return False
 
     def _unindex(self, kind: Resource, key: Key, body: Body) -> None:
         for name, values in self.index_fns.get(kind, {}).items():
