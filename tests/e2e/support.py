@@ -55,6 +55,18 @@ def wait_until_quiet(operator: OperatorProcess, quiet: float = 3.0) -> dict[tupl
     raise AssertionError("the operator kept writing for 60 s")
 
 
+def labelled_and_reconciled(berth: Berth, operator: OperatorProcess, name: str) -> dict[str, Any]:
+    """Service `name` with a label the operator does not read: an event it must reconcile, and
+    find nothing to do in. The labelled body, once that reconcile is done."""
+    reconciled = service_reconciles(operator)
+    labelled: dict[str, Any] = berth.custom.patch_namespaced_custom_object(
+        GROUP, VERSION, berth.namespace, "containerservices", name,
+        {"metadata": {"labels": {"team": "blue"}}},
+    )  # fmt: skip
+    wait_for(lambda: service_reconciles(operator) > reconciled, what="a reconcile of the label")
+    return labelled
+
+
 def apply(cluster: KubeCluster, namespace: str, *manifests: dict[str, Any]) -> None:
     text = yaml.safe_dump_all(manifests)
     cluster.kubectl("apply", "-n", namespace, "-f", "-", input=text)

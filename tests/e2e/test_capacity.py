@@ -12,8 +12,8 @@ from tests.e2e.support import (
     AvailabilitySampler,
     Berth,
     apply,
+    labelled_and_reconciled,
     service_manifest,
-    service_reconciles,
     version_manifest,
     wait_for,
     wait_until_quiet,
@@ -220,12 +220,7 @@ def test_a_deployment_whose_managed_by_label_is_taken_off_gets_it_back_then_rest
     )
     assert berth.deployment("unlabelled").metadata.uid == uid
     before = wait_until_quiet(operator)
-    reconciled = service_reconciles(operator)
-    berth.custom.patch_namespaced_custom_object(
-        "berth.dev", "v1alpha1", berth.namespace, "containerservices", "unlabelled",
-        {"metadata": {"labels": {"team": "blue"}}},
-    )  # fmt: skip
-    wait_for(lambda: service_reconciles(operator) > reconciled, what="a reconcile of the label")
+    labelled_and_reconciled(berth, operator, "unlabelled")
     assert operator.writes() == before
 
 

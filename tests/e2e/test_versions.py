@@ -11,6 +11,7 @@ from tests.e2e.support import (
     AvailabilitySampler,
     Berth,
     apply,
+    labelled_and_reconciled,
     service_manifest,
     service_reconciles,
     version_manifest,
@@ -87,16 +88,11 @@ def test_reconcile_with_nothing_to_change_makes_no_writes(
     )
     before = wait_until_quiet(operator)
     owned = resource_versions(berth, "quiet")
-    reconciled = service_reconciles(operator)
 
     # Re-applying the same spec is a no-op for the API server (no event at all); a label the
     # operator does not read is an event it must reconcile, and find nothing to do.
     apply(cluster, berth.namespace, service_manifest("quiet", deployment=web_content()))
-    labelled = berth.custom.patch_namespaced_custom_object(
-        "berth.dev", "v1alpha1", berth.namespace, "containerservices", "quiet",
-        {"metadata": {"labels": {"team": "blue"}}},
-    )  # fmt: skip
-    wait_for(lambda: service_reconciles(operator) > reconciled, what="a reconcile of the label")
+    labelled = labelled_and_reconciled(berth, operator, "quiet")
 
     assert operator.writes() == before
     assert (

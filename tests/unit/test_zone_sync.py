@@ -105,13 +105,26 @@ class CountingKube:
         return {**manifest, "metadata": meta}
 
 
+def counted(ctx: Context) -> CountingKube:
+    """`ctx` writing to a CountingKube, which it returns."""
+    kube = CountingKube()
+    ctx.kube = cast(Kube, kube)
+    return kube
+
+
+def move(ctx: Context, ip: str) -> None:
+    """Service ns/web gets a new ClusterIP (its resourceVersion is the address)."""
+    ctx.store.put(
+        resources.KUBE_SERVICE, {"metadata": meta("web", "ns", rv=ip), "spec": {"clusterIP": ip}}
+    )
+
+
 def test_a_burst_of_requests_is_one_write_made_without_the_requesters_waiting(
     monkeypatch: Any,
 ) -> None:
     monkeypatch.setattr(zone, "BURST_SECONDS", 0.05)
     ctx = cluster()
-    kube = CountingKube()
-    ctx.kube = cast(Kube, kube)
+    kube = counted(ctx)
 
     async def burst() -> None:
         for _ in range(20):
@@ -135,14 +148,7 @@ def test_requests_after_a_write_wait_for_the_burst_window_instead_of_writing_at_
     monkeypatch.setattr(zone, "BATCH_SECONDS", 0.01)
     monkeypatch.setattr(zone, "BURST_SECONDS", 0.3)
     ctx = cluster()
-    kube = CountingKube()
-    ctx.kube = cast(Kube, kube)
-
-    def move(ip: str) -> None:
-        ctx.store.put(
-            resources.KUBE_SERVICE,
-            {"metadata": meta("web", "ns", rv=ip), "spec": {"clusterIP": ip}},
-        )
+    kube = counted(ctx)
 
     async def spread_burst() -> float:
         loop = asyncio.get_running_loop()
@@ -150,7 +156,7 @@ def test_requests_after_a_write_wait_for_the_burst_window_instead_of_writing_at_
         zone.request(ctx)
         for ip in ("10.96.0.11", "10.96.0.12", "10.96.0.13"):
             await asyncio.sleep(0.05)  # the write before has been made
-            move(ip)
+            move(ctx, ip)
             zone.request(ctx)
         assert ctx.zone_writer is not None
         await ctx.zone_writer
@@ -173,18 +179,14 @@ def test_a_zone_event_during_a_burst_waits_for_the_window_like_any_request(
     monkeypatch.setattr(zone, "BURST_SECONDS", 0.3)
     ctx = cluster()
     ctx.store.primed = True
-    kube = CountingKube()
-    ctx.kube = cast(Kube, kube)
+    kube = counted(ctx)
     zone_key = (ctx.settings.namespace, names.PRIVATE_ZONE_CONFIGMAP)
     echo = {"type": "MODIFIED", "object": {"metadata": meta(zone_key[1], zone_key[0], rv="999")}}
 
     async def echo_mid_window() -> int:
         zone.request(ctx)
         await asyncio.sleep(0.05)  # written; the writer waits out its window
-        ctx.store.put(
-            resources.KUBE_SERVICE,
-            {"metadata": meta("web", "ns", rv="2"), "spec": {"clusterIP": "10.96.0.20"}},
-        )
+        move(ctx, "10.96.0.20")
         await events.zone_changed(ctx)(echo)
         await asyncio.sleep(0.05)
         during_window = len(kube.applied)
@@ -202,16 +204,12 @@ def stopped_mid_window(monkeypatch: Any, *, flush: bool) -> CountingKube:
     monkeypatch.setattr(zone, "BATCH_SECONDS", 0.01)
     monkeypatch.setattr(zone, "BURST_SECONDS", 30.0)
     ctx = cluster()
-    kube = CountingKube()
-    ctx.kube = cast(Kube, kube)
+    kube = counted(ctx)
 
     async def stop_mid_window() -> None:
         zone.request(ctx)
         await asyncio.sleep(0.05)  # written; the writer waits out its window
-        ctx.store.put(
-            resources.KUBE_SERVICE,
-            {"metadata": meta("web", "ns", rv="2"), "spec": {"clusterIP": "10.96.0.30"}},
-        )
+        move(ctx, "10.96.0.30")
         zone.request(ctx)
         await zone.stop_writer(ctx, flush=flush)
         assert ctx.zone_writer is None

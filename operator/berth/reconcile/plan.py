@@ -167,9 +167,13 @@ def statuses(snap: Snapshot, plan: version_status.VersionPlan) -> list[Write]:
     versions = _versions(snap, plan)
     # Finalizers come off last: a deleted old version must not vanish before its successor and
     # the service say ACTIVE and RUNNING, or a reader would see a moment with no ACTIVE version.
-    released = [w for w in versions if isinstance(w, SetFinalizer) and not w.wanted]
-    kept = [w for w in versions if w not in released]
-    return [*kept, *_prune(snap, plan), *_service_status(snap, plan), *released]
+    released = [w for w in versions if _releases(w)]
+    before = [w for w in versions if not _releases(w)]
+    return [*before, *_prune(snap, plan), *_service_status(snap, plan), *released]
+
+
+def _releases(write: Write) -> bool:
+    return isinstance(write, SetFinalizer) and not write.wanted
 
 
 def _event(snap: Snapshot, warning: bool, reason: str, message: str) -> Emit:

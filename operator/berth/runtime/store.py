@@ -49,10 +49,13 @@ def compact(value: Any) -> Any:
     return value
 
 
+def _resource_version(body: Body) -> str:
+    return str((body.get("metadata") or {}).get("resourceVersion") or "")
+
+
 def _newer_or_equal(new: Body, old: Body) -> bool:
     """Resource versions are etcd revisions in practice; never let a late read roll back a write."""
-    new_rv = (new.get("metadata") or {}).get("resourceVersion", "")
-    old_rv = (old.get("metadata") or {}).get("resourceVersion", "")
+    new_rv, old_rv = _resource_version(new), _resource_version(old)
     if new_rv.isdigit() and old_rv.isdigit():
         return int(new_rv) >= int(old_rv)
     return True
@@ -65,8 +68,8 @@ Indexes = Mapping[Resource, Mapping[str, IndexFn]]
 
 
 def _same_version(new: Body, old: Body) -> bool:
-    new_rv = (new.get("metadata") or {}).get("resourceVersion", "")
-    return bool(new_rv) and new_rv == (old.get("metadata") or {}).get("resourceVersion", "")
+    new_rv = _resource_version(new)
+    return bool(new_rv) and new_rv == _resource_version(old)
 
 
 class Store:
@@ -127,9 +130,7 @@ class Store:
         selector): no body of it that is not newer is kept again. The body the store had, if any."""
         old = self.remove(kind, body)
         uid = ((old or body).get("metadata") or {}).get("uid")
-        version = (body.get("metadata") or {}).get("resourceVersion") or (
-            (old or {}).get("metadata") or {}
-        ).get("resourceVersion", "")
+        version = _resource_version(body) or _resource_version(old or {})
         if uid:
             key = key_of(body)
             graves = self.tombstones[kind]
